@@ -1,0 +1,59 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app portal
+STAMP_INSTALL := $(VENV)/.installed
+STAMP_TEST := $(VENV)/.installed-test
+PIP_QUIET := --quiet --disable-pip-version-check
+
+.PHONY: run test lint assets install install-test browser-deps bench prodlike clean
+
+$(STAMP_INSTALL): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@echo "Installing Python packages into $(VENV)..."
+	@$(PY) -m pip install $(PIP_QUIET) --upgrade pip 2>&1 | grep -v "is ignored" || true
+	@$(PY) -m pip install $(PIP_QUIET) -e . 2>&1 | grep -v "is ignored" || true
+	@$(PY) -c "import flask, portal" && touch $@
+
+$(STAMP_TEST): $(STAMP_INSTALL) pyproject.toml
+	@$(PY) -m pip install $(PIP_QUIET) -e '.[test]' 2>&1 | grep -v "is ignored" || true
+	@$(PY) -c "import pytest, playwright, aiosmtpd" && touch $@
+
+install: $(STAMP_INSTALL)
+
+install-test: $(STAMP_TEST)
+
+node_modules/.package-lock.json: package.json
+	@echo "Installing front-end packages..."
+	@npm install --no-audit --no-fund --loglevel=error
+
+portal/static/.built: node_modules/.package-lock.json portal/assets/build.mjs $(wildcard portal/assets/scss/*.scss portal/assets/js/*.js)
+	@npm run --silent build
+
+assets: portal/static/.built
+
+# Debian's Chromium for the browser tests (a browser download is impossible here).
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for browser tests..."; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; }
+
+run: install assets
+	@mkdir -p instance
+	@$(FLASK) db upgrade
+	@$(FLASK) seed-demo
+	@echo "Serving on http://127.0.0.1:5000 (Ctrl+C to stop). E-mails print here."
+	@trap 'kill 0' EXIT; $(FLASK) worker & $(FLASK) run --host 127.0.0.1 --port 5000
+
+lint: install-test
+	@$(VENV)/bin/ruff check .
+
+test: install-test assets browser-deps lint
+	@$(PY) -m pytest
+
+bench:
+	@echo "The benchmark harness is not built yet (see the performance issue)."
+
+clean:
+	rm -rf $(VENV) node_modules portal/static instance

@@ -1,0 +1,15 @@
+// Progressive enhancement only: every page works without JavaScript.
+import { initAll } from "./govuk-frontend.min.js";
+
+document.body.classList.add("js-enabled", "govuk-frontend-supported");
+initAll();
+
+// The scheme's own pages leave on Escape as well as on Shift pressed three times (DESIGN.md).
+const exitLink = document.querySelector(".govuk-js-exit-this-page-button");
+if (exitLink) {
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !event.defaultPrevented) {
+      window.location.href = exitLink.getAttribute("href");
+    }
+  });
+}

@@ -1,0 +1,140 @@
+"""Command-line tasks: `flask --app portal <command>`."""
+
+from __future__ import annotations
+
+import secrets
+import signal
+import time
+
+import click
+from alembic import command as alembic_command
+from flask import Flask, current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.db import get_engine
+from portal.mail import send_due_messages
+from portal.migrations import MIGRATIONS_DIR, alembic_config
+from portal.models import Membership, MembershipStatus, Organisation, OrgRole, User, utcnow
+from portal.services.accounts import normalise_email
+
+DEMO_PASSWORD = "demo-password-for-local-use-only"  # noqa: S105 - printed for local demos only
+DEMO_ORGANISATIONS = {
+    "Mersey Ferries Trading Ltd": ("Hannah Reid", ["Sam Patel", "Jo Murphy"]),
+    "Knowsley Community Bakery": ("Omar Haddad", ["Łucja Nowak-Öztürk", "Chris Doyle"]),
+}
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(db_group)
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(create_coordinator)
+    app.cli.add_command(worker)
+
+
+@click.group("db", help="Database schema (Alembic migrations).")
+def db_group() -> None:
+    pass
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Migrate the database up to REVISION (default: the newest)."""
+    alembic_command.upgrade(alembic_config(current_app.config["DATABASE_URL"]), revision)
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Migrate the database down to REVISION (e.g. -1)."""
+    alembic_command.downgrade(alembic_config(current_app.config["DATABASE_URL"]), revision)
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True)
+def db_revision(message: str) -> None:
+    """Write a new migration from the difference between the models and the database."""
+    config = alembic_config(current_app.config["DATABASE_URL"])
+    existing = list((MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
+    alembic_command.revision(config, message=message, autogenerate=True,
+                             rev_id=f"{len(existing) + 1:04d}")
+
+
+@click.command("seed-demo")
+def seed_demo() -> None:
+    """Load demo people and organisations for trying the portal locally (never in production)."""
+    if not current_app.config["DEMO_DATA_ALLOWED"]:
+        raise click.ClickException("Demo data is not allowed in production.")
+    passwords = current_app.extensions["portal.passwords"]
+    with Session(get_engine()) as session, session.begin():
+        if session.scalar(select(User).where(User.email == "coordinator@example.org")):
+            click.echo("Demo data is already loaded.")
+        else:
+            _load_demo(session, passwords.hash(DEMO_PASSWORD))
+    _print_demo_sign_ins()
+
+
+def _load_demo(session: Session, password_hash: str) -> None:
+    now = utcnow()
+    session.add(User(email="coordinator@example.org", full_name="Dana Coordinator",
+                     is_coordinator=True, password_hash=password_hash, exit_explained_at=now))
+    for number, (org_name, (hr_name, champions)) in enumerate(DEMO_ORGANISATIONS.items(), 1):
+        organisation = Organisation(name=org_name, status=MembershipStatus.APPROVED)
+        session.add(organisation)
+        people = [(hr_name, f"hr{number}@example.org", OrgRole.HR_LEAD)]
+        people += [(name, f"champion{number}{i}@example.org", OrgRole.CHAMPION)
+                   for i, name in enumerate(champions, 1)]
+        for full_name, email, role in people:
+            user = User(email=email, full_name=full_name, password_hash=password_hash)
+            session.add(Membership(user=user, organisation=organisation, role=role))
+
+
+def _print_demo_sign_ins() -> None:
+    click.echo(f"\nDemo sign-ins (password for all: {DEMO_PASSWORD}):")
+    click.echo(f"  {'coordinator@example.org':<26} scheme coordinator")
+    for number, (org_name, (_hr, champions)) in enumerate(DEMO_ORGANISATIONS.items(), 1):
+        click.echo(f"  {f'hr{number}@example.org':<26} HR lead, {org_name}")
+        for i in range(1, len(champions) + 1):
+            click.echo(f"  {f'champion{number}{i}@example.org':<26} champion, {org_name}")
+
+
+@click.command("create-coordinator")
+@click.argument("email")
+@click.option("--name", default="Scheme coordinator", help="The coordinator's full name.")
+def create_coordinator(email: str, name: str) -> None:
+    """Create a coordinator account with a one-time random password to change at first sign-in."""
+    email = normalise_email(email)
+    if "@" not in email or any(ch in email for ch in "\r\n "):
+        raise click.BadParameter("Enter an email address like name@example.org", param_hint="EMAIL")
+    passwords = current_app.extensions["portal.passwords"]
+    temporary = secrets.token_urlsafe(18)
+    with Session(get_engine()) as session, session.begin():
+        if session.scalar(select(User).where(User.email == email)):
+            raise click.ClickException(f"An account for {email} already exists.")
+        session.add(User(email=email, full_name=name, is_coordinator=True,
+                         password_hash=passwords.hash(temporary)))
+    click.echo(f"Created coordinator {email}. One-time password (change it after signing in):")
+    click.echo(temporary)
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Run one pass and exit.")
+def worker(once: bool) -> None:
+    """Send queued e-mail (and, later, run scheduled jobs) until stopped."""
+    stopping = {"now": False}
+
+    def stop(*_args: object) -> None:
+        stopping["now"] = True  # finish the message in hand, then leave
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    poll = current_app.config["WORKER_POLL_SECONDS"]
+    while True:
+        with Session(get_engine()) as session:
+            sent = send_due_messages(session)
+        if sent:
+            click.echo(f"Sent {sent} message(s).")
+        if once or stopping["now"]:
+            return
+        time.sleep(poll)

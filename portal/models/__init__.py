@@ -1,0 +1,20 @@
+"""Every model, imported in one place for the app and for Alembic."""
+
+from portal.models.audit import AuditEvent
+from portal.models.base import Base, utcnow
+from portal.models.organisations import MembershipStatus, Organisation
+from portal.models.outbox import OutboxMessage, OutboxStatus
+from portal.models.people import Membership, OrgRole, User
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "Membership",
+    "MembershipStatus",
+    "OrgRole",
+    "Organisation",
+    "OutboxMessage",
+    "OutboxStatus",
+    "User",
+    "utcnow",
+]

@@ -1,0 +1,82 @@
+"""People: accounts, and the role each person holds in each organisation."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.models.base import Base, utcnow
+
+if TYPE_CHECKING:
+    from portal.models.organisations import Organisation
+
+
+class OrgRole(enum.StrEnum):
+    HR_LEAD = "hr_lead"
+    CHAMPION = "champion"
+
+
+class User(UserMixin, Base):
+    __tablename__ = "user_account"
+    __table_args__ = (
+        # E-mail addresses are unique regardless of case; the column holds them lower-cased.
+        sa.CheckConstraint("email = lower(email)", name="email_lower_case"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(320), unique=True)
+    full_name: Mapped[str] = mapped_column(sa.String(200))
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    is_coordinator: Mapped[bool] = mapped_column(default=False)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    # Bumped on sign-out, password change and "sign out everywhere": every session cookie
+    # carries the version it was issued with, and older ones stop working.
+    session_version: Mapped[int] = mapped_column(default=1)
+    password_changed_at: Mapped[datetime | None]
+    exit_explained_at: Mapped[datetime | None]
+    last_signed_in_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user")
+
+    def get_id(self) -> str:
+        """Flask-Login's "alternative id": the session is tied to the current session version."""
+        return f"{self.id}:{self.session_version}"
+
+    def role_in(self, organisation: Organisation) -> OrgRole | None:
+        return next((m.role for m in self.memberships
+                     if m.organisation_id == organisation.id and m.is_current), None)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id}>"
+
+
+class Membership(Base):
+    """A person's role (HR lead or champion) within one organisation."""
+
+    __tablename__ = "membership"
+    __table_args__ = (sa.UniqueConstraint("user_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"),
+                                         index=True)
+    organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    role: Mapped[OrgRole]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    withdrawn_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    organisation: Mapped[Organisation] = relationship(back_populates="memberships")
+
+    @property
+    def is_current(self) -> bool:
+        return self.withdrawn_at is None
+
+    def __repr__(self) -> str:
+        return f"<Membership user={self.user_id} org={self.organisation_id} {self.role}>"

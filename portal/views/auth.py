@@ -1,0 +1,220 @@
+"""Signing in and out, and passwords: change, forgotten, reset."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from portal.db import get_session
+from portal.extensions import limiter, login_manager
+from portal.forms.auth import ChangePasswordForm, ForgotPasswordForm, NewPasswordForm, SignInForm
+from portal.mail import queue_email
+from portal.models import User
+from portal.permissions import public, sign_in_required
+from portal.security import is_safe_next, start_session_clock
+from portal.services import accounts
+from portal.services.audit import record_event
+
+bp = Blueprint("auth", __name__)
+log = logging.getLogger(__name__)
+
+SIGN_IN_FAILED = "Enter a correct email address and password"
+
+
+def register_user_loader(app: Flask) -> None:
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Sign in to continue"
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = None  # the session version does this job, across devices
+
+    @login_manager.user_loader
+    def load_user(alternative_id: str) -> User | None:
+        """A session is valid only while its session version matches the account's (SESS-02)."""
+        user_id, _, version = alternative_id.partition(":")
+        if not user_id.isdigit() or not version.isdigit():
+            return None
+        user = get_session().get(User, int(user_id))
+        if user is None or not user.is_active or user.session_version != int(version):
+            return None
+        return user
+
+
+def passwords() -> accounts.Passwords:
+    return current_app.extensions["portal.passwords"]
+
+
+def account_key_for(email: str) -> str:
+    """Rate-limit key for an account, hashed so no e-mail address is kept in the store."""
+    return "account:" + hashlib.sha256(accounts.normalise_email(email).encode()).hexdigest()
+
+
+def account_key() -> str:
+    return account_key_for(request.form.get("email", ""))
+
+
+def sign_in_failed(response: Response) -> bool:
+    return response.status_code == 200  # the form came back with an error
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_ACCOUNT"], key_func=account_key,
+               methods=["POST"], deduct_when=sign_in_failed, scope="password-check")
+@limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_ADDRESS"], methods=["POST"],
+               deduct_when=sign_in_failed, scope="password-check-address")
+def sign_in() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    form = SignInForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(get_session(), passwords(), form.email.data,
+                                     form.password.data)
+        if user is not None:
+            return _complete_sign_in(user)
+        record_event(get_session(), "sign_in", outcome="failure", request_id=g.request_id)
+        get_session().commit()
+        form.password.errors.append(SIGN_IN_FAILED)
+    return render_template("auth/sign_in.html", form=form)
+
+
+def _complete_sign_in(user: User) -> ResponseReturnValue:
+    session.clear()  # nothing planted before sign-in survives it (SESS-05)
+    login_user(user)
+    start_session_clock()
+    record_event(get_session(), "sign_in", actor=user, request_id=g.request_id)
+    get_session().commit()
+    next_url = request.args.get("next")
+    destination = next_url if is_safe_next(next_url) else url_for("main.dashboard")
+    if user.exit_explained_at is None:
+        return redirect(url_for("main.welcome", next=destination), code=303)
+    return redirect(destination, code=303)
+
+
+@bp.route("/sign-out", methods=["POST"])
+@sign_in_required
+def sign_out() -> ResponseReturnValue:
+    """Sign out; every copy of this person's session cookie stops working too."""
+    user = current_user._get_current_object()
+    accounts.end_all_sessions(user)
+    record_event(get_session(), "sign_out", actor=user, request_id=g.request_id)
+    get_session().commit()
+    logout_user()
+    session.clear()
+    flash("You have signed out", "success")
+    return redirect(url_for("auth.sign_in"), code=303)
+
+
+@bp.route("/account")
+@sign_in_required
+def account() -> ResponseReturnValue:
+    return render_template("auth/account.html")
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@sign_in_required
+@limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_ACCOUNT"],
+               key_func=lambda: account_key_for(current_user.email), methods=["POST"],
+               deduct_when=sign_in_failed, scope="password-check")
+def change_password() -> ResponseReturnValue:
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        if not passwords().verify(user.password_hash, form.current_password.data):
+            form.current_password.errors.append("Your current password is not correct")
+        else:
+            try:
+                accounts.set_password(user, passwords(), form.password.data)
+            except accounts.PasswordPolicyError as error:
+                form.password.errors.append(str(error))
+            else:
+                record_event(get_session(), "password_changed", actor=user,
+                             request_id=g.request_id)
+                get_session().commit()
+                login_user(user)  # this session carries on with the new session version
+                flash("Your password has been changed. You have been signed out on other "
+                      "devices.", "success")
+                return redirect(url_for("auth.account"), code=303)
+    return render_template("auth/change_password.html", form=form)
+
+
+def reset_email_key() -> str:
+    email = accounts.normalise_email(request.form.get("email", ""))
+    return "reset:" + hashlib.sha256(email.encode()).hexdigest()
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: current_app.config["RESET_LIMIT_PER_ACCOUNT"], key_func=reset_email_key,
+               methods=["POST"], scope="reset-account")
+@limiter.limit(lambda: current_app.config["RESET_LIMIT_PER_ADDRESS"], methods=["POST"],
+               scope="reset-address")
+def forgot_password() -> ResponseReturnValue:
+    """The same response whether or not the address has an account (AUTH-06)."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        db = get_session()
+        user = accounts.find_user_by_email(db, form.email.data)
+        if user is not None and user.is_active:
+            _queue_reset_email(user)
+            record_event(db, "password_reset_requested", actor=user, request_id=g.request_id)
+            db.commit()
+        return redirect(url_for("auth.reset_link_sent"), code=303)
+    return render_template("auth/forgot_password.html", form=form)
+
+
+def _queue_reset_email(user: User) -> None:
+    token = accounts.make_reset_token(current_app.config["SECRET_KEY"], user)
+    # Links are built from BASE_URL, never from the Host header (AUTH-10).
+    link = current_app.config["BASE_URL"].rstrip("/") + url_for("auth.reset_password",
+                                                                 token=token)
+    queue_email(get_session(), kind="password_reset", to=user.email,
+                subject=f"Reset your password – {current_app.config['SCHEME_NAME']}",
+                template="password_reset", user=user, link=link)
+
+
+@bp.route("/forgot-password/sent")
+@public
+def reset_link_sent() -> ResponseReturnValue:
+    return render_template("auth/reset_link_sent.html")
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@public
+def reset_password(token: str) -> ResponseReturnValue:
+    db = get_session()
+    try:
+        user = accounts.user_for_reset_token(
+            db, current_app.config["SECRET_KEY"], token,
+            int(current_app.config["RESET_TOKEN_MAX_AGE"].total_seconds()))
+    except accounts.ResetLinkExpiredError:
+        return render_template("auth/reset_link_problem.html", expired=True), 400
+    except accounts.ResetLinkInvalidError:
+        return render_template("auth/reset_link_problem.html", expired=False), 400
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.set_password(user, passwords(), form.password.data)
+        except accounts.PasswordPolicyError as error:
+            form.password.errors.append(str(error))
+        else:
+            record_event(db, "password_reset", actor=user, request_id=g.request_id)
+            db.commit()
+            flash("Your password has been reset. You can now sign in.", "success")
+            return redirect(url_for("auth.sign_in"), code=303)
+    return render_template("auth/reset_password.html", form=form)

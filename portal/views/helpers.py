@@ -1,0 +1,48 @@
+"""Small helpers shared by views and templates."""
+
+from __future__ import annotations
+
+from flask import current_app, g, request
+
+from portal.db import get_session
+from portal.permissions import can_act_for
+
+
+def template_globals() -> dict:
+    return {
+        "scheme_name": current_app.config["SCHEME_NAME"],
+        "can_act_for": can_act_for,
+        "request_id": g.get("request_id"),
+        "signed_in_user": signed_in_user(),
+        "navigation": navigation_items(),
+    }
+
+
+def signed_in_user() -> object | None:
+    """The user already loaded for this request, without touching the database again.
+
+    Error pages use this too, and must render even when the database is down.
+    """
+    user = g.get("_login_user")
+    return user if user is not None and user.is_authenticated else None
+
+
+def navigation_items() -> list[dict]:
+    """The service navigation for the person signed in (kept short: GOV.UK pattern)."""
+    if signed_in_user() is None:
+        return [{"href": "/support", "text": "Get support"},
+                {"href": "/sign-in", "text": "Sign in", "active": request.path == "/sign-in"}]
+    items = [{"href": "/dashboard", "text": "Home", "active": request.path == "/dashboard"}]
+    items.append({"href": "/support", "text": "Get support"})
+    items.append({"href": "/account", "text": "Your account",
+                  "active": request.path.startswith("/account")})
+    return items
+
+
+def client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def commit() -> None:
+    """Commit the request's unit of work (views commit once; services never do)."""
+    get_session().commit()

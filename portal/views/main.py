@@ -1,0 +1,81 @@
+"""Public pages, the quick exit, and each person's home page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, logout_user
+
+from portal.db import get_session
+from portal.forms.auth import ContinueForm
+from portal.models import utcnow
+from portal.permissions import public, sign_in_required
+from portal.security import is_safe_next
+from portal.services.accounts import end_all_sessions
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+@public
+def home() -> ResponseReturnValue:
+    return render_template("main/home.html")
+
+
+@bp.route("/safety")
+@public
+def safety() -> ResponseReturnValue:
+    return render_template("main/safety.html")
+
+
+@bp.route("/accessibility")
+@public
+def accessibility() -> ResponseReturnValue:
+    return render_template("main/accessibility.html")
+
+
+@bp.route("/privacy")
+@public
+def privacy() -> ResponseReturnValue:
+    return render_template("main/privacy.html")
+
+
+@bp.route("/exit")
+@public
+def exit_page() -> ResponseReturnValue:
+    """Leave at once: end the session everywhere it is known, wipe this browser's data.
+
+    A GET so that it works as a plain link without JavaScript; the destination is fixed
+    configuration, never taken from the request (REDIR-02, PRIV-09).
+    """
+    if current_user.is_authenticated:
+        end_all_sessions(current_user)
+        get_session().commit()
+        logout_user()
+    session.clear()
+    response = redirect(current_app.config["EXIT_URL"], code=303)
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    response.delete_cookie(current_app.config["SESSION_COOKIE_NAME"], path="/",
+                           secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True,
+                           samesite="Lax")
+    return response
+
+
+@bp.route("/dashboard")
+@sign_in_required
+def dashboard() -> ResponseReturnValue:
+    memberships = [m for m in current_user.memberships if m.is_current]
+    return render_template("main/dashboard.html", memberships=memberships)
+
+
+@bp.route("/welcome", methods=["GET", "POST"])
+@sign_in_required
+def welcome() -> ResponseReturnValue:
+    """The first time someone signs in: explain the Exit this page button before they go on."""
+    form = ContinueForm()
+    next_url = request.args.get("next")
+    if form.validate_on_submit():
+        current_user.exit_explained_at = utcnow()
+        get_session().commit()
+        return redirect(next_url if is_safe_next(next_url) else url_for("main.dashboard"))
+    return render_template("main/welcome.html", form=form)
