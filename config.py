@@ -61,6 +61,10 @@ class Config:
 
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = 3600
+    # Browsers send no Referer (and `Origin: null`) under our Referrer-Policy: no-referrer, so
+    # Flask-WTF's HTTPS Referer check would refuse every form. The session-bound CSRF token and
+    # the SameSite=Lax cookie are the protection.
+    WTF_CSRF_SSL_STRICT = False
     MAX_CONTENT_LENGTH = 6 * 1024 * 1024  # largest upload (5 MB policy evidence) plus form overhead
     MAX_FORM_MEMORY_SIZE = 500 * 1024
     TRUSTED_HOSTS: list[str] | None = None

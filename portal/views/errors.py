@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, g, render_template, request
+from flask.globals import request_ctx
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
@@ -31,6 +32,9 @@ def _csrf_error(error: CSRFError) -> ResponseReturnValue:
 
 def _http_error(error: HTTPException) -> ResponseReturnValue:
     code = error.code or 500
+    if request_ctx.url_adapter is None:
+        # The Host header is not one of ours (TRUSTED_HOSTS): no page can be built for it.
+        return "Bad request", 400, {"Content-Type": "text/plain; charset=utf-8"}
     if code == 429:
         log.warning("security.rate_limited", extra={"path": request.path})
     page = PAGES.get(code)

@@ -1,0 +1,43 @@
+"""Plain functions that make test data, with defaults and **overrides."""
+
+from __future__ import annotations
+
+from functools import cache
+from itertools import count
+
+from argon2 import PasswordHasher
+from sqlalchemy.orm import Session
+
+from portal.models import Membership, MembershipStatus, Organisation, OrgRole, User, utcnow
+
+DEFAULT_PASSWORD = "correct horse battery staple"  # noqa: S105 - test data
+_numbers = count(1)
+
+
+@cache
+def default_password_hash() -> str:
+    # Same cheap parameters as TestConfig, computed once for the whole run.
+    return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(DEFAULT_PASSWORD)
+
+
+def make_user(session: Session, *, organisation: Organisation | None = None,
+              role: OrgRole | None = None, **overrides: object) -> User:
+    number = next(_numbers)
+    values = {"email": f"person{number}@example.org", "full_name": f"Person {number}",
+              "password_hash": default_password_hash(), "exit_explained_at": utcnow()}
+    values.update(overrides)
+    user = User(**values)
+    session.add(user)
+    if organisation is not None and role is not None:
+        session.add(Membership(user=user, organisation=organisation, role=role))
+    session.flush()
+    return user
+
+
+def make_organisation(session: Session, **overrides: object) -> Organisation:
+    values = {"name": f"Organisation {next(_numbers)}", "status": MembershipStatus.APPROVED}
+    values.update(overrides)
+    organisation = Organisation(**values)
+    session.add(organisation)
+    session.flush()
+    return organisation

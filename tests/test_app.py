@@ -1,0 +1,58 @@
+"""The factory wiring and the configuration rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from config import ConfigError, DevelopmentConfig, ProductionConfig, TestConfig, get_config
+from portal import create_app
+
+STRONG_SECRET = "k7Q2mX9vR4tL8pW1zN6bY3cF5hJ0dS2aG8eU4iO7qT1rV5xC9nM3"
+
+
+def test_config_is_chosen_by_portal_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORTAL_ENV", "test")
+    assert isinstance(get_config(), TestConfig)
+    monkeypatch.delenv("PORTAL_ENV")
+    assert isinstance(get_config(), DevelopmentConfig)
+    with pytest.raises(ConfigError, match="PORTAL_ENV"):
+        get_config("staging")
+
+
+@pytest.mark.parametrize("secret", [None, "", "short-secret", "changeme", "a" * 64,
+                                    "development-only-key-not-for-production-use-000"])
+def test_production_refuses_a_missing_or_weak_secret_key(monkeypatch: pytest.MonkeyPatch,
+                                                         secret: str | None) -> None:
+    """CONF-02, SESS-10: production will not start with a key anyone could guess."""
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://portal@db/portal")
+    if secret is None:
+        monkeypatch.delenv("SECRET_KEY", raising=False)
+    else:
+        monkeypatch.setenv("SECRET_KEY", secret)
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app(get_config("production"))
+
+
+def test_production_refuses_to_start_without_a_database_url(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECRET_KEY", STRONG_SECRET)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    with pytest.raises(ConfigError, match="DATABASE_URL"):
+        ProductionConfig()
+
+
+def test_production_starts_with_strong_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECRET_KEY", STRONG_SECRET)
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    app = create_app(ProductionConfig())
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_NAME"].startswith("__Host-")
+    assert app.config["SEND_HSTS"] is True
+    assert app.config["DEBUG"] is False
+    assert app.config["TRUSTED_HOSTS"] == ["127.0.0.1"]
+
+
+def test_blueprints_and_extensions_are_registered(app) -> None:
+    assert {"main", "auth", "health"} <= set(app.blueprints)
+    assert {"portal.engine", "portal.sessionmaker", "portal.passwords", "csrf", "limiter"} \
+        <= set(app.extensions)
