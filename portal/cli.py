@@ -9,6 +9,7 @@ import time
 import click
 from alembic import command as alembic_command
 from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -32,7 +33,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(worker)
 
 
-@click.group("db", help="Database schema (Alembic migrations).")
+@click.group("db", cls=AppGroup, help="Database schema (Alembic migrations).")
 def db_group() -> None:
     pass
 
@@ -62,6 +63,7 @@ def db_revision(message: str) -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo() -> None:
     """Load demo people and organisations for trying the portal locally (never in production)."""
     if not current_app.config["DEMO_DATA_ALLOWED"]:
@@ -100,6 +102,7 @@ def _print_demo_sign_ins() -> None:
 
 
 @click.command("create-coordinator")
+@with_appcontext
 @click.argument("email")
 @click.option("--name", default="Scheme coordinator", help="The coordinator's full name.")
 def create_coordinator(email: str, name: str) -> None:
@@ -119,6 +122,7 @@ def create_coordinator(email: str, name: str) -> None:
 
 
 @click.command("worker")
+@with_appcontext
 @click.option("--once", is_flag=True, help="Run one pass and exit.")
 def worker(once: bool) -> None:
     """Send queued e-mail (and, later, run scheduled jobs) until stopped."""

@@ -26,6 +26,7 @@ from portal import create_app
 from portal.migrations import alembic_config
 from portal.models import Base, User
 from tests.factories import DEFAULT_PASSWORD
+from tests.smtp import SmtpServer
 
 CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
                         r'name="csrf_token" value="([^"]+)"')
@@ -167,3 +168,11 @@ def redis_url() -> str:
     if not url:
         pytest.skip("Shared rate-limit tests need REDIS_URL (CI sets it)")
     return url
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()

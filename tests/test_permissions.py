@@ -1,4 +1,4 @@
-"""Every view declares who may use it, and routes follow the URL conventions (AUTHZ-01, PARAM-01)."""
+"""Every view declares who may use it; routes follow the URL rules (AUTHZ-01, PARAM-01)."""
 
 from __future__ import annotations
 
