@@ -1,0 +1,100 @@
+"""Every page built so far, in a real browser: accessible, and the quick exit works."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.browser.conftest import LiveServer, assert_accessible
+from tests.factories import DEFAULT_PASSWORD, make_user
+
+PUBLIC_PAGES = ["/", "/safety", "/accessibility", "/privacy", "/sign-in", "/forgot-password",
+                "/forgot-password/sent", "/no-such-page"]
+
+
+def sign_in(page: Page, server: LiveServer, email: str) -> None:
+    page.goto(server.url + "/sign-in")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def make_person(server: LiveServer, **overrides: object) -> str:
+    with server.db() as session:
+        user = make_user(session, **overrides)
+        session.commit()
+        return user.email
+
+
+def test_public_pages_have_no_accessibility_violations(page: Page, live_server) -> None:
+    for path in PUBLIC_PAGES:
+        page.goto(live_server.url + path)
+        assert page.locator(".govuk-exit-this-page").is_visible(), path
+        assert_accessible(page)
+
+
+def test_signed_in_journey_has_no_accessibility_violations(page: Page, live_server) -> None:
+    email = make_person(live_server, exit_explained_at=None)
+    sign_in(page, live_server, email)
+    assert page.get_by_role("heading", name="Before you start: leaving this site quickly") \
+        .is_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Continue").click()
+    assert page.url == live_server.url + "/dashboard"
+    assert_accessible(page)
+    for path in ("/account", "/account/password"):
+        page.goto(live_server.url + path)
+        assert_accessible(page)
+
+
+def test_form_errors_are_accessible(page: Page, live_server) -> None:
+    page.goto(live_server.url + "/sign-in")
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("alert").is_visible() or page.locator(".govuk-error-summary") \
+        .is_visible()
+    assert page.title().startswith("Error: ")
+    assert_accessible(page)
+    page.goto(live_server.url + "/account/password")  # not signed in: sent to sign in
+    assert "/sign-in" in page.url
+
+
+def session_cookie(page: Page, server: LiveServer) -> dict:
+    name = server.app.config["SESSION_COOKIE_NAME"]
+    return next(c for c in page.context.cookies() if c["name"] == name)
+
+
+def dashboard_status_with(server: LiveServer, cookie: dict) -> int:
+    """What a second browser holding a copy of this cookie would get."""
+    client = server.app.test_client()
+    client.set_cookie(cookie["name"], cookie["value"], domain="127.0.0.1")
+    return client.get("/dashboard", base_url=server.url).status_code
+
+
+@pytest.mark.parametrize("how", ["button", "shift three times", "escape"])
+def test_exit_this_page_leaves_and_kills_the_session(page: Page, live_server, how: str) -> None:
+    """PRIV-09: button, Shift x3 and Escape all leave for EXIT_URL; the cookie dies."""
+    sign_in(page, live_server, make_person(live_server))
+    page.wait_for_url(live_server.url + "/dashboard")
+    cookie = session_cookie(page, live_server)
+    assert dashboard_status_with(live_server, cookie) == 200
+    if how == "button":
+        page.locator(".govuk-exit-this-page__button").click()
+    elif how == "escape":
+        page.keyboard.press("Escape")
+    else:
+        page.wait_for_function("document.body.classList.contains('govuk-frontend-supported')")
+        for _ in range(3):
+            page.keyboard.press("Shift")
+    page.wait_for_url(live_server.exit_url)
+    assert dashboard_status_with(live_server, cookie) == 302
+    page.goto(live_server.url + "/dashboard")
+    assert "/sign-in" in page.url
+
+
+def test_exit_works_without_javascript(browser, live_server) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server.url + "/safety")
+    page.locator(".govuk-exit-this-page__button").click()
+    page.wait_for_url(live_server.exit_url)
+    context.close()
