@@ -102,6 +102,7 @@ class Config:
     MAIL_CLAIM_TIMEOUT = timedelta(minutes=10)
     WORKER_POLL_SECONDS = _env_int("WORKER_POLL_SECONDS", 5)
 
+    COURSES_DIR = PROJECT_ROOT / "courses"
     PROXY_FIX_HOPS = _env_int("PROXY_FIX_HOPS", 0)
     DEMO_DATA_ALLOWED = True
 

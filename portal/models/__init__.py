@@ -5,9 +5,25 @@ from portal.models.base import Base, utcnow
 from portal.models.organisations import MembershipStatus, Organisation
 from portal.models.outbox import OutboxMessage, OutboxStatus
 from portal.models.people import Membership, OrgRole, User
+from portal.models.training import (
+    AttemptStatus,
+    Certificate,
+    Course,
+    Module,
+    ModuleCompletion,
+    ModuleVersion,
+    QuizAttempt,
+)
 
 __all__ = [
+    "AttemptStatus",
     "AuditEvent",
+    "Certificate",
+    "Course",
+    "Module",
+    "ModuleCompletion",
+    "ModuleVersion",
+    "QuizAttempt",
     "Base",
     "Membership",
     "MembershipStatus",

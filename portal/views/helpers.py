@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, request
+from flask import Response, current_app, g, request
 
 from portal.db import get_session
 from portal.permissions import can_act_for
@@ -32,7 +32,9 @@ def navigation_items() -> list[dict]:
     if signed_in_user() is None:
         return [{"href": "/support", "text": "Get support"},
                 {"href": "/sign-in", "text": "Sign in", "active": request.path == "/sign-in"}]
-    items = [{"href": "/dashboard", "text": "Home", "active": request.path == "/dashboard"}]
+    items = [{"href": "/dashboard", "text": "Home", "active": request.path == "/dashboard"},
+             {"href": "/training", "text": "Your training",
+              "active": request.path.startswith("/training")}]
     items.append({"href": "/support", "text": "Get support"})
     items.append({"href": "/account", "text": "Your account",
                   "active": request.path.startswith("/account")})
@@ -46,3 +48,11 @@ def client_address() -> str:
 def commit() -> None:
     """Commit the request's unit of work (views commit once; services never do)."""
     get_session().commit()
+
+
+def attachment(data: bytes, filename: str, mimetype: str) -> Response:
+    """A download with a neutral file name that the browser saves rather than displays."""
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Content-Security-Policy"] = "sandbox"
+    return response

@@ -1,0 +1,161 @@
+"""Training: the course catalogue as synced from courses/, attempts, completions, certificates.
+
+Modules are stored once per *version* of their content (author's version number plus content
+hash), with the rendered HTML and the questions. Attempts and completions point at the version
+they were taken on, so rewording a module never changes what past results mean.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.models.base import Base, utcnow
+
+
+class Course(Base):
+    __tablename__ = "course"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    audience: Mapped[str] = mapped_column(sa.String(16))  # champion | hr_lead | all
+    required: Mapped[bool] = mapped_column(default=False)
+    refresher_months: Mapped[int] = mapped_column(default=0)
+    description_html: Mapped[str] = mapped_column(sa.Text, default="")
+    retired_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    modules: Mapped[list[Module]] = relationship(back_populates="course",
+                                                 order_by="Module.position")
+
+    def __repr__(self) -> str:
+        return f"<Course {self.key}>"
+
+
+class Module(Base):
+    __tablename__ = "module"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("course.id"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    current_version_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("module_version.id", use_alter=True))
+    retired_at: Mapped[datetime | None]
+
+    course: Mapped[Course] = relationship(back_populates="modules")
+    current_version: Mapped[ModuleVersion | None] = relationship(
+        foreign_keys=[current_version_id], post_update=True)
+
+    def __repr__(self) -> str:
+        return f"<Module {self.key}>"
+
+
+class ModuleVersion(Base):
+    """One stored version of a module's content, rendered once at sync."""
+
+    __tablename__ = "module_version"
+    __table_args__ = (sa.UniqueConstraint("module_id", "content_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    module_id: Mapped[int] = mapped_column(sa.ForeignKey("module.id"), index=True)
+    version: Mapped[int]  # the author's number: bumping it asks past passers to redo the module
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    summary: Mapped[str] = mapped_column(sa.Text, default="")
+    minutes: Mapped[int | None]
+    content_note: Mapped[str] = mapped_column(sa.Text, default="")
+    body_html: Mapped[str] = mapped_column(sa.Text)
+    pass_mark: Mapped[int]
+    questions_per_attempt: Mapped[int | None]
+    shuffle_answers: Mapped[bool] = mapped_column(default=False)
+    max_attempts: Mapped[int] = mapped_column(default=0)
+    sources: Mapped[list] = mapped_column(sa.JSON, default=list)
+    # [{id, prompt_html, multiple, explanation_html, answers: [{key, text_html, correct,
+    #   feedback_html}]}] — read only on the server; pages never show `correct` before submission.
+    questions: Mapped[list] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    module: Mapped[Module] = relationship(foreign_keys=[module_id])
+
+    def __repr__(self) -> str:
+        return f"<ModuleVersion module={self.module_id} v{self.version}>"
+
+
+class AttemptStatus(enum.StrEnum):
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+
+
+class QuizAttempt(Base):
+    __tablename__ = "quiz_attempt"
+    __table_args__ = (
+        # At most one attempt in progress per person and module, even under races (QUIZ-07).
+        sa.Index("uq_quiz_attempt_one_in_progress", "user_id", "module_id", unique=True,
+                 postgresql_where=sa.text("status = 'in_progress'"),
+                 sqlite_where=sa.text("status = 'in_progress'")),
+        sa.CheckConstraint("score IS NULL OR (score >= 0 AND score <= 100)", name="score_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, unique=True, default=uuid.uuid4)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"),
+                                         index=True)
+    module_id: Mapped[int] = mapped_column(sa.ForeignKey("module.id"))
+    module_version_id: Mapped[int] = mapped_column(sa.ForeignKey("module_version.id"))
+    status: Mapped[AttemptStatus] = mapped_column(default=AttemptStatus.IN_PROGRESS)
+    # The draw: [{"question": id, "answers": [key, ...]}] in the order shown to the learner.
+    drawn: Mapped[list] = mapped_column(sa.JSON)
+    selected: Mapped[dict | None] = mapped_column(sa.JSON)  # {question id: [answer keys]}
+    correct_count: Mapped[int | None]
+    score: Mapped[int | None]
+    passed: Mapped[bool | None]
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None]
+
+    module_version: Mapped[ModuleVersion] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<QuizAttempt {self.id} {self.status}>"
+
+
+class ModuleCompletion(Base):
+    """A pass, recorded in the same transaction as the attempt that earned it."""
+
+    __tablename__ = "module_completion"
+    __table_args__ = (sa.Index("ix_module_completion_user_module", "user_id", "module_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"))
+    module_id: Mapped[int] = mapped_column(sa.ForeignKey("module.id"))
+    module_version_id: Mapped[int] = mapped_column(sa.ForeignKey("module_version.id"))
+    version: Mapped[int]  # the author's version number passed
+    attempt_id: Mapped[int] = mapped_column(sa.ForeignKey("quiz_attempt.id"), unique=True)
+    completed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<ModuleCompletion user={self.user_id} module={self.module_id}>"
+
+
+class Certificate(Base):
+    __tablename__ = "certificate"
+    __table_args__ = (sa.Index("ix_certificate_user_course", "user_id", "course_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"))
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("course.id"))
+    # The completion that finished the course: one certificate per completion, even under races.
+    completion_id: Mapped[int] = mapped_column(sa.ForeignKey("module_completion.id"), unique=True)
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]
+
+    course: Mapped[Course] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Certificate {self.id}>"

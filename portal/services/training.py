@@ -1,0 +1,308 @@
+"""Taking modules: starting attempts, grading on the server, completions and certificates."""
+
+from __future__ import annotations
+
+import enum
+import random
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from portal.models import (
+    AttemptStatus,
+    Certificate,
+    Course,
+    Module,
+    ModuleCompletion,
+    ModuleVersion,
+    QuizAttempt,
+    User,
+    utcnow,
+)
+from portal.services.errors import PortalError
+
+CERTIFICATE_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+CERTIFICATE_CODE_LENGTH = 12
+
+
+class AttemptLimitReachedError(PortalError):
+    """The module's max_attempts are used up."""
+
+
+class InvalidAnswerError(PortalError):
+    """An answer key that does not belong to the question it was sent for (QUIZ-03)."""
+
+
+class UnansweredQuestionsError(PortalError):
+    """Some drawn questions have no answer; carries their ids."""
+
+    def __init__(self, question_ids: list[str]) -> None:
+        super().__init__(question_ids)
+        self.question_ids = question_ids
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    question_id: str
+    correct: bool
+    selected: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Grade:
+    correct_count: int
+    total: int
+    score: int
+    passed: bool
+    results: tuple[QuestionResult, ...] = field(default=())
+
+
+def grade_attempt(questions: dict[str, dict], drawn: list[dict],
+                  selected: dict[str, list[str]], pass_mark: int) -> Grade:
+    """Score drawn questions: right only when exactly the correct answers are chosen."""
+    results = []
+    for item in drawn:
+        question = questions[item["question"]]
+        chosen = tuple(sorted(selected.get(item["question"], [])))
+        right = tuple(sorted(a["key"] for a in question["answers"] if a["correct"]))
+        results.append(QuestionResult(item["question"], chosen == right, chosen))
+    correct = sum(r.correct for r in results)
+    total = len(results)
+    score = round(100 * correct / total) if total else 0
+    return Grade(correct, total, score, score >= pass_mark, tuple(results))
+
+
+def draw_questions(questions: list[dict], per_attempt: int | None, shuffle_answers: bool,
+                   rng: random.Random) -> list[dict]:
+    """Draw `per_attempt` questions at random (all when unset), shuffling answers if asked."""
+    count = min(per_attempt or len(questions), len(questions))
+    drawn = []
+    for question in rng.sample(questions, count):
+        keys = [a["key"] for a in question["answers"]]
+        if shuffle_answers:
+            rng.shuffle(keys)
+        drawn.append({"question": question["id"], "answers": keys})
+    return drawn
+
+
+def attempts_used(session: Session, user: User, module: Module) -> int:
+    """Attempts count against max_attempts within the module's current author version."""
+    version = module.current_version.version
+    return session.scalar(
+        select(func.count()).select_from(QuizAttempt)
+        .join(ModuleVersion, ModuleVersion.id == QuizAttempt.module_version_id)
+        .where(QuizAttempt.user_id == user.id, QuizAttempt.module_id == module.id,
+               ModuleVersion.version == version)) or 0
+
+
+def open_attempt(session: Session, user: User, module: Module) -> QuizAttempt | None:
+    return session.scalar(select(QuizAttempt).where(
+        QuizAttempt.user_id == user.id, QuizAttempt.module_id == module.id,
+        QuizAttempt.status == AttemptStatus.IN_PROGRESS))
+
+
+def start_attempt(session: Session, user: User, module: Module,
+                  rng: random.Random | None = None) -> QuizAttempt:
+    """Resume the attempt in progress, or draw a new one if the limit allows."""
+    existing = open_attempt(session, user, module)
+    if existing is not None:
+        return existing
+    version = module.current_version
+    if version.max_attempts and attempts_used(session, user, module) >= version.max_attempts:
+        raise AttemptLimitReachedError
+    attempt = QuizAttempt(user_id=user.id, module_id=module.id, module_version_id=version.id,
+                          drawn=draw_questions(version.questions, version.questions_per_attempt,
+                                               version.shuffle_answers,
+                                               rng or random.SystemRandom()))
+    session.add(attempt)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:  # another request started one at the same moment (QUIZ-07)
+        return open_attempt(session, user, module)
+    return attempt
+
+
+def check_answers(attempt: QuizAttempt, selected: dict[str, list[str]]) -> None:
+    """Every drawn question answered, with answers that belong to it (QUIZ-03, 2.2.3)."""
+    questions = {q["id"]: q for q in attempt.module_version.questions}
+    missing = []
+    for item in attempt.drawn:
+        question = questions[item["question"]]
+        chosen = selected.get(item["question"], [])
+        keys = {a["key"] for a in question["answers"]}
+        if not chosen:
+            missing.append(item["question"])
+        elif not set(chosen) <= keys or len(set(chosen)) != len(chosen) or (
+                not question["multiple"] and len(chosen) > 1):
+            raise InvalidAnswerError
+    if set(selected) - {item["question"] for item in attempt.drawn}:
+        raise InvalidAnswerError
+    if missing:
+        raise UnansweredQuestionsError(missing)
+
+
+def submit_attempt(session: Session, attempt: QuizAttempt,
+                   selected: dict[str, list[str]]) -> bool:
+    """Grade and record, exactly once: returns False if the attempt was already submitted.
+
+    The in_progress → submitted transition is a conditional UPDATE, so of any number of
+    simultaneous submissions exactly one wins (QUIZ-04, QUIZ-05).
+    """
+    check_answers(attempt, selected)
+    version = attempt.module_version
+    questions = {q["id"]: q for q in version.questions}
+    grade = grade_attempt(questions, attempt.drawn, selected, version.pass_mark)
+    now = utcnow()
+    claimed = session.execute(
+        update(QuizAttempt)
+        .where(QuizAttempt.id == attempt.id, QuizAttempt.status == AttemptStatus.IN_PROGRESS)
+        .values(status=AttemptStatus.SUBMITTED, submitted_at=now, selected=selected,
+                correct_count=grade.correct_count, score=grade.score, passed=grade.passed)
+        .execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:
+        return False
+    if grade.passed:
+        record_completion(session, attempt, now)
+    return True
+
+
+def record_completion(session: Session, attempt: QuizAttempt, now: datetime) -> ModuleCompletion:
+    completion = ModuleCompletion(user_id=attempt.user_id, module_id=attempt.module_id,
+                                  module_version_id=attempt.module_version_id,
+                                  version=attempt.module_version.version,
+                                  attempt_id=attempt.id, completed_at=now)
+    session.add(completion)
+    session.flush()
+    module = session.get(Module, attempt.module_id)
+    if course_completed(session, attempt.user_id, module.course, now):
+        issue_certificate(session, attempt.user_id, module.course, completion, now)
+    return completion
+
+
+def current_passes(session: Session, user_id: int, course: Course,
+                   now: datetime) -> dict[int, ModuleCompletion]:
+    """The latest pass per module that is still current: right version, not yet lapsed."""
+    latest = {}
+    rows = session.scalars(
+        select(ModuleCompletion)
+        .join(Module, Module.id == ModuleCompletion.module_id)
+        .where(ModuleCompletion.user_id == user_id, Module.course_id == course.id)
+        .order_by(ModuleCompletion.completed_at))
+    for completion in rows:
+        latest[completion.module_id] = completion
+    versions = {m.id: m.current_version.version for m in course.modules if m.current_version}
+    return {module_id: c for module_id, c in latest.items()
+            if c.version >= versions.get(module_id, 0)
+            and not has_lapsed(c.completed_at, course.refresher_months, now)}
+
+
+def has_lapsed(completed_at: datetime, refresher_months: int, now: datetime) -> bool:
+    return bool(refresher_months) and completed_at + relativedelta(months=refresher_months) <= now
+
+
+def course_completed(session: Session, user_id: int, course: Course, now: datetime) -> bool:
+    active = [m for m in course.modules if m.retired_at is None]
+    passes = current_passes(session, user_id, course, now)
+    return bool(active) and all(m.id in passes for m in active)
+
+
+def issue_certificate(session: Session, user_id: int, course: Course,
+                      completion: ModuleCompletion, now: datetime) -> Certificate:
+    expires = now + relativedelta(months=course.refresher_months) \
+        if course.refresher_months else None
+    certificate = Certificate(code=new_certificate_code(), user_id=user_id, course_id=course.id,
+                              completion_id=completion.id, issued_at=now, expires_at=expires)
+    session.add(certificate)
+    return certificate
+
+
+def new_certificate_code() -> str:
+    return "".join(secrets.choice(CERTIFICATE_CODE_ALPHABET)
+                   for _ in range(CERTIFICATE_CODE_LENGTH))
+
+
+def normalise_certificate_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+class ModuleStatus(enum.StrEnum):
+    NOT_STARTED = "not started"
+    IN_PROGRESS = "in progress"
+    PASSED = "passed"
+    NEEDS_REFRESHER = "needs refresher"
+
+
+@dataclass(frozen=True)
+class ModuleProgress:
+    module: Module
+    status: ModuleStatus
+    passed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CourseProgress:
+    course: Course
+    modules: tuple[ModuleProgress, ...]
+    certificate: Certificate | None
+
+    @property
+    def passed_count(self) -> int:
+        return sum(m.status == ModuleStatus.PASSED for m in self.modules)
+
+
+def courses_for(session: Session, user: User) -> list[Course]:
+    """Courses whose audience includes one of the person's current roles (all, for coordinators)."""
+    roles = {str(m.role) for m in user.memberships if m.is_current}
+    query = (select(Course).where(Course.retired_at.is_(None)).order_by(Course.id)
+             .options(selectinload(Course.modules).selectinload(Module.current_version)))
+    if not user.is_coordinator:
+        query = query.where(Course.audience.in_([*roles, "all"]))
+    return list(session.scalars(query))
+
+
+def learner_progress(session: Session, user: User, now: datetime) -> list[CourseProgress]:
+    """Every course for this person with each module's status, in a fixed number of queries."""
+    courses = courses_for(session, user)
+    completions = _latest_completions(session, user)
+    started = set(session.scalars(select(QuizAttempt.module_id).where(
+        QuizAttempt.user_id == user.id).distinct()))
+    certificates = _current_certificates(session, user, now)
+    return [CourseProgress(course, tuple(_module_progress(m, course, completions, started, now)
+                                         for m in course.modules if m.retired_at is None),
+                           certificates.get(course.id))
+            for course in courses]
+
+
+def _latest_completions(session: Session, user: User) -> dict[int, ModuleCompletion]:
+    latest: dict[int, ModuleCompletion] = {}
+    for completion in session.scalars(select(ModuleCompletion).where(
+            ModuleCompletion.user_id == user.id).order_by(ModuleCompletion.completed_at)):
+        latest[completion.module_id] = completion
+    return latest
+
+
+def _current_certificates(session: Session, user: User, now: datetime) -> dict[int, Certificate]:
+    found: dict[int, Certificate] = {}
+    for certificate in session.scalars(select(Certificate).where(
+            Certificate.user_id == user.id).order_by(Certificate.issued_at)):
+        if certificate.expires_at is None or certificate.expires_at > now:
+            found[certificate.course_id] = certificate
+    return found
+
+
+def _module_progress(module: Module, course: Course, completions: dict[int, ModuleCompletion],
+                     started: set[int], now: datetime) -> ModuleProgress:
+    completion = completions.get(module.id)
+    if completion is not None:
+        stale = completion.version < module.current_version.version or has_lapsed(
+            completion.completed_at, course.refresher_months, now)
+        status = ModuleStatus.NEEDS_REFRESHER if stale else ModuleStatus.PASSED
+        return ModuleProgress(module, status, completion.completed_at)
+    status = ModuleStatus.IN_PROGRESS if module.id in started else ModuleStatus.NOT_STARTED
+    return ModuleProgress(module, status, None)

@@ -1,0 +1,167 @@
+"""The learner's side: Your training, modules, quizzes, results and certificates."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal.certificates import certificate_pdf, display_name
+from portal.db import get_session
+from portal.models import Certificate, Course, Module, QuizAttempt, User, utcnow
+from portal.permissions import public, sign_in_required
+from portal.services import training
+from portal.views.helpers import attachment
+
+bp = Blueprint("training", __name__)
+
+
+def _visible_module(module_id: int) -> Module:
+    """A module of a course this person may take, or 404."""
+    module = get_session().get(Module, module_id)
+    if module is None or module.retired_at is not None or module.current_version is None:
+        abort(404)
+    if module.course not in training.courses_for(get_session(), current_user):
+        abort(404)
+    return module
+
+
+def _own_attempt(attempt_id: uuid.UUID) -> QuizAttempt:
+    attempt = get_session().scalar(select(QuizAttempt).where(
+        QuizAttempt.public_id == attempt_id, QuizAttempt.user_id == current_user.id))
+    if attempt is None:
+        abort(404)  # someone else's attempt reveals nothing (AUTHZ-06)
+    return attempt
+
+
+def _own_certificate(certificate_id: int) -> Certificate:
+    certificate = get_session().scalar(select(Certificate).where(
+        Certificate.id == certificate_id, Certificate.user_id == current_user.id))
+    if certificate is None:
+        abort(404)
+    return certificate
+
+
+@bp.route("/training")
+@sign_in_required
+def index() -> ResponseReturnValue:
+    progress = training.learner_progress(get_session(), current_user, utcnow())
+    return render_template("training/index.html", progress=progress)
+
+
+@bp.route("/training/courses/<int:course_id>")
+@sign_in_required
+def course(course_id: int) -> ResponseReturnValue:
+    progress = training.learner_progress(get_session(), current_user, utcnow())
+    found = next((p for p in progress if p.course.id == course_id), None)
+    if found is None:
+        abort(404)
+    return render_template("training/course.html", progress=found)
+
+
+@bp.route("/training/modules/<int:module_id>")
+@sign_in_required
+def module(module_id: int) -> ResponseReturnValue:
+    found = _visible_module(module_id)
+    attempt = training.open_attempt(get_session(), current_user, found)
+    return render_template("training/module.html", module=found,
+                           version=found.current_version, attempt=attempt)
+
+
+@bp.route("/training/modules/<int:module_id>/quiz", methods=["POST"])
+@sign_in_required
+def start_quiz(module_id: int) -> ResponseReturnValue:
+    found = _visible_module(module_id)
+    session = get_session()
+    try:
+        attempt = training.start_attempt(session, current_user, found)
+    except training.AttemptLimitReachedError:
+        flash("You have used all your attempts at this quiz. Ask your HR lead or scheme "
+              "coordinator what to do next.", "info")
+        return redirect(url_for("training.module", module_id=module_id), code=303)
+    session.commit()
+    return redirect(url_for("training.quiz", attempt_id=attempt.public_id), code=303)
+
+
+def _selected_answers(attempt: QuizAttempt) -> dict[str, list[str]]:
+    """Answers from the form, by question position; unknown fields are ignored (QUIZ-02)."""
+    selected = {}
+    for number, item in enumerate(attempt.drawn, 1):
+        chosen = request.form.getlist(f"question-{number}")
+        if chosen:
+            selected[item["question"]] = chosen
+    return selected
+
+
+@bp.route("/training/attempts/<uuid:attempt_id>", methods=["GET", "POST"])
+@sign_in_required
+def quiz(attempt_id: uuid.UUID) -> ResponseReturnValue:
+    attempt = _own_attempt(attempt_id)
+    if attempt.status != training.AttemptStatus.IN_PROGRESS:
+        return redirect(url_for("training.result", attempt_id=attempt_id), code=303)
+    selected, missing = {}, []
+    if request.method == "POST":
+        selected = _selected_answers(attempt)
+        try:
+            training.submit_attempt(get_session(), attempt, selected)
+        except training.InvalidAnswerError:
+            abort(400)
+        except training.UnansweredQuestionsError as error:
+            missing = error.question_ids
+        else:
+            get_session().commit()
+            return redirect(url_for("training.result", attempt_id=attempt_id), code=303)
+    return render_template("training/quiz.html", attempt=attempt, selected=selected,
+                           missing=missing, questions=_questions(attempt))
+
+
+def _questions(attempt: QuizAttempt) -> dict[str, dict]:
+    return {q["id"]: q for q in attempt.module_version.questions}
+
+
+@bp.route("/training/attempts/<uuid:attempt_id>/result")
+@sign_in_required
+def result(attempt_id: uuid.UUID) -> ResponseReturnValue:
+    attempt = _own_attempt(attempt_id)
+    if attempt.status != training.AttemptStatus.SUBMITTED:
+        return redirect(url_for("training.quiz", attempt_id=attempt_id), code=303)
+    module = get_session().get(Module, attempt.module_id)
+    certificate = get_session().scalar(select(Certificate).join(
+        Certificate.course).where(Certificate.user_id == current_user.id,
+                                  Course.id == module.course_id)
+        .order_by(Certificate.issued_at.desc()).limit(1))
+    return render_template("training/result.html", attempt=attempt, module=module,
+                           questions=_questions(attempt), certificate=certificate)
+
+
+@bp.route("/training/certificates/<int:certificate_id>")
+@sign_in_required
+def certificate(certificate_id: int) -> ResponseReturnValue:
+    found = _own_certificate(certificate_id)
+    return render_template("training/certificate.html", certificate=found, now=utcnow())
+
+
+@bp.route("/training/certificates/<int:certificate_id>/pdf")
+@sign_in_required
+def certificate_download(certificate_id: int) -> ResponseReturnValue:
+    found = _own_certificate(certificate_id)
+    return attachment(certificate_pdf(found, current_user), "certificate.pdf",
+                      "application/pdf")
+
+
+@bp.route("/verify")
+@public
+def verify() -> ResponseReturnValue:
+    """Anyone can check a certificate code: validity, first name and initial, course, dates."""
+    code = request.args.get("code", "")[:64]
+    found, holder, checked = None, "", bool(code.strip())
+    if checked:
+        found = get_session().scalar(select(Certificate).where(
+            Certificate.code == training.normalise_certificate_code(code)))
+    if found is not None:
+        holder = display_name(get_session().get(User, found.user_id).full_name)
+    return render_template("training/verify.html", code=code, checked=checked,
+                           certificate=found, holder=holder, now=utcnow())
