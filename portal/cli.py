@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import signal
 import time
+from pathlib import Path
 
 import click
 from alembic import command as alembic_command
@@ -13,11 +14,13 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.courses import check_path, load_catalogue
 from portal.db import get_engine
 from portal.mail import send_due_messages
 from portal.migrations import MIGRATIONS_DIR, alembic_config
 from portal.models import Membership, MembershipStatus, Organisation, OrgRole, User, utcnow
 from portal.services.accounts import normalise_email
+from portal.services.catalogue import sync_catalogue
 
 DEMO_PASSWORD = "demo-password-for-local-use-only"  # noqa: S105 - printed for local demos only
 DEMO_ORGANISATIONS = {
@@ -31,6 +34,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_coordinator)
     app.cli.add_command(worker)
+    app.cli.add_command(courses_group)
 
 
 @click.group("db", cls=AppGroup, help="Database schema (Alembic migrations).")
@@ -142,3 +146,55 @@ def worker(once: bool) -> None:
         if once or stopping["now"]:
             return
         time.sleep(poll)
+
+
+@click.group("courses", cls=AppGroup, help="Training content in courses/.")
+def courses_group() -> None:
+    pass
+
+
+@courses_group.command("check")
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
+def courses_check(path: Path | None) -> None:
+    """List every problem in the courses (or one course folder or module file)."""
+    errors = check_path(path or current_app.config["COURSES_DIR"])
+    for error in errors:
+        click.echo(str(error))
+    if errors:
+        raise click.ClickException(f"{len(errors)} problem(s) found.")
+    click.echo("No problems found.")
+
+
+@courses_group.command("sync")
+def courses_sync() -> None:
+    """Store the courses in the database: a new version row only when content changes."""
+    catalogue, errors = load_catalogue(current_app.config["COURSES_DIR"])
+    if errors:
+        for error in errors:
+            click.echo(str(error))
+        raise click.ClickException("Fix these problems first; nothing was changed.")
+    with Session(get_engine()) as session, session.begin():
+        report = sync_catalogue(session, catalogue)
+    click.echo(f"Courses synced: {len(report.created)} new, {len(report.new_versions)} "
+               f"changed, {len(report.unchanged)} unchanged, {len(report.retired)} retired.")
+
+
+@courses_group.command("import-gift")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the <quiz> blocks to this file instead of the screen.")
+def courses_import_gift(file: Path, output: Path | None) -> None:
+    """Turn a Moodle GIFT question bank into <quiz> blocks; nothing is written on any error."""
+    from portal.gift import GiftError, import_gift
+
+    try:
+        markdown = import_gift(file)
+    except GiftError as error:
+        for line, reason in error.problems:
+            click.echo(f"{file}:{line}: {reason}")
+        raise click.ClickException("The file was not converted.") from error
+    if output is None:
+        click.echo(markdown)
+    else:
+        output.write_text(markdown, encoding="utf-8")
+        click.echo(f"Wrote {output}.")

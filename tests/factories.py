@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from functools import cache
 from itertools import count
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
+from portal.courses import load_catalogue
 from portal.models import Membership, MembershipStatus, Organisation, OrgRole, User, utcnow
+from portal.services.catalogue import sync_catalogue
 
 DEFAULT_PASSWORD = "correct horse battery staple"  # noqa: S105 - test data
 _numbers = count(1)
@@ -41,3 +44,11 @@ def make_organisation(session: Session, **overrides: object) -> Organisation:
     session.add(organisation)
     session.flush()
     return organisation
+
+
+def sync_courses(session: Session, root: Path) -> None:
+    """Load and store a folder of courses, as `flask courses sync` does."""
+    catalogue, errors = load_catalogue(root)
+    assert errors == [], [str(e) for e in errors]
+    sync_catalogue(session, catalogue)
+    session.commit()

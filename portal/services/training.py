@@ -119,9 +119,9 @@ def start_attempt(session: Session, user: User, module: Module,
                           drawn=draw_questions(version.questions, version.questions_per_attempt,
                                                version.shuffle_answers,
                                                rng or random.SystemRandom()))
-    session.add(attempt)
     try:
-        with session.begin_nested():
+        with session.begin_nested():  # a rolled-back savepoint also discards the new row
+            session.add(attempt)
             session.flush()
     except IntegrityError:  # another request started one at the same moment (QUIZ-07)
         return open_attempt(session, user, module)
