@@ -430,7 +430,11 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
 
 def _record_key_lines(node: yaml.Node, prefix: str, lines: dict[str, int],
                       problems: _Problems) -> None:
-    """Map "quiz.pass_mark" or "modules.2" to its file line, and report keys given twice."""
+    """Map "quiz.pass_mark" or "modules.2" to its file line, and report keys given twice.
+
+    Only two levels are walked: that is all the format has, and YAML aliases could otherwise
+    make a deeper walk exponential.
+    """
     if isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             lines[f"{prefix}{index}"] = item.start_mark.line + 2
@@ -442,7 +446,8 @@ def _record_key_lines(node: yaml.Node, prefix: str, lines: dict[str, int],
         if name in lines:
             problems.add(key_node.start_mark.line + 2, f'"{name}" is set twice in the front matter')
         lines[name] = key_node.start_mark.line + 2
-        _record_key_lines(value_node, f"{name}.", lines, problems)
+        if not prefix:
+            _record_key_lines(value_node, f"{name}.", lines, problems)
 
 
 # --------------------------------------------------------------------------------------------
@@ -555,7 +560,7 @@ class _FrontMatter:
 
 _QUIZ_TAG = re.compile(r"\s*<(/?)quiz(?=[\s>/]|$)(.*)$")
 _ANSWER = re.compile(r"- \[([ xX])\](?: (.*))?")
-_ANSWER_LIKE = re.compile(r"\s*[-*+]\s*\[.?.?\]")
+_ANSWER_LIKE = re.compile(r"\s*[-*+]\s*\[\s*\S?\s*\]")  # "-[x]", "* [ ]", "- [ x ]", "- []"
 _FEEDBACK = re.compile(r"[ \t]+>[ \t]?(.*)")
 _FENCE = re.compile(r"\s*(```|~~~)")
 
@@ -757,6 +762,7 @@ class _QuestionParser:
         self.answers: list[_DraftAnswer] = []
         self.explanation: list[tuple[int, str]] = []
         self.after_answer = False  # the previous line was an answer or its feedback
+        self.malformed_answer = False
         self.error_count = len(problems.errors)
 
     def parse(self, module_id: str) -> Question | None:
@@ -774,6 +780,7 @@ class _QuestionParser:
         elif _FEEDBACK.fullmatch(line):
             self._add_feedback(number, line)
         elif _ANSWER_LIKE.match(line):
+            self.malformed_answer = True  # so the answer count below is not misleading
             self.problems.add(number, 'write each answer as "- [x] text" (right) or '
                                       '"- [ ] text" (wrong)')
         elif not self.answers:
@@ -806,33 +813,38 @@ class _QuestionParser:
         elif self.after_answer and line[:1] in (" ", "\t"):
             self.problems.add(number, "an answer must fit on one line; only feedback lines "
                                       "starting with > may sit under it")
+        elif self.after_answer and line.startswith(">"):
+            self.problems.add(number, "feedback under an answer must be indented: start the "
+                                      "line with two spaces, then >")
         elif self.after_answer:
-            message = ("feedback under an answer must be indented: start the line with two "
-                       "spaces, then >") if line.startswith(">") else (
-                       "leave a blank line between the answers and the explanation")
-            self.problems.add(number, message)
+            self.problems.add(number, "leave a blank line between the answers and the explanation")
         else:
             self.explanation.append((number, line))
 
     def _check_answers(self) -> None:
         """Rule 7: question text, at least two answers, at least one right, none repeated."""
-        prompt = "\n".join(text for _, text in self.prompt).strip()
-        label = f"question {self.number}"
-        fail = self.problems.add
-        if not prompt:
-            fail(self.block.line, f"{label} has no question text before its answers")
-        if not self.answers:
-            fail(self.block.line, f'{label} has no answers: add lines "- [x] right answer" and '
-                                  '"- [ ] wrong answer"')
-        elif len(self.answers) < 2:
-            fail(self.block.line, f"{label} needs at least two answers")
-        elif not any(answer.correct for answer in self.answers):
-            fail(self.block.line, f"{label} has no answer marked [x]")
+        if not "".join(text for _, text in self.prompt).strip():
+            self._fail(f"question {self.number} has no question text before its answers")
+        if not self.malformed_answer:  # a count would mislead while an answer line is malformed
+            self._check_answer_count()
         keys: set[str] = set()
         for answer in self.answers:
             if answer.text and short_hash(answer.text) in keys:
-                fail(answer.line, f'{label} has the answer "{answer.text}" more than once')
+                self.problems.add(answer.line, f'question {self.number} has the answer '
+                                               f'"{answer.text}" more than once')
             keys.add(short_hash(answer.text))
+
+    def _check_answer_count(self) -> None:
+        if not self.answers:
+            self._fail(f'question {self.number} has no answers: add lines "- [x] right answer" '
+                       'and "- [ ] wrong answer"')
+        elif len(self.answers) < 2:
+            self._fail(f"question {self.number} needs at least two answers")
+        elif not any(answer.correct for answer in self.answers):
+            self._fail(f"question {self.number} has no answer marked [x]")
+
+    def _fail(self, message: str) -> None:
+        self.problems.add(self.block.line, message)  # question-wide: point at its <quiz> line
 
     def _build(self, module_id: str) -> Question | None:
         prompt = "\n".join(text for _, text in self.prompt).strip()
@@ -968,20 +980,21 @@ def _check_unique_ids(courses: list[_ParsedCourse]) -> None:
     course_seen: dict[str, Path] = {}
     module_seen: dict[str, Path] = {}
     for course in courses:
-        if course.course_id in course_seen:
+        if clash := _already_used("course", course.course_id, course.path, course_seen):
             course.header = None
-            course.errors.append(CourseError(course.path, course.id_line, (
-                f'course id "{course.course_id}" is also used in '
-                f"{display_path(course_seen[course.course_id])}")))
-        course_seen.setdefault(course.course_id, course.path)
+            course.errors.append(CourseError(course.path, course.id_line, clash))
         for module in course.modules:
-            if module.module_id and module.module_id in module_seen:
+            if clash := _already_used("module", module.module_id, module.path, module_seen):
                 module.module = None
-                module.errors.append(CourseError(module.path, module.id_line, (
-                    f'module id "{module.module_id}" is also used in '
-                    f"{display_path(module_seen[module.module_id])}")))
-            if module.module_id:
-                module_seen.setdefault(module.module_id, module.path)
+                module.errors.append(CourseError(module.path, module.id_line, clash))
+
+
+def _already_used(kind: str, item_id: str, path: Path, seen: dict[str, Path]) -> str | None:
+    """Claim an id for the first file that uses it; later files get the message to report."""
+    if not item_id:
+        return None  # a missing or bad id has been reported already
+    first = seen.setdefault(item_id, path)
+    return None if first == path else f'{kind} id "{item_id}" is also used in {display_path(first)}'
 
 
 def _build_course(parsed: _ParsedCourse) -> Course | None:

@@ -1,0 +1,80 @@
+"""A champion takes a module in a real browser: fails, retakes, passes, gets a certificate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Page
+from sqlalchemy import select
+
+from portal.models import Certificate, Module, OrgRole, QuizAttempt
+from tests.browser.conftest import LiveServer, assert_accessible
+from tests.browser.test_layout import sign_in
+from tests.factories import make_organisation, make_user, sync_courses
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "training"
+
+
+def setup_champion(server: LiveServer) -> tuple[str, dict[str, int]]:
+    with server.db() as session:
+        sync_courses(session, FIXTURES)
+        user = make_user(session, organisation=make_organisation(session),
+                         role=OrgRole.CHAMPION, full_name="Łucja Nowak-Öztürk")
+        session.commit()
+        return user.email, {m.key: m.id for m in session.scalars(select(Module))}
+
+
+def answer_quiz(page: Page, server: LiveServer, *, right: bool) -> None:
+    with server.db() as session:
+        attempt = session.scalars(select(QuizAttempt).order_by(QuizAttempt.id.desc())).first()
+        questions = {q["id"]: q for q in attempt.module_version.questions}
+        for number, item in enumerate(attempt.drawn, 1):
+            keys = [a["key"] for a in questions[item["question"]]["answers"]
+                    if a["correct"] == right]
+            for key in keys if right else keys[:1]:
+                page.check(f"input[name='question-{number}'][value='{key}']")
+    assert_accessible(page)
+    page.get_by_role("button", name="Submit your answers").click()
+
+
+def take_module(page: Page, server: LiveServer, module_id: int, *, right: bool) -> None:
+    page.goto(f"{server.url}/training/modules/{module_id}")
+    assert_accessible(page)
+    page.get_by_role("button", name="Start the quiz").or_(
+        page.get_by_role("button", name="Continue the quiz")).click()
+    answer_quiz(page, server, right=right)
+    assert_accessible(page)
+
+
+def test_fail_retake_pass_certificate_and_verify(page: Page, live_server) -> None:
+    email, modules = setup_champion(live_server)
+    sign_in(page, live_server, email)
+    page.goto(live_server.url + "/training")
+    assert_accessible(page)
+
+    take_module(page, live_server, modules["second-module"], right=True)
+    assert page.get_by_text("You passed").is_visible()
+
+    take_module(page, live_server, modules["first-module"], right=False)
+    assert page.get_by_role("heading", name="You did not pass this time").is_visible()
+    page.get_by_role("button", name="Try the quiz again").click()
+    answer_quiz(page, live_server, right=True)
+    assert page.get_by_text("You passed").is_visible()
+    assert_accessible(page)
+
+    page.get_by_role("link", name="View and download your certificate").click()
+    assert page.get_by_text("Łucja Nowak-Öztürk has completed").is_visible()
+    assert_accessible(page)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the certificate (PDF)").click()
+    assert download.value.suggested_filename == "certificate.pdf"
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
+
+    with live_server.db() as session:
+        code = session.scalar(select(Certificate.code))
+    page.goto(live_server.url + "/verify")
+    page.get_by_label("Verification code").fill(code)
+    page.get_by_role("button", name="Check").click()
+    assert page.get_by_role("heading", name="This certificate is valid").is_visible()
+    assert page.get_by_text("Łucja N.").is_visible()
+    assert_accessible(page)
