@@ -10,17 +10,19 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
-import xml.etree.ElementTree as etree
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import markdown
 import nh3
 import yaml
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element  # Python-Markdown's tree; we never parse XML
 
 # --------------------------------------------------------------------------------------------
 # Rendering: Markdown -> HTML -> nh3 allow-list. The one place course text becomes HTML.
@@ -133,7 +135,7 @@ class _HeadingTreeprocessor(Treeprocessor):
         super().__init__(md)
         self.drop_title = drop_title
 
-    def run(self, root: etree.Element) -> None:
+    def run(self, root: Element) -> None:
         if self.drop_title and len(root) and root[0].tag == "h1":
             root.remove(root[0])
         headings = [element for element in root.iter() if element.tag in _HEADINGS]
@@ -235,6 +237,8 @@ def _bracket_scan_cost(block: str) -> int:
 
 @dataclass(frozen=True)
 class Answer:
+    """One answer; `key` hashes its normalised text, so reordering answers keeps attempts valid."""
+
     key: str
     text_html: str
     correct: bool
@@ -243,6 +247,8 @@ class Answer:
 
 @dataclass(frozen=True)
 class Question:
+    """`id` is "<module id>:<hash of the normalised question text>": a reworded question is new."""
+
     id: str
     prompt_html: str
     answers: tuple[Answer, ...]
@@ -253,6 +259,8 @@ class Question:
 
 @dataclass(frozen=True)
 class QuizSettings:
+    """`questions_per_attempt` None asks every question; `max_attempts` 0 means unlimited."""
+
     pass_mark: int
     questions_per_attempt: int | None
     shuffle_answers: bool
@@ -261,6 +269,8 @@ class QuizSettings:
 
 @dataclass(frozen=True)
 class Module:
+    """One module version: `content_hash` changes with any edit, `version` when authors bump it."""
+
     id: str
     title: str
     version: int
@@ -277,6 +287,8 @@ class Module:
 
 @dataclass(frozen=True)
 class Course:
+    """An ordered pathway of modules; `path` is its course.md."""
+
     id: str
     title: str
     audience: str
@@ -289,6 +301,8 @@ class Course:
 
 @dataclass(frozen=True)
 class Catalogue:
+    """Every course that loaded without a single error, in folder-name order."""
+
     courses: tuple[Course, ...] = ()
 
     def course(self, course_id: str) -> Course | None:
@@ -524,7 +538,7 @@ class _FrontMatter:
             limits = f"of {minimum} or more" if maximum is None else f"from {minimum} to {maximum}"
             self.fail(key, f"{key.rsplit('.', 1)[-1]} must be a whole number {limits}{hint}")
             return None
-        return value
+        return int(value)
 
     def flag(self, key: str) -> bool:
         value = self.get(key)
@@ -571,6 +585,7 @@ def normalise_text(text: str) -> str:
 
 
 def short_hash(text: str) -> str:
+    """The first 12 hex digits of the SHA-256 of the normalised text: a stable, short key."""
     return hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()[:12]
 
 
