@@ -191,3 +191,20 @@ def test_import_gift_reads_a_file(tmp_path: Path) -> None:
     path.write_bytes(b"Caf\xe9? {T}")
     with pytest.raises(GiftError, match="not UTF-8"):
         import_gift(path)
+
+
+def test_import_gift_command_writes_blocks_or_nothing(app, tmp_path: Path) -> None:
+    """The CLI: a good bank is written to -o; a bank with a matching question writes nothing."""
+    good, bad = tmp_path / "good.gift", tmp_path / "bad.gift"
+    good.write_text(SINGLE_CHOICE + "\n" + TRUE_FALSE, encoding="utf-8")
+    bad.write_text(SINGLE_CHOICE + "\nMatch these. {\n=a -> 1\n=b -> 2\n}\n", encoding="utf-8")
+    output = tmp_path / "out.md"
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["courses", "import-gift", str(good), "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    assert output.read_text(encoding="utf-8").count("<quiz>") == 4
+    output.unlink()
+    result = runner.invoke(args=["courses", "import-gift", str(bad), "-o", str(output)])
+    assert result.exit_code != 0
+    assert "bad.gift:" in result.output and "matching" in result.output
+    assert not output.exists()

@@ -184,7 +184,7 @@ def test_unanswered_questions_are_shown_with_the_answers_kept(signed_in, session
 
 def test_a_second_submission_returns_the_existing_result(signed_in, session, courses,
                                                          champion) -> None:
-    """QUIZ-04."""
+    """QUIZ-04, QUIZ-06: a resubmitted or stale page never overwrites the recorded answers."""
     client = signed_in(champion)
     location = start(client, courses["first-module"])
     attempt = latest_attempt(session, champion)
