@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 from playwright.sync_api import Page
@@ -25,8 +26,10 @@ def setup_champion(server: LiveServer) -> tuple[str, dict[str, int]]:
 
 
 def answer_quiz(page: Page, server: LiveServer, *, right: bool) -> None:
+    page.wait_for_url("**/training/attempts/*")  # the quiz page of the attempt just started
+    public_id = uuid.UUID(page.url.rsplit("/", 1)[1])
     with server.db() as session:
-        attempt = session.scalars(select(QuizAttempt).order_by(QuizAttempt.id.desc())).first()
+        attempt = session.scalar(select(QuizAttempt).where(QuizAttempt.public_id == public_id))
         questions = {q["id"]: q for q in attempt.module_version.questions}
         for number, item in enumerate(attempt.drawn, 1):
             keys = [a["key"] for a in questions[item["question"]]["answers"]

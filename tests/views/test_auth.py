@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -121,13 +122,19 @@ def test_throttle_counts_per_account_not_per_form_submission(client, session) ->
 
 
 def test_throttle_is_shared_by_two_instances_using_redis(app_factory, session, redis_url) -> None:
-    """AUTH-03: alternate failures between two app instances; the limit is the shared total."""
-    prefix = f"test-{utcnow().timestamp()}"
-    first = app_factory(RATELIMIT_STORAGE_URI=redis_url, RATELIMIT_KEY_PREFIX=prefix)
-    second = app_factory(RATELIMIT_STORAGE_URI=redis_url, RATELIMIT_KEY_PREFIX=prefix)
-    user = make_user(session)
+    """AUTH-03: alternate failures between two app instances; the limit is the shared total.
+
+    Redis keeps counts between runs, so the account and client address are new each run.
+    """
+    first = app_factory(RATELIMIT_STORAGE_URI=redis_url)
+    second = app_factory(RATELIMIT_STORAGE_URI=redis_url)
+    run = uuid.uuid4()
+    user = make_user(session, email=f"redis-{run.hex}@example.org")
     session.commit()
+    address = f"192.0.2.{run.int % 250 + 1}"  # a documentation address: a name, not a route
     clients = [first.test_client(), second.test_client()]
+    for client in clients:
+        client.environ_base["REMOTE_ADDR"] = address
     for attempt in range(10):
         assert sign_in(clients[attempt % 2], user.email, "wrong guess here").status_code == 200
     assert sign_in(clients[0], user.email).status_code == 429
