@@ -49,9 +49,9 @@ def register_templates(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from portal.views import auth, errors, health, main
+    from portal.views import auth, errors, health, main, support
 
-    for module in (main, auth, health):
+    for module in (main, auth, health, support):
         app.register_blueprint(module.bp)
     errors.register_error_handlers(app)
 

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cache
 from itertools import count
 
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
-from portal.models import Membership, MembershipStatus, Organisation, OrgRole, User, utcnow
+from portal.models import (
+    Membership,
+    MembershipStatus,
+    Organisation,
+    OrgRole,
+    SupportService,
+    User,
+    utcnow,
+)
+from portal.services.support import FIELD_CHECKS, apply_details, validate_service
 
 DEFAULT_PASSWORD = "correct horse battery staple"  # noqa: S105 - test data
 _numbers = count(1)
@@ -41,3 +51,19 @@ def make_organisation(session: Session, **overrides: object) -> Organisation:
     session.add(organisation)
     session.flush()
     return organisation
+
+
+def make_support_service(session: Session, **overrides: object) -> SupportService:
+    """A valid, listed service; details go through the same validation as the forms."""
+    number = next(_numbers)
+    details = {"name": f"Service {number}", "summary": "Advice and support by phone.",
+               "phone": "0808 2000 247", "boroughs": ["national"],
+               "categories": ["domestic-abuse"]}
+    others = {"key": f"service-{number}", "last_checked_at": date(2026, 11, 1)}
+    for name, value in overrides.items():
+        (details if name in FIELD_CHECKS else others)[name] = value
+    service = SupportService(**others)
+    apply_details(service, validate_service(details))
+    session.add(service)
+    session.flush()
+    return service
