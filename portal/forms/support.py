@@ -68,13 +68,14 @@ class SupportSearchForm(PortalForm):
 class SupportServiceForm(PortalForm):
     """A service's details. The rules live in services/support.py, shared with the data file."""
 
-    name = StringField("Name of the service", widget=GovTextInput())
-    summary = TextAreaField("What it offers and who it is for", widget=GovTextArea(),
-                            description="Plain text. Up to 1,000 characters.")
+    # Labels match the field names the shared validation messages use ("Summary must ...").
+    name = StringField("Name", widget=GovTextInput())
+    summary = TextAreaField("Summary", widget=GovTextArea(), description=(
+        "What the service offers and who it is for. Plain text, up to 1,000 characters."))
     phone = StringField("Phone number (optional)", widget=GovTextInput(), description=(
         "Digits and spaces only, like 0808 2000 247. Short numbers such as 999, 101 and "
         "116 123 are allowed."))
-    phone_note = StringField("About the phone line (optional)", widget=GovTextInput(),
+    phone_note = StringField("Phone note (optional)", widget=GovTextInput(),
                              description="For example: Freephone. Office hours only.")
     text_or_chat = TextAreaField("Text or web chat (optional)", widget=GovTextArea(),
                                  description="How to text or chat with the service, if it can.")
@@ -86,7 +87,8 @@ class SupportServiceForm(PortalForm):
     open_24_hours = RadioField("Is it open 24 hours?", widget=GovRadioInput(),
                                choices=choices({"yes": "Yes", "no": "No",
                                                  "unknown": "Not known"}),
-                               default="unknown", validate_choice=False)
+                               default="unknown", validate_choice=False,
+                               description="Select ‘Not known’ if the service does not say.")
     boroughs = SelectMultipleField(
         "Areas it covers", choices=choices(BOROUGHS), widget=GovCheckboxesInput(),
         validate_choice=False,

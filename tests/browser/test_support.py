@@ -149,15 +149,15 @@ def test_coordinators_keep_the_directory_current(page: Page, live_server: LiveSe
     assert_accessible(page)
 
     page.goto(live_server.url + "/coordinator/support-services/new")
-    page.get_by_label("Name of the service").fill("Sefton Line")
-    page.get_by_label("What it offers and who it is for").fill("<b>Advice</b>")
+    page.get_by_label("Name", exact=True).fill("Sefton Line")
+    page.get_by_label("Summary").fill("<b>Advice</b>")
     page.get_by_label("Website (optional)").fill("javascript:alert(1)")
     submit(page, "Save service")
     assert page.title().startswith("Error: ")
     assert page.get_by_role("link", name="Enter a website address that starts with https://, "
                                          "like https://www.example.org").is_visible()
     assert_accessible(page)
-    page.get_by_label("What it offers and who it is for").fill("Advice for Sefton.")
+    page.get_by_label("Summary").fill("Advice for Sefton.")
     page.get_by_label("Website (optional)").fill("https://www.example.org/sefton")
     page.get_by_label("Sefton").check()
     page.get_by_label("Domestic abuse").check()
