@@ -208,7 +208,8 @@ def check_choices(value: object, *, vocabulary: Mapping[str, str], missing: str,
     chosen = list(value)
     if not chosen:
         raise ValueError(missing)
-    strangers = [str(item) for item in chosen if item not in vocabulary]
+    strangers = [str(item) for item in chosen
+                 if not isinstance(item, str) or item not in vocabulary]
     if strangers:
         raise ValueError(unknown.format(", ".join(strangers), ", ".join(vocabulary)))
     return tuple(key for key in vocabulary if key in chosen)

@@ -113,6 +113,7 @@ def test_areas_and_kinds_of_help_come_from_the_lists() -> None:
         "Select National or the areas the service covers, not both"
     assert "not gardening" in errors_for(categories=["gardening"])["categories"]
     assert errors_for(categories="domestic-abuse")["categories"].startswith("Select at least")
+    assert "not {'a': 1}" in errors_for(boroughs=[{"a": 1}])["boroughs"]  # odd YAML: no crash
     details = validate_service({**VALID, "boroughs": ["wirral", "knowsley", "wirral"],
                                 "categories": ["men", "domestic-abuse"]})
     assert details.boroughs == ("knowsley", "wirral")
