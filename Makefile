@@ -44,6 +44,7 @@ run: install assets
 	@$(FLASK) db upgrade
 	@$(FLASK) seed-demo
 	@$(FLASK) courses sync
+	@$(FLASK) directory load
 	@echo "Serving on http://127.0.0.1:5000 (Ctrl+C to stop). E-mails print here."
 	@trap 'kill 0' EXIT; $(FLASK) worker & $(FLASK) run --host 127.0.0.1 --port 5000
 

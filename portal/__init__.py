@@ -49,9 +49,9 @@ def register_templates(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from portal.views import auth, errors, health, main, training
+    from portal.views import auth, errors, health, main, support, training
 
-    for module in (main, auth, health, training):
+    for module in (main, auth, health, training, support):
         app.register_blueprint(module.bp)
     errors.register_error_handlers(app)
 

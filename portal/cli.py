@@ -21,6 +21,12 @@ from portal.migrations import MIGRATIONS_DIR, alembic_config
 from portal.models import Membership, MembershipStatus, Organisation, OrgRole, User, utcnow
 from portal.services.accounts import normalise_email
 from portal.services.catalogue import sync_catalogue
+from portal.services.directory import (
+    DATA_FILE,
+    DirectoryFileError,
+    load_directory,
+    read_directory,
+)
 
 DEMO_PASSWORD = "demo-password-for-local-use-only"  # noqa: S105 - printed for local demos only
 DEMO_ORGANISATIONS = {
@@ -35,6 +41,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(create_coordinator)
     app.cli.add_command(worker)
     app.cli.add_command(courses_group)
+    app.cli.add_command(directory_group)
 
 
 @click.group("db", cls=AppGroup, help="Database schema (Alembic migrations).")
@@ -198,3 +205,38 @@ def courses_import_gift(file: Path, output: Path | None) -> None:
     else:
         output.write_text(markdown, encoding="utf-8")
         click.echo(f"Wrote {output}.")
+@click.group("directory", cls=AppGroup, help="The public support directory.")
+def directory_group() -> None:
+    pass
+
+
+@directory_group.command("load")
+@click.option("--file", "path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="The data file (default: portal/data/support-services.yaml).")
+def directory_load(path: Path | None) -> None:
+    """Load the directory's data file: add new services, update entries the file changed.
+
+    Every entry is checked first; if any is invalid, nothing is written.
+    """
+    path = _shown(path or DATA_FILE)
+    try:
+        entries = read_directory(path)
+    except DirectoryFileError as error:
+        for problem in error.problems:
+            click.echo(problem, err=True)
+        raise click.ClickException(
+            f"Nothing was loaded. Fix the {len(error.problems)} problem(s) above.") from None
+    with Session(get_engine()) as session, session.begin():
+        report = load_directory(session, entries)
+    click.echo(f"Loaded {path}: {len(report.created)} created, {len(report.updated)} updated, "
+               f"{len(report.unchanged)} unchanged.")
+    for key in report.updated:
+        click.echo(f"  updated: {key}")
+
+
+def _shown(path: Path) -> Path:
+    """The path relative to the working directory when it is inside it, for shorter messages."""
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 from flask import Flask, g, has_request_context
 
+QUERY = re.compile(r"(\S*?)\?\S*")
 STANDARD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message"}
 
 
@@ -25,7 +27,20 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class DropQueryStrings(logging.Filter):
+    """Request lines are logged without their query string: searches (for example in the
+    support directory) can say what someone is looking for, and nothing may record that."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args and isinstance(record.args, tuple):
+            record.args = tuple(QUERY.sub(r"\1", a) if isinstance(a, str) else a
+                                for a in record.args)
+        return True
+
+
 def configure_logging(app: Flask) -> None:
+    # Also in tests: the browser tests' live server logs request lines through werkzeug.
+    logging.getLogger("werkzeug").addFilter(DropQueryStrings())
     if app.config.get("TESTING"):
         return  # pytest captures records itself
     handler = logging.StreamHandler()

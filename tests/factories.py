@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cache
 from itertools import count
 from pathlib import Path
@@ -10,8 +11,17 @@ from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
 from portal.courses import load_catalogue
-from portal.models import Membership, MembershipStatus, Organisation, OrgRole, User, utcnow
+from portal.models import (
+    Membership,
+    MembershipStatus,
+    Organisation,
+    OrgRole,
+    SupportService,
+    User,
+    utcnow,
+)
 from portal.services.catalogue import sync_catalogue
+from portal.services.support import FIELD_CHECKS, apply_details, validate_service
 
 DEFAULT_PASSWORD = "correct horse battery staple"  # noqa: S105 - test data
 _numbers = count(1)
@@ -52,3 +62,19 @@ def sync_courses(session: Session, root: Path) -> None:
     assert errors == [], [str(e) for e in errors]
     sync_catalogue(session, catalogue)
     session.commit()
+
+
+def make_support_service(session: Session, **overrides: object) -> SupportService:
+    """A valid, listed service; details go through the same validation as the forms."""
+    number = next(_numbers)
+    details = {"name": f"Service {number}", "summary": "Advice and support by phone.",
+               "phone": "0808 2000 247", "boroughs": ["national"],
+               "categories": ["domestic-abuse"]}
+    others = {"key": f"service-{number}", "last_checked_at": date(2026, 11, 1)}
+    for name, value in overrides.items():
+        (details if name in FIELD_CHECKS else others)[name] = value
+    service = SupportService(**others)
+    apply_details(service, validate_service(details))
+    session.add(service)
+    session.flush()
+    return service

@@ -56,3 +56,12 @@ def test_blueprints_and_extensions_are_registered(app) -> None:
     assert {"main", "auth", "health"} <= set(app.blueprints)
     assert {"portal.engine", "portal.sessionmaker", "portal.passwords", "csrf", "limiter"} \
         <= set(app.extensions)
+
+
+def test_request_logs_never_contain_query_strings(app, caplog: pytest.LogCaptureFixture) -> None:
+    """What someone searched for (e.g. in the support directory) is never written to a log."""
+    import logging
+
+    logging.getLogger("werkzeug").info('%s - - "%s" %s', "127.0.0.1",
+                                       "GET /support?q=forced+marriage HTTP/1.1", "200")
+    assert "forced" not in caplog.text and "GET /support HTTP/1.1" in caplog.text

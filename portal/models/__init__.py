@@ -5,6 +5,7 @@ from portal.models.base import Base, utcnow
 from portal.models.organisations import MembershipStatus, Organisation
 from portal.models.outbox import OutboxMessage, OutboxStatus
 from portal.models.people import Membership, OrgRole, User
+from portal.models.support import SupportService, SupportServiceBorough, SupportServiceCategory
 from portal.models.training import (
     AttemptStatus,
     Certificate,
@@ -31,6 +32,9 @@ __all__ = [
     "Organisation",
     "OutboxMessage",
     "OutboxStatus",
+    "SupportService",
+    "SupportServiceBorough",
+    "SupportServiceCategory",
     "User",
     "utcnow",
 ]

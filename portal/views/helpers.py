@@ -30,12 +30,15 @@ def signed_in_user() -> object | None:
 def navigation_items() -> list[dict]:
     """The service navigation for the person signed in (kept short: GOV.UK pattern)."""
     if signed_in_user() is None:
-        return [{"href": "/support", "text": "Get support"},
+        return [{"href": "/support", "text": "Get support", "active": request.path == "/support"},
                 {"href": "/sign-in", "text": "Sign in", "active": request.path == "/sign-in"}]
     items = [{"href": "/dashboard", "text": "Home", "active": request.path == "/dashboard"},
              {"href": "/training", "text": "Your training",
               "active": request.path.startswith("/training")}]
-    items.append({"href": "/support", "text": "Get support"})
+    items.append({"href": "/support", "text": "Get support", "active": request.path == "/support"})
+    if signed_in_user().is_coordinator:
+        items.append({"href": "/coordinator/support-services", "text": "Manage directory",
+                      "active": request.path.startswith("/coordinator/support-services")})
     items.append({"href": "/account", "text": "Your account",
                   "active": request.path.startswith("/account")})
     return items
