@@ -2,19 +2,49 @@
 
 from portal.models.audit import AuditEvent
 from portal.models.base import Base, utcnow
-from portal.models.organisations import MembershipStatus, Organisation
+from portal.models.invitations import Invitation, InvitationStatus
+from portal.models.organisations import (
+    BOROUGH_LABELS,
+    SECTOR_LABELS,
+    Borough,
+    CommitmentSignature,
+    JoinDraft,
+    MembershipStatus,
+    Organisation,
+    Sector,
+    Site,
+    normalise_name,
+)
 from portal.models.outbox import OutboxMessage, OutboxStatus
-from portal.models.people import Membership, OrgRole, User
+from portal.models.people import (
+    WITHDRAWAL_REASON_LABELS,
+    Membership,
+    OrgRole,
+    User,
+    WithdrawalReason,
+)
 
 __all__ = [
+    "BOROUGH_LABELS",
+    "SECTOR_LABELS",
+    "WITHDRAWAL_REASON_LABELS",
     "AuditEvent",
     "Base",
+    "Borough",
+    "CommitmentSignature",
+    "Invitation",
+    "InvitationStatus",
+    "JoinDraft",
     "Membership",
     "MembershipStatus",
     "OrgRole",
     "Organisation",
     "OutboxMessage",
     "OutboxStatus",
+    "Sector",
+    "Site",
     "User",
+    "WithdrawalReason",
+    "normalise_name",
     "utcnow",
 ]

@@ -33,6 +33,9 @@ def navigation_items() -> list[dict]:
         return [{"href": "/support", "text": "Get support"},
                 {"href": "/sign-in", "text": "Sign in", "active": request.path == "/sign-in"}]
     items = [{"href": "/dashboard", "text": "Home", "active": request.path == "/dashboard"}]
+    if signed_in_user().is_coordinator:
+        items.append({"href": "/coordinator/applications", "text": "Organisations",
+                      "active": request.path.startswith("/coordinator")})
     items.append({"href": "/support", "text": "Get support"})
     items.append({"href": "/account", "text": "Your account",
                   "active": request.path.startswith("/account")})
