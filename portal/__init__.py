@@ -51,9 +51,9 @@ def register_templates(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from portal.views import auth, coordinator, errors, health, main
+    from portal.views import auth, coordinator, errors, health, joining, main
 
-    for module in (main, auth, health, coordinator):
+    for module in (main, auth, health, coordinator, joining):
         app.register_blueprint(module.bp)
     errors.register_error_handlers(app)
 

@@ -46,13 +46,12 @@ def send_email_confirmation(session: Session, user: User, token: str) -> None:
     queue_email(session, kind="email_confirmation", to=user.email,
                 subject=subject("Confirm your email address"), template="email_confirmation",
                 person=user, link=absolute_url("joining.confirm_email", token=token),
-                hours=int(current_app.config["EMAIL_CONFIRMATION_MAX_AGE"].total_seconds()
-                          // 3600))
+                days=current_app.config["EMAIL_CONFIRMATION_MAX_AGE"].days)
 
 
-def send_existing_account_notice(session: Session, email: str) -> None:
+def send_existing_account_notice(session: Session, email: str, *, dedupe_key: str) -> None:
     """Someone applied with an address that has an account: tell its owner, reveal nothing."""
-    queue_email(session, kind="join_existing_account", to=email,
+    queue_email(session, kind="join_existing_account", to=email, dedupe_key=dedupe_key,
                 subject=subject("Your application"), template="join_existing_account",
                 sign_in_link=absolute_url("auth.sign_in"),
                 reset_link=absolute_url("auth.forgot_password"),
