@@ -51,9 +51,20 @@ def register_templates(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from portal.views import auth, coordinator, errors, health, joining, main
+    from portal.views import (
+        auth,
+        champions,
+        coordinator,
+        errors,
+        health,
+        invitations,
+        joining,
+        main,
+        organisations,
+    )
 
-    for module in (main, auth, health, coordinator, joining):
+    for module in (main, auth, health, coordinator, joining, organisations, champions,
+                   invitations):
         app.register_blueprint(module.bp)
     errors.register_error_handlers(app)
 
