@@ -110,10 +110,10 @@ def create_invitation(session: Session, organisation: Organisation, invitee: Inv
     """A new invitation and its token; only the token's hash is stored. The caller e-mails it."""
     _require_active(organisation)
     check_invitee(session, organisation, invitee.email)
-    return _add_invitation(session, organisation, invitee, invited_by=invited_by, days=days)
+    return add_invitation(session, organisation, invitee, invited_by=invited_by, days=days)
 
 
-def _add_invitation(session: Session, organisation: Organisation, invitee: Invitee, *,
+def add_invitation(session: Session, organisation: Organisation, invitee: Invitee, *,
                     invited_by: User, days: int) -> tuple[Invitation, str]:
     token, token_hash = _new_token()
     now = utcnow()

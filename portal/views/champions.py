@@ -2,25 +2,40 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from portal.db import get_session
-from portal.forms.champions import InviteChampionForm
+from portal.forms.champions import InviteChampionForm, UploadChampionsForm
 from portal.forms.organisations import ActionForm
 from portal.models import Invitation, Membership, Organisation, OrgRole, utcnow
 from portal.permissions import organisation_role_required
-from portal.services import emails
+from portal.services import champion_files, emails
 from portal.services import invitations as invites
 from portal.services.organisations import site_in
 
 bp = Blueprint("champions", __name__, url_prefix="/organisations/<int:org_id>")
 
 NOT_ACTIVE = "You can invite people once the organisation’s membership is approved and active"
+ALREADY_INVITED = ("You have already invited this person. You can send the invitation again "
+                   "from the list of invitations")
+RACED = "Someone invited one of these people a moment ago. Check the list of invitations"
+MAX_LISTED_PROBLEMS = 100
 
 
 def current_champions(organisation: Organisation) -> list[Membership]:
@@ -73,16 +88,18 @@ def send_invitation_from_form(organisation: Organisation, invitee: invites.Invit
         invitation, token = invites.create_invitation(
             session, organisation, invitee, invited_by=current_user,
             days=current_app.config["INVITATION_DAYS"])
+        emails.send_invitation(session, invitation, token)
+        session.commit()
+    except IntegrityError:  # the same address was invited by someone else a moment ago
+        session.rollback()
+        form.email.errors.append(ALREADY_INVITED)
     except invites.MembershipNotActiveError:
         form.email.errors.append(NOT_ACTIVE)
     except invites.AlreadyMemberError:
         form.email.errors.append("This person already has a role in your organisation")
     except invites.AlreadyInvitedError:
-        form.email.errors.append("You have already invited this person. You can send the "
-                                 "invitation again from the list of invitations")
+        form.email.errors.append(ALREADY_INVITED)
     else:
-        emails.send_invitation(session, invitation, token)
-        session.commit()
         return True
     return False
 
@@ -138,3 +155,69 @@ def revoke(organisation: Organisation, invitation_id: int) -> ResponseReturnValu
             session.commit()
             flash("Invitation withdrawn. The link in it no longer works.", "success")
     return _back_to_list(invitation)
+
+
+@bp.route("/champions/upload", methods=["GET", "POST"])
+@organisation_role_required(OrgRole.HR_LEAD)
+def upload(organisation: Organisation) -> ResponseReturnValue:
+    """Invite many champions from a CSV file: all of them, or none if any row is wrong."""
+    form = UploadChampionsForm()
+    problems: list[tuple[int, str]] = []
+    if form.validate_on_submit():
+        try:
+            count = _invite_from_file(organisation, _uploaded_bytes(form))
+        except champion_files.ChampionFileError as error:
+            form.file.errors.append(str(error))
+        except champion_files.ChampionRowsError as error:
+            problems = error.problems
+            form.file.errors.append("The file has problems, so we have not invited anyone. "
+                                    "Fix the rows listed and upload the file again")
+        else:
+            flash(f"{count} {'invitation' if count == 1 else 'invitations'} sent", "success")
+            return redirect(url_for(".index", org_id=organisation.id), code=303)
+    return render_template("champions/upload.html", organisation=organisation, form=form,
+                           problems=problems[:MAX_LISTED_PROBLEMS],
+                           more_problems=max(len(problems) - MAX_LISTED_PROBLEMS, 0),
+                           active=organisation.is_approved)
+
+
+def _uploaded_bytes(form: UploadChampionsForm) -> bytes:
+    upload = form.file.data
+    if upload is None or not getattr(upload, "filename", ""):
+        raise champion_files.ChampionFileError("Select a CSV file")
+    if not upload.filename.lower().endswith(".csv"):
+        raise champion_files.ChampionFileError("The selected file must be a CSV file")
+    limit = current_app.config["CHAMPION_CSV_MAX_BYTES"]
+    data = upload.stream.read(limit + 1)
+    if len(data) > limit:
+        raise champion_files.ChampionFileError(
+            f"The selected file must be smaller than {limit // 1024 // 1024}MB")
+    return data
+
+
+def _invite_from_file(organisation: Organisation, data: bytes) -> int:
+    session = get_session()
+    people = champion_files.invitees_from_file(
+        session, organisation, data, max_rows=current_app.config["CHAMPION_CSV_MAX_ROWS"])
+    try:
+        created = champion_files.invite_many(session, organisation, people,
+                                             invited_by=current_user,
+                                             days=current_app.config["INVITATION_DAYS"])
+        for invitation, token in created:
+            emails.send_invitation(session, invitation, token)
+        session.commit()
+    except invites.MembershipNotActiveError as error:
+        session.rollback()
+        raise champion_files.ChampionFileError(NOT_ACTIVE) from error
+    except IntegrityError as error:
+        session.rollback()
+        raise champion_files.ChampionFileError(RACED) from error
+    return len(created)
+
+
+@bp.route("/champions/upload/template.csv")
+@organisation_role_required(OrgRole.HR_LEAD)
+def upload_template(organisation: Organisation) -> ResponseReturnValue:
+    return Response(champion_files.template_csv(), mimetype="text/csv",
+                    headers={"Content-Disposition":
+                             'attachment; filename="champions-template.csv"'})
