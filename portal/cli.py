@@ -30,7 +30,7 @@ from portal.models import (
 )
 from portal.services.accounts import normalise_email
 from portal.services.commitments import current_commitment
-from portal.services.organisations import add_months
+from portal.services.organisations import add_months, lapse_overdue_memberships
 
 DEMO_PASSWORD = "demo-password-for-local-use-only"  # noqa: S105 - printed for local demos only
 DEMO_ORGANISATIONS = {
@@ -53,6 +53,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_coordinator)
     app.cli.add_command(worker)
+    app.cli.add_command(lapse_memberships)
 
 
 @click.group("db", cls=AppGroup, help="Database schema (Alembic migrations).")
@@ -194,3 +195,12 @@ def worker(once: bool) -> None:
         if once or stopping["now"]:
             return
         time.sleep(poll)
+
+
+@click.command("lapse-memberships")
+@with_appcontext
+def lapse_memberships() -> None:
+    """Mark approved memberships whose renewal date has passed as lapsed (run daily)."""
+    with Session(get_engine()) as session, session.begin():
+        count = lapse_overdue_memberships(session, today=utcnow().date())
+    click.echo(f"{count} {'membership' if count == 1 else 'memberships'} lapsed.")

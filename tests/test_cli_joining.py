@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from portal.models import (
@@ -11,7 +13,9 @@ from portal.models import (
     Organisation,
     OrgRole,
     Site,
+    utcnow,
 )
+from tests.factories import make_member_organisation
 
 
 def test_seed_demo_adds_sites_sectors_and_a_signed_commitment_once(app, session) -> None:
@@ -27,3 +31,14 @@ def test_seed_demo_adds_sites_sectors_and_a_signed_commitment_once(app, session)
     champions = session.scalars(select(Membership).where(Membership.role == OrgRole.CHAMPION))
     assert all(m.site is not None and m.site.organisation_id == m.organisation_id
                for m in champions)
+
+
+def test_lapse_memberships_marks_overdue_members_lapsed(app, session) -> None:
+    yesterday = utcnow().date() - timedelta(days=1)
+    overdue = make_member_organisation(session, renewal_due_on=yesterday)
+    make_member_organisation(session)
+    session.commit()
+    result = app.test_cli_runner().invoke(args=["lapse-memberships"])
+    assert result.exit_code == 0 and "1 membership lapsed." in result.output
+    session.expire_all()
+    assert session.get(Organisation, overdue.id).status == MembershipStatus.LAPSED

@@ -260,13 +260,17 @@ def renewal_opens_on(organisation: Organisation, window_days: int) -> date | Non
     return organisation.renewal_due_on - timedelta(days=window_days)
 
 
+def can_renew(organisation: Organisation, window_days: int) -> bool:
+    opens = renewal_opens_on(organisation, window_days)
+    return organisation.is_approved and opens is not None and utcnow().date() >= opens
+
+
 def renew_membership(session: Session, organisation: Organisation, *, actor: User,
                      renewal_months: int, window_days: int, commitment_version: int,
                      signatory_name: str, signatory_job_title: str) -> None:
     """Within the renewal window, sign the current commitment and add a year to the renewal date."""
-    today = utcnow().date()
-    opens = renewal_opens_on(organisation, window_days)
-    if not organisation.is_approved or opens is None or today < opens:
+    session.refresh(organisation, with_for_update=True)  # two renewals at once add one year
+    if not can_renew(organisation, window_days):
         raise RenewalNotDueError
     organisation.renewal_due_on = add_months(organisation.renewal_due_on, renewal_months)
     sign_commitment(session, organisation, version=commitment_version, signed_by=actor,

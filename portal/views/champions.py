@@ -21,11 +21,23 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from portal.db import get_session
-from portal.forms.champions import InviteChampionForm, UploadChampionsForm
+from portal.forms.champions import (
+    InviteChampionForm,
+    UploadChampionsForm,
+    WithdrawChampionForm,
+)
 from portal.forms.organisations import ActionForm
-from portal.models import Invitation, Membership, Organisation, OrgRole, utcnow
+from portal.models import (
+    Invitation,
+    Membership,
+    Organisation,
+    OrgRole,
+    WithdrawalReason,
+    utcnow,
+)
 from portal.permissions import organisation_role_required
 from portal.services import champion_files, emails
+from portal.services import champions as champion_service
 from portal.services import invitations as invites
 from portal.services.organisations import site_in
 
@@ -221,3 +233,40 @@ def upload_template(organisation: Organisation) -> ResponseReturnValue:
     return Response(champion_files.template_csv(), mimetype="text/csv",
                     headers={"Content-Disposition":
                              'attachment; filename="champions-template.csv"'})
+
+
+def _champion(organisation: Organisation, membership_id: int) -> Membership:
+    membership = champion_service.champion_in(get_session(), organisation, membership_id)
+    if membership is None:
+        abort(404)
+    return membership
+
+
+@bp.route("/champions/<int:membership_id>/withdraw", methods=["GET", "POST"])
+@organisation_role_required(OrgRole.HR_LEAD)
+def withdraw(organisation: Organisation, membership_id: int) -> ResponseReturnValue:
+    """Withdraw a champion: their account and training record stay; a replacement is suggested."""
+    membership = _champion(organisation, membership_id)
+    if not membership.is_current:
+        abort(404)
+    form = WithdrawChampionForm()
+    if form.validate_on_submit():
+        session = get_session()
+        champion_service.withdraw_champion(session, membership, actor=current_user,
+                                           reason=WithdrawalReason(form.reason.data))
+        session.commit()
+        return redirect(url_for(".withdrawn", org_id=organisation.id,
+                                membership_id=membership.id), code=303)
+    return render_template("champions/withdraw.html", organisation=organisation,
+                           membership=membership, form=form)
+
+
+@bp.route("/champions/<int:membership_id>/withdrawn")
+@organisation_role_required(OrgRole.HR_LEAD)
+def withdrawn(organisation: Organisation, membership_id: int) -> ResponseReturnValue:
+    """Confirmation, and the prompt to nominate a replacement for the same site."""
+    membership = _champion(organisation, membership_id)
+    if membership.is_current:
+        return redirect(url_for(".index", org_id=organisation.id), code=303)
+    return render_template("champions/withdrawn.html", organisation=organisation,
+                           membership=membership)

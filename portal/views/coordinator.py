@@ -20,7 +20,14 @@ from sqlalchemy import func, select
 from portal.db import get_session
 from portal.forms.coordinator import DeclineForm, SuspendForm, WithdrawForm
 from portal.forms.organisations import ActionForm
-from portal.models import AuditEvent, MembershipStatus, Organisation, User, utcnow
+from portal.models import (
+    WITHDRAWAL_REASON_LABELS,
+    AuditEvent,
+    MembershipStatus,
+    Organisation,
+    User,
+    utcnow,
+)
 from portal.permissions import coordinator_required
 from portal.services import emails
 from portal.services import organisations as orgs
@@ -233,4 +240,4 @@ def audit(org_id: int) -> ResponseReturnValue:
     session.commit()
     return render_template("coordinator/audit.html", organisation=organisation, rows=rows,
                            page=page, total=total, page_size=AUDIT_PAGE_SIZE,
-                           reasons=orgs.STATUS_REASONS)
+                           reasons={**orgs.STATUS_REASONS, **WITHDRAWAL_REASON_LABELS})
