@@ -280,9 +280,14 @@ def test_html_and_formula_characters_are_escaped_on_pages_and_plain_in_email(cli
                                                                              session) -> None:
     """XSS-03: names are shown as text everywhere; e-mail is plain text only."""
     name = '<img src=x onerror=alert(1)> "=HYPERLINK(1)'
-    apply(client, account={**ACCOUNT, "full_name": name},
-          organisation={**ORGANISATION, "name": "=cmd|' /C calc'!A0 <b>Org</b>"},
-          commitment={**COMMITMENT, "signatory_name": "<script>x</script>"})
+    fill_in_application(client, account={**ACCOUNT, "full_name": name},
+                        organisation={**ORGANISATION, "name": "=cmd|' /C calc'!A0 <b>Org</b>"},
+                        site={**SITE, "name": "<i>Yard</i>"},
+                        commitment={**COMMITMENT, "signatory_name": "<script>x</script>"})
+    for path in ("/join/check-answers", "/join/sites"):
+        html = client.get(path).get_data(as_text=True)
+        assert "<img src=x" not in html and "<script>x" not in html and "<i>Yard" not in html
+    post_step(client, "/join/check-answers", {})
     message = session.scalar(select(OutboxMessage))
     assert name in message.body_text  # plain text: shown literally, never rendered
     coordinator = make_user(session, is_coordinator=True)
