@@ -103,6 +103,18 @@ class Config:
     WORKER_POLL_SECONDS = _env_int("WORKER_POLL_SECONDS", 5)
 
     COURSES_DIR = PROJECT_ROOT / "courses"
+    # Joining the scheme: membership, invitations and the join flow.
+    RENEWAL_MONTHS = 12  # membership runs this long from approval, then from each renewal
+    RENEWAL_WINDOW_DAYS = 90  # HR leads may renew this many days before the renewal date
+    INVITATION_DAYS = 7
+    INVITATION_RESENDS_PER_DAY = 3
+    EMAIL_CONFIRMATION_MAX_AGE = timedelta(days=3)
+    JOIN_DRAFT_MAX_AGE = timedelta(hours=24)  # unfinished applications are discarded after this
+    JOIN_LIMIT_PER_ADDRESS = "10 per hour"
+    CONFIRMATION_RESEND_LIMIT = "3 per hour"
+    CHAMPION_CSV_MAX_ROWS = 500
+    CHAMPION_CSV_MAX_BYTES = 1024 * 1024
+
     PROXY_FIX_HOPS = _env_int("PROXY_FIX_HOPS", 0)
     DEMO_DATA_ALLOWED = True
 

@@ -36,6 +36,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_templates(app: Flask) -> None:
+    from portal.views.formatting import register_filters
     from portal.views.helpers import template_globals
 
     app.jinja_loader = ChoiceLoader([
@@ -46,12 +47,26 @@ def register_templates(app: Flask) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.context_processor(template_globals)
+    register_filters(app)
 
 
 def register_blueprints(app: Flask) -> None:
-    from portal.views import auth, errors, health, main, support, training
+    from portal.views import (
+        auth,
+        champions,
+        coordinator,
+        errors,
+        health,
+        invitations,
+        joining,
+        main,
+        organisations,
+        support,
+        training,
+    )
 
-    for module in (main, auth, health, training, support):
+    for module in (main, auth, health, training, support, coordinator, joining, organisations,
+                   champions, invitations):
         app.register_blueprint(module.bp)
     errors.register_error_handlers(app)
 

@@ -18,20 +18,42 @@ from portal.courses import check_path, load_catalogue
 from portal.db import get_engine
 from portal.mail import send_due_messages
 from portal.migrations import MIGRATIONS_DIR, alembic_config
-from portal.models import Membership, MembershipStatus, Organisation, OrgRole, User, utcnow
+from portal.models import (
+    Borough,
+    CommitmentSignature,
+    Membership,
+    MembershipStatus,
+    Organisation,
+    OrgRole,
+    Sector,
+    Site,
+    User,
+    utcnow,
+)
 from portal.services.accounts import normalise_email
 from portal.services.catalogue import sync_catalogue
+from portal.services.commitments import current_commitment
 from portal.services.directory import (
     DATA_FILE,
     DirectoryFileError,
     load_directory,
     read_directory,
 )
+from portal.services.organisations import add_months, lapse_overdue_memberships
 
 DEMO_PASSWORD = "demo-password-for-local-use-only"  # noqa: S105 - printed for local demos only
 DEMO_ORGANISATIONS = {
     "Mersey Ferries Trading Ltd": ("Hannah Reid", ["Sam Patel", "Jo Murphy"]),
     "Knowsley Community Bakery": ("Omar Haddad", ["Łucja Nowak-Öztürk", "Chris Doyle"]),
+}
+
+# Sector, registered number, public listing and sites (name, borough, headcount) of each.
+DEMO_MEMBERSHIP = {
+    "Mersey Ferries Trading Ltd": (Sector.PRIVATE, "01234567", True,
+                                   [("Pier Head terminal", Borough.LIVERPOOL, 180),
+                                    ("Seacombe terminal", Borough.WIRRAL, 60)]),
+    "Knowsley Community Bakery": (Sector.VOLUNTARY, "1123456", False,
+                                  [("Bakery and shop", Borough.KNOWSLEY, 35)]),
 }
 
 
@@ -42,6 +64,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(worker)
     app.cli.add_command(courses_group)
     app.cli.add_command(directory_group)
+    app.cli.add_command(lapse_memberships)
 
 
 @click.group("db", cls=AppGroup, help="Database schema (Alembic migrations).")
@@ -85,6 +108,7 @@ def seed_demo() -> None:
             click.echo("Demo data is already loaded.")
         else:
             _load_demo(session, passwords.hash(DEMO_PASSWORD))
+        _complete_demo_memberships(session)
     _print_demo_sign_ins()
 
 
@@ -101,6 +125,35 @@ def _load_demo(session: Session, password_hash: str) -> None:
         for full_name, email, role in people:
             user = User(email=email, full_name=full_name, password_hash=password_hash)
             session.add(Membership(user=user, organisation=organisation, role=role))
+
+
+def _complete_demo_memberships(session: Session) -> None:
+    """Give the demo organisations their sites, sector and signed commitment, once."""
+    now = utcnow()
+    for name, (sector, number, listed, sites) in DEMO_MEMBERSHIP.items():
+        organisation = session.scalar(select(Organisation).where(Organisation.name == name))
+        if organisation is None or organisation.sites:
+            continue
+        organisation.sector, organisation.registered_number = sector, number
+        organisation.listed_publicly = listed
+        organisation.submitted_at = organisation.approved_at = now
+        organisation.renewal_due_on = add_months(now.date(), current_app.config["RENEWAL_MONTHS"])
+        for site_name, borough, headcount in sites:
+            session.add(Site(organisation=organisation, name=site_name, borough=borough,
+                             headcount=headcount))
+        _sign_and_place_demo_people(session, organisation, now)
+
+
+def _sign_and_place_demo_people(session: Session, organisation: Organisation, now: object) -> None:
+    session.flush()
+    hr_lead = next(m.user for m in organisation.memberships if m.role == OrgRole.HR_LEAD)
+    session.add(CommitmentSignature(organisation=organisation, version=current_commitment().version,
+                                    signed_by=hr_lead, signatory_name=hr_lead.full_name,
+                                    signatory_job_title="Head of People", signed_at=now))
+    for index, membership in enumerate(organisation.memberships):
+        membership.user.email_verified_at = membership.user.email_verified_at or now
+        if membership.role == OrgRole.CHAMPION:
+            membership.site = organisation.sites[index % len(organisation.sites)]
 
 
 def _print_demo_sign_ins() -> None:
@@ -240,3 +293,10 @@ def _shown(path: Path) -> Path:
         return path.resolve().relative_to(Path.cwd())
     except ValueError:
         return path
+@click.command("lapse-memberships")
+@with_appcontext
+def lapse_memberships() -> None:
+    """Mark approved memberships whose renewal date has passed as lapsed (run daily)."""
+    with Session(get_engine()) as session, session.begin():
+        count = lapse_overdue_memberships(session, today=utcnow().date())
+    click.echo(f"{count} {'membership' if count == 1 else 'memberships'} lapsed.")

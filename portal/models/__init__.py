@@ -2,9 +2,27 @@
 
 from portal.models.audit import AuditEvent
 from portal.models.base import Base, utcnow
-from portal.models.organisations import MembershipStatus, Organisation
+from portal.models.invitations import Invitation, InvitationStatus
+from portal.models.organisations import (
+    BOROUGH_LABELS,
+    SECTOR_LABELS,
+    Borough,
+    CommitmentSignature,
+    JoinDraft,
+    MembershipStatus,
+    Organisation,
+    Sector,
+    Site,
+    normalise_name,
+)
 from portal.models.outbox import OutboxMessage, OutboxStatus
-from portal.models.people import Membership, OrgRole, User
+from portal.models.people import (
+    WITHDRAWAL_REASON_LABELS,
+    Membership,
+    OrgRole,
+    User,
+    WithdrawalReason,
+)
 from portal.models.support import SupportService, SupportServiceBorough, SupportServiceCategory
 from portal.models.training import (
     AttemptStatus,
@@ -18,6 +36,9 @@ from portal.models.training import (
 
 __all__ = [
     "AttemptStatus",
+    "BOROUGH_LABELS",
+    "SECTOR_LABELS",
+    "WITHDRAWAL_REASON_LABELS",
     "AuditEvent",
     "Certificate",
     "Course",
@@ -26,6 +47,11 @@ __all__ = [
     "ModuleVersion",
     "QuizAttempt",
     "Base",
+    "Borough",
+    "CommitmentSignature",
+    "Invitation",
+    "InvitationStatus",
+    "JoinDraft",
     "Membership",
     "MembershipStatus",
     "OrgRole",
@@ -35,6 +61,10 @@ __all__ = [
     "SupportService",
     "SupportServiceBorough",
     "SupportServiceCategory",
+    "Sector",
+    "Site",
     "User",
+    "WithdrawalReason",
+    "normalise_name",
     "utcnow",
 ]

@@ -13,12 +13,37 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.models.base import Base, utcnow
 
 if TYPE_CHECKING:
-    from portal.models.organisations import Organisation
+    from portal.models.organisations import Organisation, Site
 
 
 class OrgRole(enum.StrEnum):
     HR_LEAD = "hr_lead"
     CHAMPION = "champion"
+
+    @property
+    def label(self) -> str:
+        return "HR lead" if self is OrgRole.HR_LEAD else "Workplace Champion"
+
+
+class WithdrawalReason(enum.StrEnum):
+    """Why a champion stopped: a short list, never free text about the person."""
+
+    LEFT = "left_organisation"
+    STEPPED_DOWN = "stepped_down"
+    NOT_ABLE = "not_able_to_continue"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return WITHDRAWAL_REASON_LABELS[self]
+
+
+WITHDRAWAL_REASON_LABELS = {
+    WithdrawalReason.LEFT: "They have left the organisation",
+    WithdrawalReason.STEPPED_DOWN: "They have asked to step down",
+    WithdrawalReason.NOT_ABLE: "They are not able to carry on in the role",
+    WithdrawalReason.OTHER: "Another reason",
+}
 
 
 class User(UserMixin, Base):
@@ -38,6 +63,8 @@ class User(UserMixin, Base):
     # carries the version it was issued with, and older ones stop working.
     session_version: Mapped[int] = mapped_column(default=1)
     password_changed_at: Mapped[datetime | None]
+    # Set when the person proved they read this mailbox: a confirmation or invitation link.
+    email_verified_at: Mapped[datetime | None]
     exit_explained_at: Mapped[datetime | None]
     last_signed_in_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -47,6 +74,10 @@ class User(UserMixin, Base):
     def get_id(self) -> str:
         """Flask-Login's "alternative id": the session is tied to the current session version."""
         return f"{self.id}:{self.session_version}"
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     def role_in(self, organisation: Organisation) -> OrgRole | None:
         return next((m.role for m in self.memberships
@@ -68,11 +99,16 @@ class Membership(Base):
     organisation_id: Mapped[int] = mapped_column(
         sa.ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
     role: Mapped[OrgRole]
+    site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("site.id", ondelete="SET NULL"),
+                                                index=True)
+    job_title: Mapped[str | None] = mapped_column(sa.String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     withdrawn_at: Mapped[datetime | None]
+    withdrawal_reason: Mapped[WithdrawalReason | None]
 
     user: Mapped[User] = relationship(back_populates="memberships")
     organisation: Mapped[Organisation] = relationship(back_populates="memberships")
+    site: Mapped[Site | None] = relationship()
 
     @property
     def is_current(self) -> bool:

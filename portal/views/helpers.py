@@ -37,6 +37,9 @@ def navigation_items() -> list[dict]:
               "active": request.path.startswith("/training")}]
     items.append({"href": "/support", "text": "Get support", "active": request.path == "/support"})
     if signed_in_user().is_coordinator:
+        items.append({"href": "/coordinator/applications", "text": "Organisations",
+                      "active": request.path.startswith("/coordinator/applications")
+                      or request.path.startswith("/coordinator/organisations")})
         items.append({"href": "/coordinator/support-services", "text": "Manage directory",
                       "active": request.path.startswith("/coordinator/support-services")})
     items.append({"href": "/account", "text": "Your account",

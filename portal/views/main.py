@@ -12,6 +12,7 @@ from portal.models import utcnow
 from portal.permissions import public, sign_in_required
 from portal.security import is_safe_next
 from portal.services.accounts import end_all_sessions
+from portal.services.joining import has_waiting_application
 
 bp = Blueprint("main", __name__)
 
@@ -65,7 +66,10 @@ def exit_page() -> ResponseReturnValue:
 @sign_in_required
 def dashboard() -> ResponseReturnValue:
     memberships = [m for m in current_user.memberships if m.is_current]
-    return render_template("main/dashboard.html", memberships=memberships)
+    unconfirmed = not current_user.email_verified and has_waiting_application(
+        get_session(), current_user)
+    return render_template("main/dashboard.html", memberships=memberships,
+                           unconfirmed=unconfirmed, form=ContinueForm())
 
 
 @bp.route("/welcome", methods=["GET", "POST"])

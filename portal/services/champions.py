@@ -1,0 +1,33 @@
+"""Champions of an organisation: finding them through it, and withdrawing them."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.models import Membership, Organisation, OrgRole, User, WithdrawalReason, utcnow
+from portal.services.audit import record_event
+from portal.services.errors import PortalError
+
+
+class NotCurrentChampionError(PortalError):
+    """Only a current champion can be withdrawn."""
+
+
+def champion_in(session: Session, organisation: Organisation,
+                membership_id: int) -> Membership | None:
+    """A champion's membership, found only through its organisation."""
+    return session.scalar(select(Membership).where(
+        Membership.organisation_id == organisation.id, Membership.id == membership_id,
+        Membership.role == OrgRole.CHAMPION))
+
+
+def withdraw_champion(session: Session, membership: Membership, *, actor: User,
+                      reason: WithdrawalReason) -> None:
+    """End the role, keep the person's account and training record; the reason is from a list."""
+    if not membership.is_current or membership.role != OrgRole.CHAMPION:
+        raise NotCurrentChampionError
+    membership.withdrawn_at = utcnow()
+    membership.withdrawal_reason = reason
+    record_event(session, "champion.withdrawn", actor=actor, organisation=membership.organisation,
+                 target=membership, details={"reason": reason.value})

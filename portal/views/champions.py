@@ -1,0 +1,272 @@
+"""HR leads: their organisation's champions and the invitations they have sent."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from wtforms import SelectChoice
+
+from portal.db import get_session
+from portal.forms.champions import (
+    InviteChampionForm,
+    UploadChampionsForm,
+    WithdrawChampionForm,
+)
+from portal.forms.organisations import ActionForm
+from portal.models import (
+    Invitation,
+    Membership,
+    Organisation,
+    OrgRole,
+    WithdrawalReason,
+    utcnow,
+)
+from portal.permissions import organisation_role_required
+from portal.services import champion_files, emails
+from portal.services import champions as champion_service
+from portal.services import invitations as invites
+from portal.services.organisations import site_in
+
+bp = Blueprint("champions", __name__, url_prefix="/organisations/<int:org_id>")
+
+NOT_ACTIVE = "You can invite people once the organisation’s membership is approved and active"
+ALREADY_INVITED = ("You have already invited this person. You can send the invitation again "
+                   "from the list of invitations")
+RACED = "Someone invited one of these people a moment ago. Check the list of invitations"
+MAX_LISTED_PROBLEMS = 100
+
+
+def current_champions(organisation: Organisation) -> list[Membership]:
+    session = get_session()
+    return list(session.scalars(
+        select(Membership).options(selectinload(Membership.user), selectinload(Membership.site))
+        .where(Membership.organisation_id == organisation.id,
+               Membership.role == OrgRole.CHAMPION, Membership.withdrawn_at.is_(None))
+        .order_by(Membership.created_at)))
+
+
+@bp.route("/champions")
+@organisation_role_required(OrgRole.HR_LEAD)
+def index(organisation: Organisation) -> ResponseReturnValue:
+    session = get_session()
+    return render_template(
+        "champions/index.html", organisation=organisation, now=utcnow(), form=ActionForm(),
+        champions=current_champions(organisation),
+        invitations=invites.invitations_for(session, organisation, OrgRole.CHAMPION))
+
+
+def _site_choices(organisation: Organisation) -> list[SelectChoice]:
+    return [SelectChoice(str(site.id), site.name) for site in organisation.sites]
+
+
+@bp.route("/champions/invite", methods=["GET", "POST"])
+@organisation_role_required(OrgRole.HR_LEAD)
+def invite(organisation: Organisation) -> ResponseReturnValue:
+    """Invite one champion by e-mail; a suggested site can come from ?site=<id>."""
+    form = InviteChampionForm()
+    form.site.choices = _site_choices(organisation)
+    if request.method == "GET" and request.args.get("site"):
+        form.site.data = request.args["site"]
+    if form.validate_on_submit():
+        site = site_in(get_session(), organisation, int(form.site.data))
+        invitee = invites.Invitee(form.full_name.data, form.email.data, OrgRole.CHAMPION,
+                                  site=site, job_title=form.job_title.data)
+        if send_invitation_from_form(organisation, invitee, form):
+            flash("Invitation sent", "success")
+            return redirect(url_for(".index", org_id=organisation.id), code=303)
+    return render_template("champions/invite.html", organisation=organisation, form=form,
+                           active=organisation.is_approved)
+
+
+def send_invitation_from_form(organisation: Organisation, invitee: invites.Invitee,
+                              form: object) -> bool:
+    """Create, e-mail and commit one invitation; or put the reason on the form and return False."""
+    session = get_session()
+    try:
+        invitation, token = invites.create_invitation(
+            session, organisation, invitee, invited_by=current_user,
+            days=current_app.config["INVITATION_DAYS"])
+        emails.send_invitation(session, invitation, token)
+        session.commit()
+    except IntegrityError:  # the same address was invited by someone else a moment ago
+        session.rollback()
+        form.email.errors.append(ALREADY_INVITED)
+    except invites.MembershipNotActiveError:
+        form.email.errors.append(NOT_ACTIVE)
+    except invites.AlreadyMemberError:
+        form.email.errors.append("This person already has a role in your organisation")
+    except invites.AlreadyInvitedError:
+        form.email.errors.append(ALREADY_INVITED)
+    else:
+        return True
+    return False
+
+
+def _invitation(organisation: Organisation, invitation_id: int) -> Invitation:
+    invitation = invites.invitation_in(get_session(), organisation, invitation_id)
+    if invitation is None:
+        abort(404)
+    return invitation
+
+
+def _back_to_list(invitation: Invitation) -> ResponseReturnValue:
+    endpoint = ".index" if invitation.role == OrgRole.CHAMPION else "organisations.overview"
+    return redirect(url_for(endpoint, org_id=invitation.organisation_id), code=303)
+
+
+@bp.route("/invitations/<int:invitation_id>/resend", methods=["POST"])
+@organisation_role_required(OrgRole.HR_LEAD)
+def resend(organisation: Organisation, invitation_id: int) -> ResponseReturnValue:
+    invitation = _invitation(organisation, invitation_id)
+    if ActionForm().validate_on_submit():
+        session = get_session()
+        config = current_app.config
+        try:
+            token = invites.resend_invitation(session, invitation, actor=current_user,
+                                              days=config["INVITATION_DAYS"],
+                                              per_day=config["INVITATION_RESENDS_PER_DAY"])
+        except invites.ResendLimitError:
+            flash(f"An invitation can be sent again {config['INVITATION_RESENDS_PER_DAY']} times "
+                  "a day. Try again tomorrow.")
+        except invites.MembershipNotActiveError:
+            flash(NOT_ACTIVE)
+        except invites.InvitationClosedError:
+            flash("This invitation has already been accepted or withdrawn")
+        else:
+            emails.send_invitation(session, invitation, token)
+            session.commit()
+            flash("Invitation sent again. The earlier link no longer works.", "success")
+    return _back_to_list(invitation)
+
+
+@bp.route("/invitations/<int:invitation_id>/revoke", methods=["POST"])
+@organisation_role_required(OrgRole.HR_LEAD)
+def revoke(organisation: Organisation, invitation_id: int) -> ResponseReturnValue:
+    invitation = _invitation(organisation, invitation_id)
+    if ActionForm().validate_on_submit():
+        session = get_session()
+        try:
+            invites.revoke_invitation(session, invitation, actor=current_user)
+        except invites.InvitationClosedError:
+            flash("This invitation has already been accepted or withdrawn")
+        else:
+            session.commit()
+            flash("Invitation withdrawn. The link in it no longer works.", "success")
+    return _back_to_list(invitation)
+
+
+@bp.route("/champions/upload", methods=["GET", "POST"])
+@organisation_role_required(OrgRole.HR_LEAD)
+def upload(organisation: Organisation) -> ResponseReturnValue:
+    """Invite many champions from a CSV file: all of them, or none if any row is wrong."""
+    form = UploadChampionsForm()
+    problems: list[tuple[int, str]] = []
+    if form.validate_on_submit():
+        try:
+            count = _invite_from_file(organisation, _uploaded_bytes(form))
+        except champion_files.ChampionFileError as error:
+            form.file.errors.append(str(error))
+        except champion_files.ChampionRowsError as error:
+            problems = error.problems
+            form.file.errors.append("The file has problems, so we have not invited anyone. "
+                                    "Fix the rows listed and upload the file again")
+        else:
+            flash(f"{count} {'invitation' if count == 1 else 'invitations'} sent", "success")
+            return redirect(url_for(".index", org_id=organisation.id), code=303)
+    return render_template("champions/upload.html", organisation=organisation, form=form,
+                           problems=problems[:MAX_LISTED_PROBLEMS],
+                           more_problems=max(len(problems) - MAX_LISTED_PROBLEMS, 0),
+                           active=organisation.is_approved)
+
+
+def _uploaded_bytes(form: UploadChampionsForm) -> bytes:
+    upload = form.file.data
+    if upload is None or not getattr(upload, "filename", ""):
+        raise champion_files.ChampionFileError("Select a CSV file")
+    if not upload.filename.lower().endswith(".csv"):
+        raise champion_files.ChampionFileError("The selected file must be a CSV file")
+    limit = current_app.config["CHAMPION_CSV_MAX_BYTES"]
+    data = upload.stream.read(limit + 1)
+    if len(data) > limit:
+        raise champion_files.ChampionFileError(
+            f"The selected file must be smaller than {limit // 1024 // 1024}MB")
+    return data
+
+
+def _invite_from_file(organisation: Organisation, data: bytes) -> int:
+    session = get_session()
+    people = champion_files.invitees_from_file(
+        session, organisation, data, max_rows=current_app.config["CHAMPION_CSV_MAX_ROWS"])
+    try:
+        created = champion_files.invite_many(session, organisation, people,
+                                             invited_by=current_user,
+                                             days=current_app.config["INVITATION_DAYS"])
+        for invitation, token in created:
+            emails.send_invitation(session, invitation, token)
+        session.commit()
+    except invites.MembershipNotActiveError as error:
+        session.rollback()
+        raise champion_files.ChampionFileError(NOT_ACTIVE) from error
+    except IntegrityError as error:
+        session.rollback()
+        raise champion_files.ChampionFileError(RACED) from error
+    return len(created)
+
+
+@bp.route("/champions/upload/template.csv")
+@organisation_role_required(OrgRole.HR_LEAD)
+def upload_template(organisation: Organisation) -> ResponseReturnValue:
+    return Response(champion_files.template_csv(), mimetype="text/csv",
+                    headers={"Content-Disposition":
+                             'attachment; filename="champions-template.csv"'})
+
+
+def _champion(organisation: Organisation, membership_id: int) -> Membership:
+    membership = champion_service.champion_in(get_session(), organisation, membership_id)
+    if membership is None:
+        abort(404)
+    return membership
+
+
+@bp.route("/champions/<int:membership_id>/withdraw", methods=["GET", "POST"])
+@organisation_role_required(OrgRole.HR_LEAD)
+def withdraw(organisation: Organisation, membership_id: int) -> ResponseReturnValue:
+    """Withdraw a champion: their account and training record stay; a replacement is suggested."""
+    membership = _champion(organisation, membership_id)
+    if not membership.is_current:
+        abort(404)
+    form = WithdrawChampionForm()
+    if form.validate_on_submit():
+        session = get_session()
+        champion_service.withdraw_champion(session, membership, actor=current_user,
+                                           reason=WithdrawalReason(form.reason.data))
+        session.commit()
+        return redirect(url_for(".withdrawn", org_id=organisation.id,
+                                membership_id=membership.id), code=303)
+    return render_template("champions/withdraw.html", organisation=organisation,
+                           membership=membership, form=form)
+
+
+@bp.route("/champions/<int:membership_id>/withdrawn")
+@organisation_role_required(OrgRole.HR_LEAD)
+def withdrawn(organisation: Organisation, membership_id: int) -> ResponseReturnValue:
+    """Confirmation, and the prompt to nominate a replacement for the same site."""
+    membership = _champion(organisation, membership_id)
+    if membership.is_current:
+        return redirect(url_for(".index", org_id=organisation.id), code=303)
+    return render_template("champions/withdrawn.html", organisation=organisation,
+                           membership=membership)

@@ -1,0 +1,39 @@
+"""Jinja filters for dates and ages, in GOV.UK style ("21 November 2026")."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Flask
+
+try:
+    UK = ZoneInfo("Europe/London")
+except ZoneInfoNotFoundError:  # no time zone data on this machine: show UTC rather than fail
+    UK = UTC
+
+
+def govuk_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(UK).date()
+    return f"{value.day} {value:%B %Y}"
+
+
+def govuk_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    local = value.astimezone(UK)
+    hour = local.hour % 12 or 12
+    return f"{govuk_date(local)} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+
+
+def days(count: int) -> str:
+    if count == 0:
+        return "Less than a day"
+    return f"{count} day" if count == 1 else f"{count} days"
+
+
+def register_filters(app: Flask) -> None:
+    app.jinja_env.filters.update(govuk_date=govuk_date, govuk_datetime=govuk_datetime, days=days)
