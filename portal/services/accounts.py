@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from string import digits, punctuation
@@ -131,23 +132,39 @@ def _password_fingerprint(user: User) -> str:
     return hashlib.sha256(basis).hexdigest()[:16]
 
 
+def make_user_token(secret_key: str, salt: str, user: User, fingerprint: str) -> str:
+    """A signed link for one purpose (the salt), bound to a fingerprint of the account."""
+    return URLSafeTimedSerializer(secret_key, salt=salt).dumps({"u": user.id, "f": fingerprint})
+
+
+def user_for_token(session: Session, secret_key: str, salt: str, token: str,
+                   max_age_seconds: int, fingerprint: Callable[[User], str],
+                   errors: tuple[type[PortalError], type[PortalError]]) -> User:
+    """The active user a valid, unexpired link belongs to, while the fingerprint still matches.
+
+    `errors` is (expired, invalid): each purpose reports its own kind of problem.
+    """
+    expired, invalid = errors
+    try:
+        data = URLSafeTimedSerializer(secret_key, salt=salt).loads(token, max_age=max_age_seconds)
+    except SignatureExpired as error:
+        raise expired from error
+    except BadSignature as error:
+        raise invalid from error
+    user_id = data.get("u") if isinstance(data, dict) else None
+    user = session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or not user.is_active or not hmac.compare_digest(
+            str(data.get("f")), fingerprint(user)):
+        raise invalid
+    return user
+
+
 def make_reset_token(secret_key: str, user: User) -> str:
-    serializer = URLSafeTimedSerializer(secret_key, salt=RESET_SALT)
-    return serializer.dumps({"u": user.id, "f": _password_fingerprint(user)})
+    return make_user_token(secret_key, RESET_SALT, user, _password_fingerprint(user))
 
 
 def user_for_reset_token(session: Session, secret_key: str, token: str,
                          max_age_seconds: int) -> User:
     """The user a valid, unused, unexpired reset link belongs to."""
-    serializer = URLSafeTimedSerializer(secret_key, salt=RESET_SALT)
-    try:
-        data = serializer.loads(token, max_age=max_age_seconds)
-    except SignatureExpired as error:
-        raise ResetLinkExpiredError from error
-    except BadSignature as error:
-        raise ResetLinkInvalidError from error
-    user = session.get(User, data.get("u")) if isinstance(data, dict) else None
-    if user is None or not user.is_active or not hmac.compare_digest(
-            str(data.get("f")), _password_fingerprint(user)):
-        raise ResetLinkInvalidError
-    return user
+    return user_for_token(session, secret_key, RESET_SALT, token, max_age_seconds,
+                          _password_fingerprint, (ResetLinkExpiredError, ResetLinkInvalidError))

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -24,7 +22,12 @@ from portal.models import (
     User,
     utcnow,
 )
-from portal.services.accounts import find_user_by_email, normalise_email
+from portal.services.accounts import (
+    find_user_by_email,
+    make_user_token,
+    normalise_email,
+    user_for_token,
+)
 from portal.services.audit import record_event
 from portal.services.errors import PortalError
 from portal.services.organisations import (
@@ -193,25 +196,14 @@ def _address_fingerprint(user: User) -> str:
 
 
 def make_confirmation_token(secret_key: str, user: User) -> str:
-    serializer = URLSafeTimedSerializer(secret_key, salt=CONFIRMATION_SALT)
-    return serializer.dumps({"u": user.id, "f": _address_fingerprint(user)})
+    return make_user_token(secret_key, CONFIRMATION_SALT, user, _address_fingerprint(user))
 
 
 def user_for_confirmation_token(session: Session, secret_key: str, token: str,
                                 max_age_seconds: int) -> User:
-    serializer = URLSafeTimedSerializer(secret_key, salt=CONFIRMATION_SALT)
-    try:
-        data = serializer.loads(token, max_age=max_age_seconds)
-    except SignatureExpired as error:
-        raise ConfirmationLinkExpiredError from error
-    except BadSignature as error:
-        raise ConfirmationLinkInvalidError from error
-    user_id = data.get("u") if isinstance(data, dict) else None
-    user = session.get(User, user_id) if isinstance(user_id, int) else None
-    if user is None or not user.is_active or not hmac.compare_digest(
-            str(data.get("f")), _address_fingerprint(user)):
-        raise ConfirmationLinkInvalidError
-    return user
+    return user_for_token(session, secret_key, CONFIRMATION_SALT, token, max_age_seconds,
+                          _address_fingerprint,
+                          (ConfirmationLinkExpiredError, ConfirmationLinkInvalidError))
 
 
 def confirm_email(session: Session, user: User) -> list[Organisation]:

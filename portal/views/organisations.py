@@ -100,19 +100,7 @@ def _site_answers(form: SiteForm) -> orgs.SiteAnswers:
 @bp.route("/sites/add", methods=["GET", "POST"])
 @organisation_role_required(OrgRole.HR_LEAD)
 def add_site(organisation: Organisation) -> ResponseReturnValue:
-    form = SiteForm()
-    if form.validate_on_submit():
-        session = get_session()
-        try:
-            orgs.add_site(session, organisation, _site_answers(form), actor=current_user)
-        except orgs.DuplicateSiteError:
-            form.name.errors.append("The organisation already has a site with this name")
-        else:
-            session.commit()
-            flash("Site added", "success")
-            return _back_to_organisation(organisation)
-    return render_template("organisations/site.html", organisation=organisation, form=form,
-                           site=None)
+    return _site_form(organisation, None, SiteForm())
 
 
 @bp.route("/sites/<int:site_id>/edit", methods=["GET", "POST"])
@@ -121,15 +109,24 @@ def edit_site(organisation: Organisation, site_id: int) -> ResponseReturnValue:
     site = _site(organisation, site_id)
     form = SiteForm(data={"name": site.name, "borough": site.borough.value,
                           "headcount": str(site.headcount)})
+    return _site_form(organisation, site, form)
+
+
+def _site_form(organisation: Organisation, site: Site | None,
+               form: SiteForm) -> ResponseReturnValue:
+    """Add a site (site is None) or save changes to one; names are unique per organisation."""
     if form.validate_on_submit():
         session = get_session()
         try:
-            orgs.update_site(session, site, _site_answers(form), actor=current_user)
+            if site is None:
+                orgs.add_site(session, organisation, _site_answers(form), actor=current_user)
+            else:
+                orgs.update_site(session, site, _site_answers(form), actor=current_user)
         except orgs.DuplicateSiteError:
             form.name.errors.append("The organisation already has a site with this name")
         else:
             session.commit()
-            flash("Site saved", "success")
+            flash("Site added" if site is None else "Site saved", "success")
             return _back_to_organisation(organisation)
     return render_template("organisations/site.html", organisation=organisation, form=form,
                            site=site)
