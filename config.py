@@ -8,9 +8,12 @@ start without it.
 from __future__ import annotations
 
 import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from flask.helpers import get_debug_flag
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
@@ -46,7 +49,9 @@ class Config:
     BASE_URL = _env("BASE_URL", "http://127.0.0.1:5000")
     SECRET_KEY = _env("SECRET_KEY")
     DATABASE_URL = _env("DATABASE_URL")
-    ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # hide_parameters: a database error's message (logged with the traceback) never carries the
+    # values of the statement, which are often e-mail addresses, names or hashes (LOG-03).
+    ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
 
     # Sessions: a signed cookie plus a per-user session version checked on every request, so a
     # copied cookie dies at sign-out or a password change (SESS-02, SESS-03).
@@ -56,7 +61,13 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(minutes=30)
     SESSION_IDLE_LIMIT = timedelta(minutes=30)
+    # Coordinators can see and change every organisation: they are signed out sooner.
+    COORDINATOR_IDLE_LIMIT = timedelta(minutes=15)
     SESSION_ABSOLUTE_LIMIT = timedelta(hours=12)
+    # Two-factor sign-in (coordinators): after the password, the session holds only a marker
+    # naming the person, valid this long for entering a code, or longer for setting up an app.
+    TWO_FACTOR_PENDING_LIMIT = timedelta(minutes=5)
+    TWO_FACTOR_SETUP_LIMIT = timedelta(minutes=20)
     REMEMBER_COOKIE_DURATION = timedelta(seconds=0)  # no remember-me for anybody
 
     WTF_CSRF_ENABLED = True
@@ -78,6 +89,8 @@ class Config:
     ARGON2_MEMORY_COST = 64 * 1024  # KiB
     ARGON2_PARALLELISM = 1
     RESET_TOKEN_MAX_AGE = timedelta(hours=1)
+    # Sensitive actions (exports of people) need the password entered again this recently.
+    RECENT_AUTHENTICATION_WINDOW = timedelta(minutes=15)
 
     # Rate limits: per account and per client address. memory:// is per process; set
     # RATELIMIT_STORAGE_URI to a Redis URL so every instance shares one count.
@@ -88,6 +101,11 @@ class Config:
     SIGN_IN_LIMIT_PER_ADDRESS = "50 per 15 minutes"
     RESET_LIMIT_PER_ACCOUNT = "3 per hour"
     RESET_LIMIT_PER_ADDRESS = "20 per hour"
+    # Wrong codes (app codes, recovery codes, setting up) per account, on every code form.
+    TWO_FACTOR_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
+    # Refused requests are audited at most this often per person and endpoint (AUTHZ-10).
+    ACCESS_DENIED_AUDIT_LIMIT = "1 per minute"
+    EXPORT_LIMIT_PER_ACCOUNT = "30 per hour"  # CSV exports read whole tables (15.1.3)
 
     # E-mail: rows in the outbox, sent by `flask worker`.
     MAIL_BACKEND = _env("MAIL_BACKEND", "smtp")  # smtp | console
@@ -99,8 +117,13 @@ class Config:
     MAIL_TIMEOUT_SECONDS = _env_int("MAIL_TIMEOUT_SECONDS", 10)
     MAIL_SENDER_ADDRESS = _env("MAIL_SENDER_ADDRESS", "no-reply@workplace-champions.example")
     MAIL_MAX_ATTEMPTS = _env_int("MAIL_MAX_ATTEMPTS", 8)
-    MAIL_CLAIM_TIMEOUT = timedelta(minutes=10)
+    # A message claimed longer ago than this by a worker that never finished it (the worker died)
+    # is put back and sent again; keep it well above the time one batch takes to send.
+    MAIL_CLAIM_TIMEOUT = timedelta(seconds=_env_int("MAIL_CLAIM_TIMEOUT_SECONDS", 600))
     WORKER_POLL_SECONDS = _env_int("WORKER_POLL_SECONDS", 5)
+    # The worker runs the daily jobs (lapsing, required-training catch-up, reminders) once a
+    # day, from this hour (UTC) on.
+    DAILY_JOBS_HOUR = _env_int("DAILY_JOBS_HOUR", 6)
 
     COURSES_DIR = PROJECT_ROOT / "courses"
     # Joining the scheme: membership, invitations and the join flow.
@@ -114,6 +137,27 @@ class Config:
     CONFIRMATION_RESEND_LIMIT = "3 per hour"
     CHAMPION_CSV_MAX_ROWS = 500
     CHAMPION_CSV_MAX_BYTES = 1024 * 1024
+    # Running the scheme: assignments, coverage and tiers.
+    TRAINING_DUE_DAYS = 30  # required courses are due this many days after a membership starts
+    COVERAGE_TARGET_PER_100_STAFF = 1.0  # current trained champions per 100 staff on each site
+    # Retention schedule (SECURITY.md Part C, P11), applied daily by `apply_retention` and shown
+    # on the privacy notice. Starting points to be confirmed in the DPIA.
+    RETENTION = {
+        "join_draft": JOIN_DRAFT_MAX_AGE,  # unfinished applications, then deleted
+        "unconfirmed_account": timedelta(days=90),  # address never confirmed: account deleted
+        "closed_invitation": timedelta(days=30),  # after acceptance, withdrawal or expiry
+        "email_body": timedelta(days=30),  # after sending: the text of the message is deleted
+        "email_record": timedelta(days=90),  # after sending: the record of the message
+        "abandoned_attempt": timedelta(days=90),  # a quiz started and never submitted
+        "former_member": timedelta(days=365),  # after the last role ends: the person anonymised
+        "audit_event": timedelta(days=365),  # the record of important actions
+    }
+    # Policy evidence: files live outside static/, served only through an authorised view.
+    UPLOAD_DIR = Path(_env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads")))
+    UPLOAD_MAX_BYTES = 5 * 1024 * 1024
+    # clamd's "host:port" or "unix:/path"; when set, every upload is scanned and refused if the
+    # scanner is unavailable (FILE-07). Unset: no scanning (development).
+    CLAMD_ADDRESS = _env("CLAMD_ADDRESS")
 
     PROXY_FIX_HOPS = _env_int("PROXY_FIX_HOPS", 0)
     DEMO_DATA_ALLOWED = True
@@ -134,7 +178,7 @@ class DevelopmentConfig(Config):
 class TestConfig(Config):
     PORTAL_ENV = "test"
     TESTING = True
-    SECRET_KEY = "test-secret-key-that-is-long-enough-for-the-checks-0123456789"  # noqa: S105
+    SECRET_KEY = "test-secret-key-that-is-long-enough-for-the-checks-0123456789"  # noqa: S105 - tests
     DATABASE_URL = "sqlite://"
     BASE_URL = "https://portal.test"
     TRUSTED_HOSTS = ["localhost", "portal.test", "127.0.0.1"]
@@ -145,18 +189,29 @@ class TestConfig(Config):
     MAIL_BACKEND = "smtp"
     MAIL_PORT = 0
     WORKER_POLL_SECONDS = 0
+    # Never the development folder; tests that upload set their own tmp_path.
+    UPLOAD_DIR = Path(tempfile.gettempdir()) / "portal-test-uploads"
+    CLAMD_ADDRESS = None
 
 
 class ProductionConfig(Config):
     PORTAL_ENV = "production"
     SEND_HSTS = True
     DEMO_DATA_ALLOWED = False
+    DEBUG = False
+    TESTING = False
 
     def __init__(self) -> None:
+        if get_debug_flag():
+            # `flask run` would start Werkzeug's debugger, which runs any code it is sent.
+            raise ConfigError("FLASK_DEBUG must be off in production.")
         self.SECRET_KEY = require_strong_secret(_env("SECRET_KEY"))
         self.DATABASE_URL = require_setting("DATABASE_URL", _env("DATABASE_URL"))
         self.TRUSTED_HOSTS = (_env("TRUSTED_HOSTS") or "").split(",") if _env("TRUSTED_HOSTS") \
             else _hosts_from(self.BASE_URL)
+        if not [host for host in self.TRUSTED_HOSTS if host.strip()]:
+            raise ConfigError("TRUSTED_HOSTS (or a BASE_URL with a host name) must be set in "
+                              "production: reset links must not come from the Host header.")
 
 
 def require_setting(name: str, value: str | None) -> str:

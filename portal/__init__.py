@@ -12,6 +12,7 @@ from config import Config, get_config
 def create_app(config: Config | type[Config] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.from_object(config() if isinstance(config, type) else config or get_config())
+    register_converters(app)
     register_extensions(app)
     register_templates(app)
     register_blueprints(app)
@@ -21,6 +22,13 @@ def create_app(config: Config | type[Config] | None = None) -> Flask:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     return app
+
+
+def register_converters(app: Flask) -> None:
+    """Before any route is added: `<int:...>` only matches ids the database can hold (PARAM-01)."""
+    from portal.security import DatabaseIdConverter
+
+    app.url_map.converters["int"] = DatabaseIdConverter
 
 
 def register_extensions(app: Flask) -> None:
@@ -36,6 +44,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_templates(app: Flask) -> None:
+    from portal.views.components import govuk_component
     from portal.views.formatting import register_filters
     from portal.views.helpers import template_globals
 
@@ -46,6 +55,7 @@ def register_templates(app: Flask) -> None:
     ])
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+    app.jinja_env.globals["govuk_component"] = govuk_component
     app.context_processor(template_globals)
     register_filters(app)
 
@@ -60,13 +70,20 @@ def register_blueprints(app: Flask) -> None:
         invitations,
         joining,
         main,
+        members,
+        monitoring,
         organisations,
+        people,
+        policy,
+        signposting,
         support,
         training,
+        two_factor,
     )
 
-    for module in (main, auth, health, training, support, coordinator, joining, organisations,
-                   champions, invitations):
+    for module in (main, auth, two_factor, health, training, support, coordinator, monitoring,
+                   members, joining, organisations, champions, invitations, people, policy,
+                   signposting):
         app.register_blueprint(module.bp)
     errors.register_error_handlers(app)
 

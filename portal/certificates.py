@@ -1,4 +1,5 @@
-"""Certificate PDFs: real text in an embedded Unicode font, so any name prints correctly."""
+"""PDFs (certificates, and the base for other documents): real text in an embedded Unicode font,
+so any name prints correctly."""
 
 from __future__ import annotations
 
@@ -21,14 +22,21 @@ def display_name(full_name: str) -> str:
     return f"{parts[0]} {parts[-1][0]}."
 
 
-def certificate_pdf(certificate: Certificate, holder: User) -> bytes:
+def new_document(title: str, *, orientation: str = "portrait") -> FPDF:
+    """An A4 PDF with a neutral title and the embedded DejaVu fonts (regular and bold)."""
     scheme = current_app.config["SCHEME_NAME"]
-    pdf = FPDF(orientation="landscape", format="A4")
-    pdf.set_title(f"Certificate – {scheme}")
+    pdf = FPDF(orientation=orientation, format="A4")
+    pdf.set_title(f"{title} – {scheme}")
     pdf.set_author(scheme)
     pdf.set_lang("en-GB")
     pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
     pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+    return pdf
+
+
+def certificate_pdf(certificate: Certificate, holder: User) -> bytes:
+    scheme = current_app.config["SCHEME_NAME"]
+    pdf = new_document("Certificate", orientation="landscape")
     pdf.set_margins(25, 25, 25)
     pdf.add_page()
     _line(pdf, scheme, 16, bold=True, after=18)

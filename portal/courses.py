@@ -10,7 +10,8 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,8 @@ from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
 if TYPE_CHECKING:
-    from xml.etree.ElementTree import Element  # Python-Markdown's tree; we never parse XML
+    # Python-Markdown's tree, for type hints only: we never parse XML.
+    from xml.etree.ElementTree import Element  # nosec B405
 
 # --------------------------------------------------------------------------------------------
 # Rendering: Markdown -> HTML -> nh3 allow-list. The one place course text becomes HTML.
@@ -79,6 +81,16 @@ _CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LIST_OR_QUOTE_MARKER = re.compile(r"[ \t]*(?:(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)|>[ \t]?)")
 _SINGLE_PARAGRAPH = re.compile(r"\A<p>(.*)</p>\Z", re.DOTALL)
 _RAW_TAG = re.compile(r"<[!?/A-Za-z]")
+# One paragraph of plain prose: lines of letters, digits, spaces and punctuation that Markdown
+# leaves alone, each starting with a letter or quote (so no list, heading, rule or code block) and
+# ending without a space (so no hard break). Most answers and feedback are like this, and
+# Python-Markdown would only wrap them in <p>, so render_markdown skips the parser for them
+# (tests/test_course_sync.py checks both give the same HTML).
+_PLAIN_CHARACTER = "(?:[^\\W_]|[,.'\"?;:!()%/£‘’“”–—-])"
+_PLAIN_LINE = f"(?:[^\\W\\d_]|['\"‘’“”])(?:(?:{_PLAIN_CHARACTER}| )*{_PLAIN_CHARACTER})?"
+_PLAIN_PARAGRAPH = re.compile(f"{_PLAIN_LINE}(?:\n{_PLAIN_LINE})*")
+_SQUARE_BRACKETS = re.compile(r"[\[\]]")
+_ROUND_BRACKETS = re.compile(r"[()]")
 
 
 class MarkdownLimitError(ValueError):
@@ -105,29 +117,59 @@ def render_markdown(text: str, *, inline: bool = False, drop_title: bool = False
     """
     text = _CONTROL_CHARACTERS.sub("", text)
     check_markdown_limits(text)
-    md = markdown.Markdown(
-        extensions=["tables", "sane_lists", _HeadingExtension(drop_title=drop_title)],
-        output_format="html",
-    )
-    html = md.convert(text)
+    if _PLAIN_PARAGRAPH.fullmatch(text):
+        html = f"<p>{text}</p>"  # what Python-Markdown makes of it, without its cost
+    else:
+        md = _markdown_parser(drop_title)
+        md.reset()  # a parser keeps state (link references, stashed HTML) from its last document
+        html = md.convert(text)
     if inline and html.count("<p>") == 1 and (match := _SINGLE_PARAGRAPH.match(html)):
         html = match.group(1)
     return _sanitise(html)
 
 
+def check_markdown(text: str, *, inline: bool = False, drop_title: bool = False) -> str:
+    """What render_markdown refuses, without rendering: for checks that need only the errors."""
+    del inline, drop_title  # the same signature as render_markdown, so either can be passed
+    check_markdown_limits(_CONTROL_CHARACTERS.sub("", text))
+    return ""
+
+
+# Building a Python-Markdown parser costs more than converting a typical fragment, and a course
+# has thousands of fragments, so each thread keeps one configured parser per setting and resets
+# it before every document (a parser is not safe to share between threads).
+_parsers = threading.local()
+
+
+def _markdown_parser(drop_title: bool) -> markdown.Markdown:
+    cache: dict[bool, markdown.Markdown] | None = getattr(_parsers, "by_setting", None)
+    if cache is None:
+        cache = _parsers.by_setting = {}
+    md = cache.get(drop_title)
+    if md is None:
+        md = cache[drop_title] = markdown.Markdown(
+            extensions=["tables", "sane_lists", _HeadingExtension(drop_title=drop_title)],
+            output_format="html",
+        )
+    return md
+
+
+# One sanitiser built once from the allow-lists (building it per call cost more than cleaning).
+_CLEANER = nh3.Cleaner(
+    tags=set(ALLOWED_TAGS),
+    clean_content_tags=set(DROPPED_WITH_CONTENT),
+    attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
+    tag_attribute_values=ALLOWED_ATTRIBUTE_VALUES,
+    set_tag_attribute_values={tag: {"class": value} for tag, value in GOVUK_CLASSES.items()},
+    url_schemes=set(URL_SCHEMES),
+    link_rel="noopener noreferrer",
+    strip_comments=True,
+)
+
+
 def _sanitise(html: str) -> str:
     """Keep only the allow-list; ammonia adds the GOV.UK classes after filtering attributes."""
-    return nh3.clean(
-        html,
-        tags=set(ALLOWED_TAGS),
-        clean_content_tags=set(DROPPED_WITH_CONTENT),
-        attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
-        tag_attribute_values=ALLOWED_ATTRIBUTE_VALUES,
-        set_tag_attribute_values={tag: {"class": value} for tag, value in GOVUK_CLASSES.items()},
-        url_schemes=set(URL_SCHEMES),
-        link_rel="noopener noreferrer",
-        strip_comments=True,
-    )
+    return _CLEANER.clean(html)
 
 
 class _HeadingTreeprocessor(Treeprocessor):
@@ -164,11 +206,14 @@ def check_markdown_limits(text: str) -> None:
             f"the text is {size:,} bytes; the limit is {MAX_MARKDOWN_BYTES:,} bytes (100 kB), "
             "so split it into smaller modules"
         )
-    for start, lines in _blocks(text):
+    blocks = list(_blocks(text))
+    for start, lines in blocks:
         _check_block(start, lines)
-    if sum(_bracket_scan_cost("\n".join(lines)) for _, lines in _blocks(text)) > MAX_BRACKET_SCAN:
+    # (Text with no opening bracket or no "<" costs nothing on these two counts.)
+    if ("[" in text or "(" in text) and sum(
+            _bracket_scan_cost("\n".join(lines)) for _, lines in blocks) > MAX_BRACKET_SCAN:
         raise ContentTooComplexError("too many [ or ( brackets are left unclosed")
-    if len(_RAW_TAG.findall(text)) * len(text) > MAX_TAG_SCAN:
+    if "<" in text and len(_RAW_TAG.findall(text)) * len(text) > MAX_TAG_SCAN:
         raise ContentTooComplexError("too many < signs for text this long: write HTML as Markdown")
 
 
@@ -194,6 +239,8 @@ def _check_block(start: int, lines: list[str]) -> None:
     if sum(map(len, lines)) > MAX_BLOCK_CHARS:
         raise ContentTooComplexError(too_long.format(f"{MAX_BLOCK_CHARS:,} characters"), start)
     for offset, line in enumerate(lines):
+        if line[:1].isalpha():
+            continue  # no list or quote marker, no indent: the usual line of prose
         if _nesting_depth(line) > MAX_NESTING or _indent(line) > MAX_INDENT_COLUMNS:
             raise ContentTooComplexError(
                 f"lists or quotes are nested more than {MAX_NESTING} levels deep", start + offset)
@@ -219,12 +266,13 @@ def _bracket_scan_cost(block: str) -> int:
     block when there is none, so many unclosed brackets cost time quadratic in the block size.
     """
     cost = 0
-    for opening, closing in (("[", "]"), ("(", ")")):
+    for opening, brackets in (("[", _SQUARE_BRACKETS), ("(", _ROUND_BRACKETS)):
         open_at: list[int] = []
-        for index, char in enumerate(block):
-            if char == opening:
+        for match in brackets.finditer(block):
+            index = match.start()
+            if match.group() == opening:
                 open_at.append(index)
-            elif char == closing and open_at:
+            elif open_at:
                 cost += index - open_at.pop()
         cost += sum(len(block) - index for index in open_at)
     return cost
@@ -283,6 +331,9 @@ class Module:
     questions: tuple[Question, ...]
     path: Path
     content_hash: str
+    # False when the loader was told this version is stored already (see load_catalogue): it
+    # was checked in full but not rendered, so every *_html field is empty.
+    rendered: bool = True
 
 
 @dataclass(frozen=True)
@@ -414,7 +465,7 @@ def _read_text(path: Path, problems: _Problems) -> str | None:
 def _parse_yaml(text: str, problems: _Problems) -> tuple[dict[str, Any] | None, dict[str, int]]:
     """Parse front matter with the safe loader, keeping each key's file line for messages."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = _compose(text)
         if node is None:
             return {}, {}
         if not isinstance(node, yaml.MappingNode):
@@ -427,6 +478,20 @@ def _parse_yaml(text: str, problems: _Problems) -> tuple[dict[str, Any] | None, 
     key_lines: dict[str, int] = {}
     _record_key_lines(node, "", key_lines, problems)
     return data, key_lines
+
+
+# libyaml's parser (when PyYAML was built with it) composes front matter about ten times faster.
+# Anything it refuses is composed again by the pure-Python parser, whose messages authors see.
+_FAST_LOADER = getattr(yaml, "CSafeLoader", None)
+
+
+def _compose(text: str) -> yaml.Node | None:
+    if _FAST_LOADER is not None:
+        try:
+            return yaml.compose(text, Loader=_FAST_LOADER)
+        except yaml.YAMLError:
+            pass
+    return yaml.compose(text, Loader=yaml.SafeLoader)
 
 
 def _yaml_error_line(exc: yaml.YAMLError) -> int:
@@ -619,28 +684,51 @@ class _ParsedModule:
     errors: list[CourseError]
 
 
+Renderer = Callable[..., str]  # render_markdown, or check_markdown when no HTML is wanted
+
+
+@dataclass(frozen=True)
+class _Rendering:
+    """What to render: nothing when only checking, and no module version already stored.
+
+    Rendering is nearly all the time a load takes; every check still runs either way.
+    """
+
+    stored: Container[tuple[str, str]] = frozenset()  # (module id, content hash)
+    check_only: bool = False
+
+    def for_module(self, module_id: str, digest: str) -> Renderer:
+        skip = self.check_only or (module_id, digest) in self.stored
+        return check_markdown if skip else render_markdown
+
+    def for_course(self) -> Renderer:
+        return check_markdown if self.check_only else render_markdown
+
+
 def load_module_file(path: Path) -> tuple[Module | None, list[CourseError]]:
     """Load one module file; the module is None when the file has any error."""
-    parsed = _parse_module(Path(path))
+    parsed = _parse_module(Path(path), _Rendering())
     return parsed.module, parsed.errors
 
 
-def _parse_module(path: Path) -> _ParsedModule:
+def _parse_module(path: Path, rendering: _Rendering) -> _ParsedModule:
     problems = _Problems(path)
     document = _read_document(path, problems)
     if document is None:
         return _ParsedModule(path, None, "", 0, problems.sorted())
     meta = _FrontMatter(document, problems)
     settings = _module_settings(meta)
+    digest = content_hash(document.text)
+    render = rendering.for_module(settings["id"], digest)
     lesson, blocks = _split_quizzes(document.body, problems)
-    questions = _parse_questions(blocks, settings["id"], problems)
+    questions = _parse_questions(blocks, settings["id"], problems, render)
     _check_question_set(questions, len(blocks), meta)
-    body_html = _render_at(lesson, problems, drop_title=True)
+    body_html = _render_at(lesson, problems, render, drop_title=True)
     module = None
     if meta.valid and not problems.errors and body_html is not None:
         module = Module(**settings, body_html=body_html,
                         questions=tuple(question for _, question in questions), path=path,
-                        content_hash=content_hash(document.text))
+                        content_hash=digest, rendered=render is render_markdown)
     return _ParsedModule(path, module, settings["id"], meta.line("id"), problems.sorted())
 
 
@@ -724,14 +812,14 @@ def _quiz_tag_kind(number: int, line: str, problems: _Problems) -> str:
     return "close" if closing else "open"
 
 
-def _parse_questions(blocks: list[_QuizBlock], module_id: str,
-                     problems: _Problems) -> list[tuple[int, Question]]:
+def _parse_questions(blocks: list[_QuizBlock], module_id: str, problems: _Problems,
+                     render: Renderer) -> list[tuple[int, Question]]:
     """Parse each block, numbering questions from 1 in file order as authors count them."""
     questions = []
     for number, block in enumerate(blocks, start=1):
         if not block.closed:
             continue  # it runs on into the lesson, so its lines are not worth parsing
-        question = _QuestionParser(number, block, problems).parse(module_id)
+        question = _QuestionParser(number, block, problems, render).parse(module_id)
         if question is not None:
             questions.append((number, question))
     return questions
@@ -755,12 +843,13 @@ def _check_question_set(questions: list[tuple[int, Question]], block_count: int,
         meta.fail_at(1, "the module has no questions: add at least one <quiz> block")
 
 
-def _render_at(lines: list[tuple[int, str]], problems: _Problems, **options: bool) -> str | None:
+def _render_at(lines: list[tuple[int, str]], problems: _Problems, render: Renderer,
+               **options: bool) -> str | None:
     """Render Markdown taken from the file, reporting a refusal at the file line it concerns."""
     if not lines:
         return ""
     try:
-        return render_markdown("\n".join(text for _, text in lines), **options)
+        return render("\n".join(text for _, text in lines), **options)
     except MarkdownLimitError as exc:
         problems.add(lines[min(exc.line, len(lines) - 1)][0], str(exc))
         return None
@@ -769,10 +858,12 @@ def _render_at(lines: list[tuple[int, str]], problems: _Problems, **options: boo
 class _QuestionParser:
     """Reads one <quiz> block: question text, `- [x]` answers with `>` feedback, explanation."""
 
-    def __init__(self, number: int, block: _QuizBlock, problems: _Problems) -> None:
+    def __init__(self, number: int, block: _QuizBlock, problems: _Problems,
+                 render: Renderer) -> None:
         self.number = number
         self.block = block
         self.problems = problems
+        self.render = render
         self.prompt: list[tuple[int, str]] = []
         self.answers: list[_DraftAnswer] = []
         self.explanation: list[tuple[int, str]] = []
@@ -864,8 +955,8 @@ class _QuestionParser:
     def _build(self, module_id: str) -> Question | None:
         prompt = "\n".join(text for _, text in self.prompt).strip()
         answers = [self._build_answer(answer) for answer in self.answers]
-        prompt_html = _render_at(self.prompt, self.problems)
-        explanation_html = _render_at(self.explanation, self.problems)
+        prompt_html = _render_at(self.prompt, self.problems, self.render)
+        explanation_html = _render_at(self.explanation, self.problems, self.render)
         if prompt_html is None or explanation_html is None or None in answers:
             return None
         return Question(
@@ -878,9 +969,10 @@ class _QuestionParser:
         )
 
     def _build_answer(self, answer: _DraftAnswer) -> Answer | None:
-        text_html = _render_at([(answer.line, answer.text)], self.problems, inline=True)
+        text_html = _render_at([(answer.line, answer.text)], self.problems, self.render,
+                               inline=True)
         feedback = [(answer.line + 1 + index, text) for index, text in enumerate(answer.feedback)]
-        feedback_html = _render_at(feedback, self.problems)
+        feedback_html = _render_at(feedback, self.problems, self.render)
         if text_html is None or feedback_html is None:
             return None
         return Answer(short_hash(answer.text), text_html, answer.correct, feedback_html)
@@ -901,34 +993,48 @@ class _ParsedCourse:
     errors: list[CourseError]
 
 
-def load_catalogue(root: Path) -> tuple[Catalogue, list[CourseError]]:
-    """Load every course under root; the catalogue holds only courses with no errors at all."""
-    root = Path(root)
+def load_catalogue(root: Path, *, stored: Container[tuple[str, str]] = frozenset(),
+                   ) -> tuple[Catalogue, list[CourseError]]:
+    """Load every course under root; the catalogue holds only courses with no errors at all.
+
+    `stored` holds (module id, content hash) pairs whose rendered version the caller keeps
+    already (`courses sync` passes the database's): such a module is checked in full, so the
+    errors are the same, but not rendered; it comes back with `rendered` False and empty HTML.
+    """
+    return _load_root(Path(root), _Rendering(stored=stored))
+
+
+def _load_root(root: Path, rendering: _Rendering) -> tuple[Catalogue, list[CourseError]]:
     if not root.is_dir():
         return Catalogue(), [CourseError(root, 0, "the courses folder does not exist")]
     folders = [child for child in sorted(root.iterdir())
                if child.is_dir() and not child.name.startswith((".", "_"))]
     if not folders:
         return Catalogue(), [CourseError(root, 0, "no course folders found")]
-    return _load_courses(folders)
+    return _load_courses(folders, rendering)
 
 
 def check_path(path: Path) -> list[CourseError]:
-    """Validate the courses root, one course folder or one module file (`flask courses check`)."""
+    """Validate the courses root, one course folder or one module file (`flask courses check`).
+
+    Nothing is rendered: the checks that rendering relies on run on their own (check_markdown).
+    """
     path = Path(path)
+    checking = _Rendering(check_only=True)
     if path.is_file() and path.name == "course.md":
         path = path.parent
     if path.is_file():
-        return load_module_file(path)[1]
+        return _parse_module(path, checking).errors
     if (path / "course.md").is_file():
-        return _load_courses([path])[1]
+        return _load_courses([path], checking)[1]
     if path.is_dir():
-        return load_catalogue(path)[1]
+        return _load_root(path, checking)[1]
     return [CourseError(path, 0, "there is no such file or folder")]
 
 
-def _load_courses(folders: list[Path]) -> tuple[Catalogue, list[CourseError]]:
-    parsed = [_parse_course(folder) for folder in folders]
+def _load_courses(folders: list[Path],
+                  rendering: _Rendering) -> tuple[Catalogue, list[CourseError]]:
+    parsed = [_parse_course(folder, rendering) for folder in folders]
     _check_unique_ids(parsed)
     courses = tuple(course for course in map(_build_course, parsed) if course is not None)
     errors = [error for course in parsed
@@ -936,7 +1042,7 @@ def _load_courses(folders: list[Path]) -> tuple[Catalogue, list[CourseError]]:
     return Catalogue(courses), errors
 
 
-def _parse_course(folder: Path) -> _ParsedCourse:
+def _parse_course(folder: Path, rendering: _Rendering) -> _ParsedCourse:
     path = folder / "course.md"
     problems = _Problems(path if path.is_file() else folder)
     document = _read_document(path, problems) if path.is_file() else None
@@ -946,8 +1052,9 @@ def _parse_course(folder: Path) -> _ParsedCourse:
         return _ParsedCourse(path, None, "", 0, [], problems.sorted())
     meta = _FrontMatter(document, problems)
     header = _course_settings(meta)
-    modules = [_parse_module(module_path) for module_path in _module_paths(folder, meta)]
-    description = _render_at(document.body, problems, drop_title=True)
+    modules = [_parse_module(module_path, rendering)
+               for module_path in _module_paths(folder, meta)]
+    description = _render_at(document.body, problems, rendering.for_course(), drop_title=True)
     header["description_html"] = description
     valid = meta.valid and description is not None and not problems.errors
     return _ParsedCourse(path, header if valid else None, header["id"], meta.line("id"),

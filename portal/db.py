@@ -40,6 +40,15 @@ def _configure_sqlite(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-A
     cursor.close()
 
 
+def is_unavailable(error: BaseException) -> bool:
+    """Whether a database error means "unreachable or restarting, try again later" (REL-08),
+    as opposed to a bug such as a constraint violation."""
+    if isinstance(error, sa.exc.TimeoutError):  # no pooled connection came free in time
+        return True
+    return isinstance(error, sa.exc.OperationalError | sa.exc.InterfaceError) or (
+        isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated)
+
+
 def get_session() -> Session:
     if "db_session" not in g:
         g.db_session = current_app.extensions["portal.sessionmaker"]()

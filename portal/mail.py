@@ -71,14 +71,18 @@ def claim_due_messages(session: Session, limit: int = CLAIM_BATCH) -> list[Claim
     """Atomically move due messages from pending to sending, tagged with this claim's token."""
     token = secrets.token_hex(16)
     now = utcnow()
+    # A materialised CTE, not `id IN (subquery)`: PostgreSQL may run such a subquery more than
+    # once, and with SKIP LOCKED each run finds other rows, so one claim took the whole queue.
     due = (select(OutboxMessage.id)
            .where(OutboxMessage.status == OutboxStatus.PENDING,
                   OutboxMessage.next_attempt_at <= now)
            .order_by(OutboxMessage.id).limit(limit)
-           .with_for_update(skip_locked=True))
+           .with_for_update(skip_locked=True)
+           .cte("due").prefix_with("MATERIALIZED", dialect="postgresql"))
     session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(due), OutboxMessage.status == OutboxStatus.PENDING)
+        .where(OutboxMessage.id.in_(select(due.c.id)),
+               OutboxMessage.status == OutboxStatus.PENDING)
         .values(status=OutboxStatus.SENDING, claimed_at=now, claim_token=token)
         .execution_options(synchronize_session=False))
     session.commit()

@@ -27,6 +27,7 @@ from portal.migrations import alembic_config
 from portal.models import Base, User
 from tests.factories import DEFAULT_PASSWORD
 from tests.smtp import SmtpServer
+from tests.two_factor import complete_two_factor
 
 CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
                         r'name="csrf_token" value="([^"]+)"')
@@ -144,10 +145,14 @@ def csrf_token(client: FlaskClient, path: str) -> str:
 
 
 def sign_in(client: FlaskClient, email: str, password: str = DEFAULT_PASSWORD, *,
-            next_url: str | None = None):  # noqa: ANN201 - a test response
+            next_url: str | None = None, second_factor: bool = True):  # noqa: ANN201
+    """Sign in through the real form; coordinators also pass the code step, unless
+    `second_factor` is False (then the response is the password step's)."""
     token = csrf_token(client, "/sign-in")
     path = "/sign-in" + (f"?next={next_url}" if next_url is not None else "")
-    return client.post(path, data={"email": email, "password": password, "csrf_token": token})
+    response = client.post(path, data={"email": email, "password": password,
+                                       "csrf_token": token})
+    return complete_two_factor(client, response) if second_factor else response
 
 
 @pytest.fixture

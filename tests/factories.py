@@ -2,33 +2,43 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from itertools import count
 from pathlib import Path
 
 from argon2 import PasswordHasher
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.courses import load_catalogue
 from portal.models import (
+    AttemptStatus,
     Borough,
+    Certificate,
     CommitmentSignature,
+    Course,
     Membership,
     MembershipStatus,
+    Module,
+    ModuleCompletion,
+    ModuleVersion,
     Organisation,
     OrgRole,
+    QuizAttempt,
     Sector,
     Site,
     SupportService,
     User,
     utcnow,
 )
-from portal.services.catalogue import sync_catalogue
+from portal.services.catalogue import stored_versions, sync_catalogue
 from portal.services.organisations import add_months
 from portal.services.support import FIELD_CHECKS, apply_details, validate_service
 
 DEFAULT_PASSWORD = "correct horse battery staple"  # noqa: S105 - test data
+COORDINATOR_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105 - test data
 _numbers = count(1)
 
 
@@ -44,6 +54,10 @@ def make_user(session: Session, *, organisation: Organisation | None = None,
     values = {"email": f"person{number}@example.org", "full_name": f"Person {number}",
               "password_hash": default_password_hash(), "exit_explained_at": utcnow(),
               "email_verified_at": utcnow()}
+    if overrides.get("is_coordinator"):
+        # Coordinators sign in with two factors: enrolled already, unless a test says otherwise
+        # (totp_secret=None). tests/two_factor.py completes the code step as their app would.
+        values.update(totp_secret=COORDINATOR_TOTP_SECRET, totp_confirmed_at=utcnow())
     values.update(overrides)
     user = User(**values)
     session.add(user)
@@ -64,9 +78,10 @@ def make_organisation(session: Session, **overrides: object) -> Organisation:
 
 def sync_courses(session: Session, root: Path) -> None:
     """Load and store a folder of courses, as `flask courses sync` does."""
-    catalogue, errors = load_catalogue(root)
+    stored = stored_versions(session)
+    catalogue, errors = load_catalogue(root, stored=stored)
     assert errors == [], [str(e) for e in errors]
-    sync_catalogue(session, catalogue)
+    sync_catalogue(session, catalogue, stored)
     session.commit()
 
 
@@ -119,3 +134,53 @@ def make_application(session: Session, *, confirmed: bool = True,
     applicant = make_user(session, organisation=organisation, role=OrgRole.HR_LEAD,
                           email_verified_at=utcnow() if confirmed else None)
     return organisation, applicant
+
+
+def make_course(session: Session, **overrides: object) -> Course:
+    """A course row; by default a required champion course with a 24-month refresher."""
+    number = next(_numbers)
+    values = {"key": f"course-{number}", "title": f"Course {number}", "audience": "champion",
+              "required": True, "refresher_months": 24}
+    values.update(overrides)
+    course = Course(**values)
+    session.add(course)
+    session.flush()
+    return course
+
+
+def make_certificate(session: Session, user: User, course: Course | None = None, *,
+                     issued_at: datetime | None = None, expires_at: datetime | None | str = "auto"
+                     ) -> Certificate:
+    """A certificate with the module, attempt and completion rows it points at.
+
+    By default for a required champion course, issued now and expiring after 24 months.
+    """
+    course = course or session.scalar(select(Course).where(Course.key == "required-champion")) \
+        or make_course(session, key="required-champion")
+    issued_at = issued_at or utcnow()
+    if expires_at == "auto":
+        expires_at = issued_at + relativedelta(months=course.refresher_months or 24)
+    number = next(_numbers)
+    module = Module(key=f"module-{number}", course_id=course.id)
+    session.add(module)
+    session.flush()
+    version = ModuleVersion(module_id=module.id, version=1, content_hash=f"{number:064d}",
+                            title="Module", body_html="", pass_mark=80, questions=[])
+    session.add(version)
+    session.flush()
+    attempt = QuizAttempt(user_id=user.id, module_id=module.id, module_version_id=version.id,
+                          drawn=[], status=AttemptStatus.SUBMITTED, score=100, passed=True,
+                          submitted_at=issued_at)
+    session.add(attempt)
+    session.flush()
+    completion = ModuleCompletion(user_id=user.id, module_id=module.id,
+                                  module_version_id=version.id, version=1,
+                                  attempt_id=attempt.id, completed_at=issued_at)
+    session.add(completion)
+    session.flush()
+    certificate = Certificate(code=f"TEST{number:08d}", user_id=user.id, course_id=course.id,
+                              completion_id=completion.id, issued_at=issued_at,
+                              expires_at=expires_at)
+    session.add(certificate)
+    session.flush()
+    return certificate

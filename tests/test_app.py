@@ -65,3 +65,24 @@ def test_request_logs_never_contain_query_strings(app, caplog: pytest.LogCapture
     logging.getLogger("werkzeug").info('%s - - "%s" %s', "127.0.0.1",
                                        "GET /support?q=forced+marriage HTTP/1.1", "200")
     assert "forced" not in caplog.text and "GET /support HTTP/1.1" in caplog.text
+
+
+def test_every_rate_limit_applies_to_posts_only(app) -> None:
+    """Requests other than POST skip the limiter (portal.extensions), so no limit may need them,
+    except on the CSV downloads that are limited by name."""
+    from flask_limiter.util import get_qualified_name
+
+    from portal.extensions import LIMITED_DOWNLOADS, LIMITED_METHODS, limiter
+
+    limited = 0
+    with app.test_request_context("/"):
+        for rule in app.url_map.iter_rules():
+            view = app.view_functions[rule.endpoint]
+            for limit in limiter.limit_manager.decorated_limits(get_qualified_name(view)):
+                limited += 1
+                methods = {m.upper() for m in limit.methods or rule.methods - {"HEAD", "OPTIONS"}}
+                downloads = {"GET"} if rule.endpoint in LIMITED_DOWNLOADS else set()
+                allowed = LIMITED_METHODS | downloads
+                assert methods <= allowed, (rule.endpoint, methods)
+    assert limited >= 7  # sign-in (2), password change, reset (2), joining, resending
+

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import signal
+
+import sqlalchemy as sa
 from sqlalchemy import func, select
 
+import portal.cli
 from portal.models import Membership, Organisation, OutboxMessage, User
 from tests.test_mail import queue
 
@@ -44,3 +48,37 @@ def test_worker_once_sends_the_queue(app_factory, smtp, session) -> None:
     assert result.exit_code == 0, result.output
     assert len(smtp.messages) == 2
     assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 2
+
+
+
+def test_worker_waits_out_a_database_outage_instead_of_exiting(app_factory, smtp,
+                                                               monkeypatch) -> None:
+    """REL-08: the long-running worker logs, pauses and tries again; `--once` still fails."""
+    app = app_factory(MAIL_PORT=smtp.port)
+    queue(app, count=1)
+    real_send, calls, pauses = portal.cli.send_due_messages, [], []
+    outage = sa.exc.OperationalError("SELECT", {}, Exception("server closed the connection"))
+
+    def flaky_send(db_session):  # noqa: ANN001, ANN202
+        calls.append(1)
+        if len(calls) == 1:
+            raise outage
+        signal.raise_signal(signal.SIGTERM)  # the worker's own handler: finish this pass, stop
+        return real_send(db_session)
+
+    def down(_db_session):  # noqa: ANN001, ANN202
+        raise outage
+
+    monkeypatch.setattr(portal.cli.time, "sleep", pauses.append)
+    handlers = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    try:
+        monkeypatch.setattr(portal.cli, "send_due_messages", flaky_send)
+        result = app.test_cli_runner().invoke(args=["worker"])
+        monkeypatch.setattr(portal.cli, "send_due_messages", down)
+        once = app.test_cli_runner().invoke(args=["worker", "--once"])
+    finally:
+        signal.signal(signal.SIGTERM, handlers[0])
+        signal.signal(signal.SIGINT, handlers[1])
+    assert result.exit_code == 0, result.output
+    assert len(calls) == 2 and pauses == [1] and len(smtp.messages) == 1
+    assert once.exit_code != 0 and isinstance(once.exception, sa.exc.OperationalError)

@@ -16,7 +16,18 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from portal.models import Base, Invitation, Membership, OrgRole, utcnow
+from portal.models import (
+    Assignment,
+    AssignmentSource,
+    AuditEvent,
+    Base,
+    Course,
+    Invitation,
+    Membership,
+    OrgRole,
+    PolicyDocument,
+    utcnow,
+)
 from portal.services.invitations import hash_token
 from tests.conftest import csrf_token
 from tests.factories import make_application, make_member_organisation, make_site, make_user
@@ -47,6 +58,10 @@ MATRIX: dict[str, tuple[str, str, tuple[int, ...]]] = {
     "coordinator.reinstate": ("POST", "/coordinator/organisations/{org}/reinstate",
                               COORDINATOR_ACTION),
     "coordinator.audit": ("GET", "/coordinator/organisations/{org}/audit", COORDINATOR_PAGE),
+    "coordinator.audit_log": ("GET", "/coordinator/audit", COORDINATOR_PAGE),
+    "coordinator.sign_out_everywhere": (
+        "GET", "/coordinator/organisations/{org}/people/{hr}/sign-out-everywhere",
+        COORDINATOR_PAGE),
     "joining.start": ("GET", "/join", PUBLIC_PAGE),
     "joining.account": ("GET", "/join/account", (200, 303, 303, 303, 303)),
     "joining.organisation": ("GET", "/join/organisation", NEEDS_ACCOUNT_FIRST),
@@ -79,6 +94,10 @@ MATRIX: dict[str, tuple[str, str, tuple[int, ...]]] = {
     "champions.revoke": ("POST", "/organisations/{org}/invitations/{invitation}/revoke",
                          HR_ACTION),
     "invitations.accept": ("GET", "/accept-invitation/" + TOKEN, (200, 403, 403, 403, 403)),
+    "organisations.assignments": ("GET", "/organisations/{org}/assignments", HR_PAGE),
+    "organisations.assign": ("GET", "/organisations/{org}/assignments/new", HR_PAGE),
+    "organisations.cancel_assignment": (
+        "GET", "/organisations/{org}/assignments/{assignment}/cancel", HR_PAGE),
 }
 
 
@@ -90,8 +109,11 @@ class World:
 
 
 def build_world(session) -> World:  # noqa: ANN001
-    """Organisations A and B, each with an HR lead, a champion, a site and an invitation."""
+    """Organisations A and B, each with an HR lead, a champion, a site, an invitation and an
+    assignment."""
     a, b = make_member_organisation(session), make_member_organisation(session)
+    course = Course(key="access-course", title="Access course", audience="champion")
+    session.add(course)
     people = {"coordinator": make_user(session, is_coordinator=True)}
     ids: dict[str, dict[str, int]] = {}
     for label, org in (("a", a), ("b", b)):
@@ -104,13 +126,24 @@ def build_world(session) -> World:  # noqa: ANN001
                                 token_hash=hash_token(TOKEN if label == "a" else TOKEN + "b"),
                                 expires_at=utcnow() + timedelta(days=7))
         session.add(invitation)
+        assignment = Assignment(organisation=org, user=people[f"champion_{label}"], course=course,
+                                source=AssignmentSource.HR_LEAD,
+                                due_on=utcnow().date() + timedelta(days=9))
+        session.add(assignment)
+        session.flush()
+        document = PolicyDocument(organisation_id=org.id, element_key="written_policy",
+                                  storage_key=f"{org.id:064x}", filename="policy.pdf",
+                                  content_type="application/pdf", size_bytes=10, sha256="0" * 64)
+        session.add(document)
         session.flush()
         membership = {m.user_id: m for m in session.scalars(select(Membership).where(
             Membership.organisation_id == org.id))}
         membership[leaver.id].withdrawn_at = utcnow()
         ids[label] = {"org": org.id, "site": org.sites[0].id, "invitation": invitation.id,
                       "champion": membership[people[f"champion_{label}"].id].id,
-                      "withdrawn": membership[leaver.id].id}
+                      "withdrawn": membership[leaver.id].id, "document": document.id,
+                      "assignment": assignment.id,
+                      "hr": people[f"hr_{label}"].id}
     application, _ = make_application(session)
     ids["a"]["app"] = application.id
     session.commit()
@@ -160,7 +193,9 @@ def test_anonymous_people_are_sent_to_sign_in(world: World, clients) -> None:
 # The sweep.
 
 ID_ARGUMENTS = {"org_id": "org", "site_id": "site", "invitation_id": "invitation",
-                "membership_id": "champion"}
+                "membership_id": "champion", "document_id": "document",
+                "assignment_id": "assignment", "user_id": "hr"}
+OTHER_ARGUMENTS = {"slug": "written-policy"}  # not ids: the same for every organisation
 
 
 def id_rules(app: Flask) -> list:
@@ -168,15 +203,17 @@ def id_rules(app: Flask) -> list:
 
 
 def build(rule, ids: dict[str, int]) -> str:  # noqa: ANN001
-    return rule.build({name: ids[ID_ARGUMENTS[name]] for name in rule.arguments},
+    return rule.build({name: ids[ID_ARGUMENTS[name]] if name in ID_ARGUMENTS
+                       else OTHER_ARGUMENTS[name] for name in rule.arguments},
                       append_unknown=False)[1]
 
 
 def snapshot(engine: sa.Engine) -> dict[str, list]:
+    """Every table's rows, except the audit trail, where refusals are recorded (AUTHZ-10)."""
     with engine.connect() as connection:
         return {table.name: [tuple(row) for row in connection.execute(
             table.select().order_by(*table.primary_key.columns))]
-            for table in Base.metadata.sorted_tables}
+            for table in Base.metadata.sorted_tables if table.name != "audit_event"}
 
 
 def attempts(app: Flask, ids: dict[str, int]) -> list[tuple[str, str]]:
@@ -194,7 +231,10 @@ def test_the_sweep_reaches_every_kind_of_id(app: Flask) -> None:
 @pytest.mark.parametrize("attacker", ["hr_b", "champion_b"])
 def test_people_of_b_get_404_for_every_id_of_a(app: Flask, world: World, clients,
                                                 attacker: str) -> None:
-    """AUTHZ-02: GET and POST with a valid CSRF token; the database does not change."""
+    """AUTHZ-02: GET and POST with a valid CSRF token; the database does not change.
+
+    AUTHZ-10: each refused endpoint leaves an `access.denied` audit event naming the attacker.
+    """
     client = clients[attacker]
     engine = app.extensions["portal.engine"]
     before = snapshot(engine)
@@ -202,6 +242,11 @@ def test_people_of_b_get_404_for_every_id_of_a(app: Flask, world: World, clients
         status = request_as(client, method, path, anonymous=False).status_code
         assert status == 404, f"{attacker} {method} {path}: {status}"
     assert snapshot(engine) == before
+    with engine.connect() as connection:
+        audited = {row.details["endpoint"] for row in connection.execute(
+            sa.select(AuditEvent).where(AuditEvent.action == "access.denied",
+                                        AuditEvent.actor_id == world.people[attacker].id))}
+    assert audited == {rule.endpoint for rule in id_rules(app)}
 
 
 @pytest.mark.parametrize(("attacker", "expected"), [("hr_b", 404), ("champion_b", 403)])
@@ -218,7 +263,8 @@ def test_own_organisation_with_a_child_id_of_a_finds_nothing(app: Flask, world: 
     before = snapshot(engine)
     mixed = {**world.ids, "org": world.b_ids["org"]}
     for rule in id_rules(app):
-        if rule.arguments == {"org_id"} or rule.rule.startswith("/coordinator"):
+        if set(rule.arguments) & set(ID_ARGUMENTS) == {"org_id"} \
+                or rule.rule.startswith("/coordinator"):
             continue
         for method in ("GET", "POST"):
             if method in rule.methods:

@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.mail import queue_email, send_due_messages
+from portal.mail import CLAIM_BATCH, claim_due_messages, queue_email, send_due_messages
 from portal.models import OutboxMessage, OutboxStatus, utcnow
 from tests.conftest import make_app
 
@@ -97,6 +97,16 @@ def test_a_crashed_claim_is_retried_after_the_timeout(mail_app, smtp) -> None:
     with time_machine.travel(utcnow() + timedelta(minutes=11)):
         assert run_worker(mail_app) == 1
     assert len(smtp.messages) == 1
+
+
+def test_a_claim_takes_at_most_one_batch(mail_app) -> None:
+    """REL-06: on PostgreSQL a `FOR UPDATE SKIP LOCKED` subquery under `IN (...)` could run
+    more than once and claim the whole queue for one worker; the batch limit must hold."""
+    queue(mail_app, count=CLAIM_BATCH + 10)
+    with mail_app.app_context(), Session(mail_app.extensions["portal.engine"]) as session:
+        assert len(claim_due_messages(session)) == CLAIM_BATCH
+        assert len(claim_due_messages(session)) == 10
+    assert set(statuses(mail_app)) == {OutboxStatus.SENDING}
 
 
 def test_nothing_is_queued_when_the_change_rolls_back(mail_app) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 from flask import Flask
+from werkzeug.routing import UUIDConverter
 
 from portal.permissions import PUBLIC_ENDPOINTS
+from portal.security import DatabaseIdConverter
 
 
 def test_every_view_declares_an_access_rule(app: Flask) -> None:
@@ -18,11 +20,13 @@ def test_every_view_declares_an_access_rule(app: Flask) -> None:
 
 
 def test_every_id_in_a_url_is_typed(app: Flask) -> None:
-    """PARAM-01: ids are int or uuid converters, so junk ids are a 404, never a 500."""
+    """PARAM-01: ids are int or uuid converters, so junk ids are a 404, never a 500; `int`
+    is the bounded one, so an id too large for the database does not match either."""
+    assert app.url_map.converters["int"] is DatabaseIdConverter
     for rule in app.url_map.iter_rules():
         for name, converter in rule._converters.items():
             if name.endswith("_id"):
-                assert type(converter).__name__ in ("IntegerConverter", "UUIDConverter"), rule
+                assert isinstance(converter, DatabaseIdConverter | UUIDConverter), rule
 
 
 def test_paths_are_kebab_case(app: Flask) -> None:

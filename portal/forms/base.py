@@ -6,7 +6,15 @@ from flask_wtf import FlaskForm
 
 
 def strip_whitespace(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
+    """Surrounding whitespace goes; so does any NUL, which no one types and PostgreSQL cannot
+    store or compare (a NUL in a search box was a 500: FUZZ-01)."""
+    return value.replace("\x00", "").strip() if isinstance(value, str) else value
+
+
+def search_text(value: object, limit: int = 200) -> str:
+    """What someone typed into a search box, from a query string: runs of whitespace become one
+    space and NULs go (PostgreSQL cannot compare one: a NUL in a search was a 500, FUZZ-01)."""
+    return " ".join(str(value or "").replace("\x00", "").split())[:limit]
 
 
 class PortalForm(FlaskForm):

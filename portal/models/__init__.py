@@ -1,5 +1,6 @@
 """Every model, imported in one place for the app and for Alembic."""
 
+from portal.models.assignments import Assignment, AssignmentSource
 from portal.models.audit import AuditEvent
 from portal.models.base import Base, utcnow
 from portal.models.invitations import Invitation, InvitationStatus
@@ -13,6 +14,7 @@ from portal.models.organisations import (
     Organisation,
     Sector,
     Site,
+    Tier,
     normalise_name,
 )
 from portal.models.outbox import OutboxMessage, OutboxStatus
@@ -20,9 +22,18 @@ from portal.models.people import (
     WITHDRAWAL_REASON_LABELS,
     Membership,
     OrgRole,
+    RecoveryCode,
     User,
     WithdrawalReason,
 )
+from portal.models.policies import (
+    ElementStatus,
+    PolicyDocument,
+    PolicyElementEvent,
+    PolicyElementRecord,
+    Verification,
+)
+from portal.models.reminders import Reminder
 from portal.models.support import SupportService, SupportServiceBorough, SupportServiceCategory
 from portal.models.training import (
     AttemptStatus,
@@ -35,6 +46,14 @@ from portal.models.training import (
 )
 
 __all__ = [
+    "Assignment",
+    "AssignmentSource",
+    "ElementStatus",
+    "PolicyDocument",
+    "PolicyElementEvent",
+    "PolicyElementRecord",
+    "Verification",
+    "Reminder",
     "AttemptStatus",
     "BOROUGH_LABELS",
     "SECTOR_LABELS",
@@ -58,11 +77,13 @@ __all__ = [
     "Organisation",
     "OutboxMessage",
     "OutboxStatus",
+    "RecoveryCode",
     "SupportService",
     "SupportServiceBorough",
     "SupportServiceCategory",
     "Sector",
     "Site",
+    "Tier",
     "User",
     "WithdrawalReason",
     "normalise_name",

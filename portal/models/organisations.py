@@ -30,6 +30,22 @@ class MembershipStatus(enum.StrEnum):
         return self.value.capitalize()
 
 
+class Tier(enum.StrEnum):
+    """How far an approved member has gone, worked out from its data (DESIGN.md, "Policy adoption").
+
+    Kept on the organisation (recomputed whenever an input changes and nightly by the worker) so
+    that scheme-wide figures are one indexed aggregate rather than a calculation per organisation.
+    """
+
+    COMMITTED = "committed"
+    ACTIVE = "active"
+    ESTABLISHED = "established"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
 class Sector(enum.StrEnum):
     PUBLIC = "public"
     PRIVATE = "private"
@@ -111,6 +127,12 @@ class Organisation(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(index=True)
     approved_at: Mapped[datetime | None]
     renewal_due_on: Mapped[date | None]
+    # None unless approved; see Tier.
+    tier: Mapped[Tier | None] = mapped_column(index=True)
+    tier_changed_at: Mapped[datetime | None]
+    # How staff reach the champions at work (a shared mailbox, an intranet page), for the
+    # signposting card. Never a person's own phone number or address.
+    champion_contact: Mapped[str | None] = mapped_column(sa.String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="organisation")

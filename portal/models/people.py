@@ -68,6 +68,17 @@ class User(UserMixin, Base):
     exit_explained_at: Mapped[datetime | None]
     last_signed_in_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when the person's data was erased (on request or by the retention schedule): the row
+    # stays, without anything that identifies them, so scheme-wide figures stay right.
+    erased_at: Mapped[datetime | None]
+    # Two-factor sign-in (coordinators). The TOTP key is kept as base32 text in this column,
+    # not encrypted: see README "Two-factor sign-in" for why. It is set, unconfirmed, while the
+    # person is setting up their app, and confirmed once they enter a code from it.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_confirmed_at: Mapped[datetime | None]
+    # The last 30-second time step whose code was accepted: that code and older ones are
+    # refused, so an overheard code cannot be replayed (AUTH-14, ASVS 6.5.1).
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user")
 
@@ -76,8 +87,21 @@ class User(UserMixin, Base):
         return f"{self.id}:{self.session_version}"
 
     @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
+
+    @property
     def email_verified(self) -> bool:
         return self.email_verified_at is not None
+
+    @property
+    def needs_two_factor(self) -> bool:
+        """Scheme coordinators sign in with a password and a code from an authenticator app."""
+        return self.is_coordinator
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_secret is not None and self.totp_confirmed_at is not None
 
     def role_in(self, organisation: Organisation) -> OrgRole | None:
         return next((m.role for m in self.memberships
@@ -116,3 +140,24 @@ class Membership(Base):
 
     def __repr__(self) -> str:
         return f"<Membership user={self.user_id} org={self.organisation_id} {self.role}>"
+
+
+class RecoveryCode(Base):
+    """A single-use code for signing in without the authenticator app; only its hash is kept.
+
+    Codes carry 120 random bits, so a plain SHA-256 is enough to store them (ASVS 6.5.2 allows
+    an unsalted standard hash from 112 bits of entropy).
+    """
+
+    __tablename__ = "recovery_code"
+    __table_args__ = (sa.UniqueConstraint("user_id", "code_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"),
+                                         index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]
+
+    def __repr__(self) -> str:
+        return f"<RecoveryCode {self.id} user={self.user_id}>"

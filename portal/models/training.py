@@ -144,7 +144,8 @@ class ModuleCompletion(Base):
 
 class Certificate(Base):
     __tablename__ = "certificate"
-    __table_args__ = (sa.Index("ix_certificate_user_course", "user_id", "course_id"),)
+    __table_args__ = (sa.Index("ix_certificate_user_course", "user_id", "course_id"),
+                      sa.Index("ix_certificate_expires_at", "expires_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(32), unique=True)

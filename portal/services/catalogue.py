@@ -19,9 +19,24 @@ class SyncReport:
     retired: list[str] = field(default_factory=list)
 
 
-def sync_catalogue(session: Session, catalogue: loader.Catalogue) -> SyncReport:
-    """Make the database match the catalogue; idempotent, and nothing is ever deleted."""
+def stored_versions(session: Session) -> dict[tuple[str, str], int]:
+    """Every stored module version: (module key, content hash) -> version id.
+
+    Given to the loader as `stored`, so `courses sync` renders only what it will store.
+    """
+    rows = session.execute(select(Module.key, ModuleVersion.content_hash, ModuleVersion.id)
+                           .join(ModuleVersion, ModuleVersion.module_id == Module.id))
+    return {(key, content_hash): version_id for key, content_hash, version_id in rows}
+
+
+def sync_catalogue(session: Session, catalogue: loader.Catalogue,
+                   stored: dict[tuple[str, str], int] | None = None) -> SyncReport:
+    """Make the database match the catalogue; idempotent, and nothing is ever deleted.
+
+    `stored` is stored_versions(session), if the caller has it already.
+    """
     report = SyncReport()
+    stored = stored_versions(session) if stored is None else stored
     courses = {c.key: c for c in session.scalars(select(Course))}
     modules = {m.key: m for m in session.scalars(select(Module))}
     seen_courses, seen_modules = set(), set()
@@ -31,7 +46,8 @@ def sync_catalogue(session: Session, catalogue: loader.Catalogue) -> SyncReport:
         for position, loaded_module in enumerate(loaded.modules, 1):
             module = modules.get(loaded_module.id) or _new_module(session, loaded_module.id)
             module.course, module.position, module.retired_at = course, position, None
-            _sync_version(session, module, loaded_module, report)
+            version_id = stored.get((loaded_module.id, loaded_module.content_hash))
+            _sync_version(session, module, loaded_module, version_id, report)
             seen_modules.add(loaded_module.id)
     _retire_missing(courses, modules, seen_courses, seen_modules, report)
     return report
@@ -57,23 +73,25 @@ def _new_module(session: Session, key: str) -> Module:
 
 
 def _sync_version(session: Session, module: Module, loaded: loader.Module,
-                  report: SyncReport) -> None:
-    """Add a version row only when the content hash is new; point the module at it."""
-    version = None
-    if module.id is not None:
-        version = session.scalar(select(ModuleVersion).where(
-            ModuleVersion.module_id == module.id,
-            ModuleVersion.content_hash == loaded.content_hash))
-    if version is None:
+                  version_id: int | None, report: SyncReport) -> None:
+    """Add a version row only when the content hash is new; point the module at it.
+
+    `version_id` is the stored version with this content, if any (a version belongs to one
+    module: its content names the module's id).
+    """
+    if version_id is None:
+        if not loaded.rendered:
+            raise ValueError(f"module {loaded.id} was not rendered but has no stored version")
         version = _version_row(loaded)
         version.module = module
         session.add(version)
-        (report.created if module.current_version is None else report.new_versions) \
+        (report.created if module.current_version_id is None else report.new_versions) \
             .append(loaded.id)
-    elif module.current_version_id == version.id:
+        module.current_version = version  # written after the row by the one flush at the end
+    elif module.current_version_id == version_id:
         report.unchanged.append(loaded.id)
-    session.flush()
-    module.current_version = version
+    else:  # back to content stored before: point at that version again
+        module.current_version = session.get(ModuleVersion, version_id)
 
 
 def _version_row(loaded: loader.Module) -> ModuleVersion:

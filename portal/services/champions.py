@@ -6,8 +6,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.models import Membership, Organisation, OrgRole, User, WithdrawalReason, utcnow
+from portal.services.assignments import cancel_pending_for
 from portal.services.audit import record_event
 from portal.services.errors import PortalError
+from portal.services.tiers import refresh_tier
 
 
 class NotCurrentChampionError(PortalError):
@@ -24,10 +26,16 @@ def champion_in(session: Session, organisation: Organisation,
 
 def withdraw_champion(session: Session, membership: Membership, *, actor: User,
                       reason: WithdrawalReason) -> None:
-    """End the role, keep the person's account and training record; the reason is from a list."""
+    """End the role, keep the person's account and training record; the reason is from a list.
+
+    Their pending assignments in this organisation are cancelled, so no reminders follow.
+    """
     if not membership.is_current or membership.role != OrgRole.CHAMPION:
         raise NotCurrentChampionError
-    membership.withdrawn_at = utcnow()
+    now = utcnow()
+    membership.withdrawn_at = now
     membership.withdrawal_reason = reason
+    cancel_pending_for(session, membership, actor=actor)
     record_event(session, "champion.withdrawn", actor=actor, organisation=membership.organisation,
                  target=membership, details={"reason": reason.value})
+    refresh_tier(session, membership.organisation, now)

@@ -20,8 +20,10 @@ from portal.models import (
     utcnow,
 )
 from portal.services.accounts import find_user_by_email, normalise_email
+from portal.services.assignments import assign_required_courses
 from portal.services.audit import record_event
 from portal.services.errors import PortalError
+from portal.services.tiers import refresh_tier
 
 
 class MembershipNotActiveError(PortalError):
@@ -241,6 +243,9 @@ def _grant(session: Session, invitation: Invitation, user: User) -> Membership:
     membership.job_title = invitation.job_title
     membership.withdrawn_at = membership.withdrawal_reason = None
     session.flush()
+    assign_required_courses(session, membership)  # the membership starts: required training
     record_event(session, "invitation.accepted", actor=user, organisation=invitation.organisation,
                  target=invitation, details={"role": invitation.role.value})
+    if invitation.role == OrgRole.CHAMPION:  # they may bring a current certificate with them
+        refresh_tier(session, invitation.organisation, now)
     return membership

@@ -24,8 +24,10 @@ from portal.models import (
     normalise_name,
     utcnow,
 )
+from portal.services.assignments import assign_required_for_organisation
 from portal.services.audit import record_event
 from portal.services.errors import PortalError
+from portal.services.tiers import refresh_tier
 
 S = MembershipStatus
 # Which status each status may move to; "reinstated" is a move back to approved.
@@ -198,6 +200,7 @@ def _transition(session: Session, organisation: Organisation, new_status: Member
         details["reason"] = reason
     record_event(session, action, actor=actor, organisation=organisation, target=organisation,
                  details=details)
+    refresh_tier(session, organisation, now)
 
 
 def approve_application(session: Session, organisation: Organisation, *, actor: User,
@@ -208,6 +211,7 @@ def approve_application(session: Session, organisation: Organisation, *, actor: 
     now = utcnow()
     _transition(session, organisation, S.APPROVED, actor=actor, action="organisation.approved",
                 approved_at=now, renewal_due_on=add_months(now.date(), renewal_months))
+    assign_required_for_organisation(session, organisation)  # the applicant HR leads
 
 
 def decline_application(session: Session, organisation: Organisation, *, actor: User,
@@ -240,16 +244,23 @@ def reinstate_membership(session: Session, organisation: Organisation, *, actor:
     _transition(session, organisation, S.APPROVED, actor=actor,
                 action="organisation.reinstated", renewal_due_on=renewal,
                 approved_at=organisation.approved_at or utcnow())
+    assign_required_for_organisation(session, organisation)
 
 
 def lapse_overdue_memberships(session: Session, *, today: date) -> int:
-    """Approved memberships whose renewal date has passed become lapsed; returns how many."""
+    """Approved memberships whose renewal date has passed become lapsed; returns how many.
+
+    Safe beside another run (two workers): one lapsed by the other meanwhile is skipped.
+    """
     overdue = session.scalars(select(Organisation).where(
         Organisation.status == S.APPROVED, Organisation.renewal_due_on < today)).all()
     count = 0
     for organisation in overdue:
-        _transition(session, organisation, S.LAPSED, actor=None, action="organisation.lapsed",
-                    reason="renewal_overdue")
+        try:
+            _transition(session, organisation, S.LAPSED, actor=None,
+                        action="organisation.lapsed", reason="renewal_overdue")
+        except StatusChangeError:
+            continue
         count += 1
     return count
 
@@ -324,6 +335,7 @@ def add_site(session: Session, organisation: Organisation, answers: SiteAnswers,
     session.flush()
     if actor is not None:
         record_event(session, "site.added", actor=actor, organisation=organisation, target=site)
+    refresh_tier(session, organisation, utcnow())
     return site
 
 
@@ -332,6 +344,7 @@ def update_site(session: Session, site: Site, answers: SiteAnswers, *, actor: Us
     site.name, site.borough, site.headcount = answers.name, answers.borough, answers.headcount
     record_event(session, "site.changed", actor=actor, organisation=site.organisation,
                  target=site)
+    refresh_tier(session, site.organisation, utcnow())
 
 
 def remove_site(session: Session, site: Site, *, actor: User) -> None:
@@ -348,6 +361,8 @@ def remove_site(session: Session, site: Site, *, actor: User) -> None:
         raise SiteInUseError
     record_event(session, "site.removed", actor=actor, organisation=organisation, target=site)
     organisation.sites.remove(site)
+    session.flush()
+    refresh_tier(session, organisation, utcnow())
 
 
 def site_in(session: Session, organisation: Organisation, site_id: int) -> Site | None:
@@ -360,21 +375,6 @@ def organisation_for_coordinator(session: Session, org_id: int) -> Organisation 
     return session.scalar(select(Organisation).where(Organisation.id == org_id)
                           .options(selectinload(Organisation.sites),
                                    selectinload(Organisation.signatures)))
-
-
-def organisations_page(session: Session, *, status: MembershipStatus | None, search: str,
-                       page: int, per_page: int = 50) -> tuple[list[Organisation], int]:
-    """One page of organisations for coordinators, by name, and how many match in all."""
-    query = select(Organisation)
-    if status is not None:
-        query = query.where(Organisation.status == status)
-    if search:
-        query = query.where(Organisation.name_key.contains(normalise_name(search),
-                                                           autoescape=True))
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(query.order_by(Organisation.name, Organisation.id)
-                           .offset((page - 1) * per_page).limit(per_page))
-    return list(rows), total
 
 
 def age_in_days(since: datetime, now: datetime) -> int:

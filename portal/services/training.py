@@ -6,14 +6,15 @@ import enum
 import random
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, joinedload
 
 from portal.models import (
+    Assignment,
     AttemptStatus,
     Certificate,
     Course,
@@ -25,6 +26,7 @@ from portal.models import (
     utcnow,
 )
 from portal.services.errors import PortalError
+from portal.services.tiers import refresh_tiers_for_user
 
 CERTIFICATE_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 CERTIFICATE_CODE_LENGTH = 12
@@ -179,10 +181,27 @@ def record_completion(session: Session, attempt: QuizAttempt, now: datetime) -> 
                                   attempt_id=attempt.id, completed_at=now)
     session.add(completion)
     session.flush()
+    complete_assignments(session, attempt.user_id, now, module_id=attempt.module_id)
     module = session.get(Module, attempt.module_id)
     if course_completed(session, attempt.user_id, module.course, now):
         issue_certificate(session, attempt.user_id, module.course, completion, now)
+        session.flush()
+        refresh_tiers_for_user(session, attempt.user_id, now)
+        complete_assignments(session, attempt.user_id, now, course_id=module.course_id)
     return completion
+
+
+def complete_assignments(session: Session, user_id: int, now: datetime, *,
+                         module_id: int | None = None, course_id: int | None = None) -> None:
+    """Mark the person's pending assignments of this module (or course) done, in every
+    organisation, in the caller's transaction (the one that records the pass)."""
+    target = Assignment.module_id == module_id if module_id is not None \
+        else Assignment.course_id == course_id
+    session.execute(
+        update(Assignment)
+        .where(Assignment.user_id == user_id, target, Assignment.cancelled_at.is_(None),
+               Assignment.completed_at.is_(None))
+        .values(completed_at=now).execution_options(synchronize_session=False))
 
 
 def current_passes(session: Session, user_id: int, course: Course,
@@ -202,8 +221,17 @@ def current_passes(session: Session, user_id: int, course: Course,
             and not has_lapsed(c.completed_at, course.refresher_months, now)}
 
 
+def refresher_cutoff(refresher_months: int, now: datetime) -> datetime | None:
+    """Passes on or before this moment have lapsed (None: the course has no refresher).
+
+    One definition for Python and for SQL aggregates (the HR lead's dashboard), so both agree.
+    """
+    return now - relativedelta(months=refresher_months) if refresher_months else None
+
+
 def has_lapsed(completed_at: datetime, refresher_months: int, now: datetime) -> bool:
-    return bool(refresher_months) and completed_at + relativedelta(months=refresher_months) <= now
+    cutoff = refresher_cutoff(refresher_months, now)
+    return cutoff is not None and completed_at <= cutoff
 
 
 def course_completed(session: Session, user_id: int, course: Course, now: datetime) -> bool:
@@ -236,6 +264,7 @@ class ModuleStatus(enum.StrEnum):
     IN_PROGRESS = "in progress"
     PASSED = "passed"
     NEEDS_REFRESHER = "needs refresher"
+    OVERDUE = "overdue"  # assigned, due before today, and not passed
 
 
 @dataclass(frozen=True)
@@ -250,33 +279,84 @@ class CourseProgress:
     course: Course
     modules: tuple[ModuleProgress, ...]
     certificate: Certificate | None
+    due_on: date | None = None  # the earliest pending assignment of the course or its modules
 
     @property
     def passed_count(self) -> int:
         return sum(m.status == ModuleStatus.PASSED for m in self.modules)
+
+    @property
+    def is_overdue(self) -> bool:
+        return any(m.status == ModuleStatus.OVERDUE for m in self.modules)
 
 
 def courses_for(session: Session, user: User) -> list[Course]:
     """Courses whose audience includes one of the person's current roles (all, for coordinators)."""
     roles = {str(m.role) for m in user.memberships if m.is_current}
     query = (select(Course).where(Course.retired_at.is_(None)).order_by(Course.id)
-             .options(selectinload(Course.modules).selectinload(Module.current_version)))
+             .options(joinedload(Course.modules).joinedload(Module.current_version)
+                      # Course lists show titles, never a lesson or quiz: skip reading those.
+                      .options(defer(ModuleVersion.body_html), defer(ModuleVersion.questions),
+                               defer(ModuleVersion.sources))))
     if not user.is_coordinator:
         query = query.where(Course.audience.in_([*roles, "all"]))
-    return list(session.scalars(query))
+    return list(session.scalars(query).unique())
 
 
 def learner_progress(session: Session, user: User, now: datetime) -> list[CourseProgress]:
-    """Every course for this person with each module's status, in a fixed number of queries."""
+    """Every course for this person with each module's status, in a fixed number of queries.
+
+    A module that is not passed and belongs to a pending assignment due before today (the
+    module itself, or its whole course) is overdue.
+    """
     courses = courses_for(session, user)
     completions = _latest_completions(session, user)
     started = set(session.scalars(select(QuizAttempt.module_id).where(
         QuizAttempt.user_id == user.id).distinct()))
     certificates = _current_certificates(session, user, now)
-    return [CourseProgress(course, tuple(_module_progress(m, course, completions, started, now)
-                                         for m in course.modules if m.retired_at is None),
-                           certificates.get(course.id))
-            for course in courses]
+    courses_due, modules_due = pending_due_dates(session, user.id)
+    progress = []
+    for course in courses:
+        modules = []
+        for module in course.modules:
+            if module.retired_at is None:
+                due = _earliest(courses_due.get(course.id), modules_due.get(module.id))
+                modules.append(with_due_date(
+                    module_progress(module, course, completions, started, now), due, now))
+        due_on = _earliest(courses_due.get(course.id),
+                           *(modules_due.get(m.id) for m in course.modules))
+        progress.append(CourseProgress(course, tuple(modules), certificates.get(course.id),
+                                       due_on))
+    return progress
+
+
+def pending_due_dates(session: Session, user_id: int) -> tuple[dict[int, date], dict[int, date]]:
+    """The earliest due date of the person's pending assignments, by course and by module."""
+    courses: dict[int, date] = {}
+    modules: dict[int, date] = {}
+    rows = session.execute(
+        select(Assignment.course_id, Assignment.module_id, func.min(Assignment.due_on))
+        .where(Assignment.user_id == user_id, Assignment.cancelled_at.is_(None),
+               Assignment.completed_at.is_(None))
+        .group_by(Assignment.course_id, Assignment.module_id))
+    for course_id, module_id, due_on in rows:
+        if course_id is not None:
+            courses[course_id] = due_on
+        else:
+            modules[module_id] = due_on
+    return courses, modules
+
+
+def _earliest(*dates: date | None) -> date | None:
+    return min((d for d in dates if d is not None), default=None)
+
+
+def with_due_date(progress: ModuleProgress, due_on: date | None,
+                  now: datetime) -> ModuleProgress:
+    """Overdue, when a pending assignment's due date has passed and the module is not passed."""
+    if due_on is not None and due_on < now.date() and progress.status != ModuleStatus.PASSED:
+        return ModuleProgress(progress.module, ModuleStatus.OVERDUE, progress.passed_at)
+    return progress
 
 
 def _latest_completions(session: Session, user: User) -> dict[int, ModuleCompletion]:
@@ -296,8 +376,9 @@ def _current_certificates(session: Session, user: User, now: datetime) -> dict[i
     return found
 
 
-def _module_progress(module: Module, course: Course, completions: dict[int, ModuleCompletion],
-                     started: set[int], now: datetime) -> ModuleProgress:
+def module_progress(module: Module, course: Course, completions: dict[int, ModuleCompletion],
+                    started: set[int], now: datetime) -> ModuleProgress:
+    """A module's status from the person's latest pass and whether they ever started it."""
     completion = completions.get(module.id)
     if completion is not None:
         stale = completion.version < module.current_version.version or has_lapsed(

@@ -19,16 +19,23 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from portal.db import get_session
 from portal.extensions import limiter, login_manager
-from portal.forms.auth import ChangePasswordForm, ForgotPasswordForm, NewPasswordForm, SignInForm
+from portal.forms.auth import (
+    ChangePasswordForm,
+    ConfirmPasswordForm,
+    ForgotPasswordForm,
+    NewPasswordForm,
+    SignInForm,
+)
 from portal.mail import queue_email
 from portal.models import User
-from portal.permissions import public, sign_in_required
-from portal.security import is_safe_next, start_session_clock
-from portal.services import accounts
+from portal.permissions import mark_recently_authenticated, public, sign_in_required
+from portal.security import begin_two_factor, is_safe_next, start_session_clock
+from portal.services import accounts, two_factor
 from portal.services.audit import record_event
 
 bp = Blueprint("auth", __name__)
@@ -49,7 +56,9 @@ def register_user_loader(app: Flask) -> None:
         user_id, _, version = alternative_id.partition(":")
         if not user_id.isdigit() or not version.isdigit():
             return None
-        user = get_session().get(User, int(user_id))
+        # With their memberships: most signed-in pages need the person's roles, and one query
+        # is cheaper than two.
+        user = get_session().get(User, int(user_id), options=[joinedload(User.memberships)])
         if user is None or not user.is_active or user.session_version != int(version):
             return None
         return user
@@ -74,8 +83,10 @@ def sign_in_failed(response: Response) -> bool:
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 @public
-@limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_ACCOUNT"], key_func=account_key,
-               methods=["POST"], deduct_when=sign_in_failed, scope="password-check")
+# shared_limit: one count per account for every form that checks a password (AUTH-04); a plain
+# limit(scope=...) would count each endpoint separately.
+@limiter.shared_limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_ACCOUNT"], "password-check",
+                      key_func=account_key, methods=["POST"], deduct_when=sign_in_failed)
 @limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_ADDRESS"], methods=["POST"],
                deduct_when=sign_in_failed, scope="password-check-address")
 def sign_in() -> ResponseReturnValue:
@@ -94,16 +105,35 @@ def sign_in() -> ResponseReturnValue:
 
 
 def _complete_sign_in(user: User) -> ResponseReturnValue:
+    next_url = request.args.get("next")
+    destination = next_url if is_safe_next(next_url) else url_for("main.dashboard")
+    if user.needs_two_factor:
+        # Coordinators are not signed in yet: a code from their app comes next (AUTH-14).
+        begin_two_factor(user.id, user.session_version, destination)
+        record_event(get_session(), "sign_in.password_accepted", actor=user,
+                     request_id=g.request_id)
+        get_session().commit()
+        step = "two_factor.code" if user.has_two_factor else "two_factor.set_up"
+        return redirect(url_for(step), code=303)
+    log_in(user)
+    get_session().commit()
+    return redirect(after_sign_in(user, destination), code=303)
+
+
+def log_in(user: User, **details: str) -> None:
+    """Start a new signed-in session; the caller commits the audit event."""
     session.clear()  # nothing planted before sign-in survives it (SESS-05)
     login_user(user)
     start_session_clock()
-    record_event(get_session(), "sign_in", actor=user, request_id=g.request_id)
-    get_session().commit()
-    next_url = request.args.get("next")
-    destination = next_url if is_safe_next(next_url) else url_for("main.dashboard")
+    record_event(get_session(), "sign_in", actor=user, request_id=g.request_id,
+                 details=details or None)
+
+
+def after_sign_in(user: User, destination: str) -> str:
+    """Where a newly signed-in person goes: the quick-exit explanation first, once."""
     if user.exit_explained_at is None:
-        return redirect(url_for("main.welcome", next=destination), code=303)
-    return redirect(destination, code=303)
+        return url_for("main.welcome", next=destination)
+    return destination
 
 
 @bp.route("/sign-out", methods=["POST"])
@@ -123,14 +153,16 @@ def sign_out() -> ResponseReturnValue:
 @bp.route("/account")
 @sign_in_required
 def account() -> ResponseReturnValue:
-    return render_template("auth/account.html")
+    codes_left = two_factor.recovery_codes_left(get_session(), current_user) \
+        if current_user.has_two_factor else None
+    return render_template("auth/account.html", recovery_codes_left=codes_left)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @sign_in_required
-@limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_ACCOUNT"],
-               key_func=lambda: account_key_for(current_user.email), methods=["POST"],
-               deduct_when=sign_in_failed, scope="password-check")
+@limiter.shared_limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_ACCOUNT"], "password-check",
+                      key_func=lambda: account_key_for(current_user.email), methods=["POST"],
+                      deduct_when=sign_in_failed)
 def change_password() -> ResponseReturnValue:
     form = ChangePasswordForm()
     if form.validate_on_submit():
@@ -218,3 +250,32 @@ def reset_password(token: str) -> ResponseReturnValue:
             flash("Your password has been reset. You can now sign in.", "success")
             return redirect(url_for("auth.sign_in"), code=303)
     return render_template("auth/reset_password.html", form=form)
+
+
+@bp.route("/confirm-password", methods=["GET", "POST"])
+@sign_in_required
+@limiter.shared_limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_ACCOUNT"], "password-check",
+                      key_func=lambda: account_key_for(current_user.email), methods=["POST"],
+                      deduct_when=sign_in_failed)
+@limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_ADDRESS"], methods=["POST"],
+               deduct_when=sign_in_failed, scope="password-check-address")
+def confirm_password() -> ResponseReturnValue:
+    """Enter the password again before a sensitive action (permissions.recent_authentication_
+    required); throttled and audited like signing in (AUTH-04)."""
+    form = ConfirmPasswordForm()
+    next_url = request.args.get("next")
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        if passwords().verify(user.password_hash, form.password.data):
+            mark_recently_authenticated()
+            record_event(get_session(), "password_confirmed", actor=user,
+                         request_id=g.request_id)
+            get_session().commit()
+            flash("Password confirmed", "success")
+            return redirect(next_url if is_safe_next(next_url) else url_for("main.dashboard"),
+                            code=303)
+        record_event(get_session(), "password_confirmed", actor=user, outcome="failure",
+                     request_id=g.request_id)
+        get_session().commit()
+        form.password.errors.append("Your password is not correct")
+    return render_template("auth/confirm_password.html", form=form)

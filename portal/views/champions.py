@@ -35,7 +35,7 @@ from portal.models import (
     WithdrawalReason,
     utcnow,
 )
-from portal.permissions import organisation_role_required
+from portal.permissions import organisation_role_required, refuse
 from portal.services import champion_files, emails
 from portal.services import champions as champion_service
 from portal.services import invitations as invites
@@ -119,7 +119,8 @@ def send_invitation_from_form(organisation: Organisation, invitee: invites.Invit
 def _invitation(organisation: Organisation, invitation_id: int) -> Invitation:
     invitation = invites.invitation_in(get_session(), organisation, invitation_id)
     if invitation is None:
-        abort(404)
+        refuse(404, "not_in_organisation", organisation=organisation, target_type="invitation",
+               target_id=invitation_id)
     return invitation
 
 
@@ -238,7 +239,8 @@ def upload_template(organisation: Organisation) -> ResponseReturnValue:
 def _champion(organisation: Organisation, membership_id: int) -> Membership:
     membership = champion_service.champion_in(get_session(), organisation, membership_id)
     if membership is None:
-        abort(404)
+        refuse(404, "not_in_organisation", organisation=organisation, target_type="membership",
+               target_id=membership_id)
     return membership
 
 

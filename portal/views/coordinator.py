@@ -15,24 +15,34 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portal.db import get_session
-from portal.forms.coordinator import DeclineForm, SuspendForm, WithdrawForm
+from portal.forms.coordinator import (
+    AuditFilterForm,
+    DeclineForm,
+    SuspendForm,
+    WithdrawForm,
+    parse_day,
+)
 from portal.forms.organisations import ActionForm
 from portal.models import (
     WITHDRAWAL_REASON_LABELS,
     AuditEvent,
-    MembershipStatus,
+    Membership,
     Organisation,
+    Tier,
     User,
     utcnow,
 )
 from portal.permissions import coordinator_required
-from portal.services import emails
+from portal.services import accounts, emails, organisation_search, policy
 from portal.services import organisations as orgs
-from portal.services.audit import record_event
+from portal.services.audit import AuditFilters, audit_page, record_event
 from portal.services.commitments import all_commitments
+from portal.services.policy_framework import policy_framework
+from portal.services.tiers import assess
+from portal.views.monitoring import filter_choices
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
 
@@ -58,7 +68,37 @@ AUDIT_ACTIONS = {
     "invitation.accepted": "Invitation accepted",
     "invitations.uploaded": "Invitations uploaded from a file",
     "champion.withdrawn": "Champion withdrawn",
+    "membership.ended": "Role ended",
+    "support_service.added": "Support service added",
+    "support_service.edited": "Support service changed",
+    "support_service.checked": "Support service checked",
+    "support_service.retired": "Support service removed from the directory",
+    "support_directory.loaded": "Support directory loaded from its file",
+    "sign_in": "Signed in",
+    "sign_out": "Signed out",
+    "password_changed": "Password changed",
+    "password_reset_requested": "Password reset requested",
+    "password_reset": "Password reset",
+    "person.viewed": "Person’s record viewed",
+    "person.exported": "Person’s data downloaded (subject access)",
+    "person.erased": "Person’s data erased",
+    "retention.applied": "Retention schedule applied",
+    "audit.viewed": "Audit log viewed",
+    "organisation.tier_changed": "Tier changed",
+    "policy.element_saved": "Policy element updated",
+    "policy.element_verified": "Policy element verified",
+    "policy.element_returned": "Policy element returned",
+    "policy.document_rejected": "Policy document refused (virus found)",
+    "assignment.created": "Training assigned",
+    "assignment.cancelled": "Assignment cancelled",
+    "person.signed_out_everywhere": "Person signed out on every device",
+    "access.denied": "Access refused",
 }
+# Reasons recorded by erasure and retention, alongside the organisations' and champions' reasons.
+PRIVACY_REASONS = {"request": "On request", "retention": "Under the retention schedule",
+                   "erasure": "The person’s data was erased"}
+TARGET_LABELS = {"site": "Site", "invitation": "Invitation", "membership": "Membership",
+                 "user": "Person"}
 FIELD_LABELS = {"name": "name", "registered_number": "registered number", "sector": "sector",
                 "listed_publicly": "public listing"}
 ALREADY_CHANGED = "The organisation’s status has changed since you opened the page. Check it again."
@@ -82,9 +122,25 @@ def audit_details(event: AuditEvent, reasons: dict[str, str]) -> str:
         parts.append(f"{details['count']} people")
     if "fields" in details:
         parts.append("Changed: " + ", ".join(FIELD_LABELS.get(f, f) for f in details["fields"]))
-    if event.target_type in ("site", "invitation", "membership") and event.target_id:
-        parts.append(f"{event.target_type.capitalize()} {event.target_id}")
+    if isinstance(details.get("counts"), dict):
+        parts.extend(f"{name.replace('_', ' ').capitalize()}: {count}"
+                     for name, count in details["counts"].items())
+    if event.action == "organisation.tier_changed":
+        parts.append(f"{_tier_label(details.get('from'))} to {_tier_label(details.get('to'))}")
+    if "element" in details:
+        element = policy_framework().get(details["element"])
+        parts.append(element.title if element else details["element"])
+    if event.target_type in TARGET_LABELS and event.target_id:
+        parts.append(f"{TARGET_LABELS[event.target_type]} {event.target_id}")
     return "; ".join(parts)
+
+
+def audit_reasons() -> dict[str, str]:
+    return {**orgs.STATUS_REASONS, **WITHDRAWAL_REASON_LABELS, **PRIVACY_REASONS}
+
+
+def _tier_label(value: str | None) -> str:
+    return Tier(value).label if value in set(Tier) else "no tier"
 
 
 def _organisation(org_id: int) -> Organisation:
@@ -111,13 +167,13 @@ def applications() -> ResponseReturnValue:
 @bp.route("/organisations")
 @coordinator_required
 def organisations() -> ResponseReturnValue:
-    status = request.args.get("status", "")
-    chosen = MembershipStatus(status) if status in set(MembershipStatus) else None
-    search = request.args.get("search", "").strip()[:200]
-    page = _page_number()
-    rows, total = orgs.organisations_page(get_session(), status=chosen, search=search, page=page)
-    return render_template("coordinator/organisations.html", rows=rows, total=total, page=page,
-                           status=chosen, search=search, statuses=list(MembershipStatus))
+    """Search, filter, sort and page through every organisation; three statements a page."""
+    search, parsed = organisation_search.parse_search(request.args)
+    page = organisation_search.page_number(request.args.get("page"))
+    results = organisation_search.organisations_page(get_session(), search, page)
+    return render_template("coordinator/organisations.html", results=results, search=search,
+                           parsed=parsed, form=parsed, choices=filter_choices(),
+                           args=search.query_args())
 
 
 @bp.route("/organisations/<int:org_id>")
@@ -129,7 +185,9 @@ def organisation(org_id: int) -> ResponseReturnValue:
         "coordinator/organisation.html", organisation=organisation, form=ActionForm(),
         hr_leads=orgs.hr_leads(session, organisation),
         duplicates=orgs.duplicates_of(session, organisation), commitments=all_commitments(),
-        reason=orgs.STATUS_REASONS.get(organisation.status_reason or ""))
+        reason=orgs.STATUS_REASONS.get(organisation.status_reason or ""),
+        policy_summary=policy.policy_summary(session, organisation),
+        tier_assessment=assess(session, organisation, utcnow()))
 
 
 @bp.route("/organisations/<int:org_id>/approve", methods=["POST"])
@@ -228,16 +286,84 @@ def audit(org_id: int) -> ResponseReturnValue:
     organisation = _organisation(org_id)
     session = get_session()
     page = _page_number()
-    total = session.scalar(select(func.count()).select_from(AuditEvent)
-                           .where(AuditEvent.organisation_id == organisation.id))
-    rows = session.execute(
-        select(AuditEvent, User.full_name).outerjoin(User, User.id == AuditEvent.actor_id)
-        .where(AuditEvent.organisation_id == organisation.id)
-        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-        .offset((page - 1) * AUDIT_PAGE_SIZE).limit(AUDIT_PAGE_SIZE)).all()
+    rows, total = audit_page(session, AuditFilters(organisation_id=organisation.id), page=page,
+                             page_size=AUDIT_PAGE_SIZE)
     record_event(session, "organisation.audit_viewed", actor=current_user,
                  organisation=organisation, request_id=g.request_id)
     session.commit()
     return render_template("coordinator/audit.html", organisation=organisation, rows=rows,
                            page=page, total=total, page_size=AUDIT_PAGE_SIZE,
-                           reasons={**orgs.STATUS_REASONS, **WITHDRAWAL_REASON_LABELS})
+                           reasons=audit_reasons())
+
+
+@bp.route("/audit")
+@coordinator_required
+def audit_log() -> ResponseReturnValue:
+    """Every audit event, filtered by what happened, organisation, who and when (in the URL)."""
+    session = get_session()
+    form = AuditFilterForm(request.args)
+    form.action.choices = [("", "Anything"), *AUDIT_ACTIONS.items()]
+    form.organisation.choices = [("", "Any organisation"), *(
+        (str(org_id), name) for org_id, name in session.execute(
+            select(Organisation.id, Organisation.name).order_by(Organisation.name)))]
+    form.validate()
+    filters = _audit_filters(form)
+    page = _page_number()
+    rows, total = audit_page(session, filters, page=page, page_size=AUDIT_PAGE_SIZE)
+    actor = session.get(User, filters.actor_id) if filters.actor_id is not None else None
+    record_event(session, "audit.viewed", actor=current_user, request_id=g.request_id)
+    session.commit()
+    query = _filter_query(form)
+    return render_template("coordinator/audit_log.html", form=form, rows=rows, page=page,
+                           total=total, page_size=AUDIT_PAGE_SIZE, actor=actor, query=query,
+                           without_actor={k: v for k, v in query.items() if k != "actor"},
+                           reasons=audit_reasons())
+
+
+def _valid(field: object) -> str | None:
+    return None if field.errors or not field.data else field.data
+
+
+def _audit_filters(form: AuditFilterForm) -> AuditFilters:
+    """The filters as asked, leaving out any with an error (shown on the page)."""
+    organisation, actor = _valid(form.organisation), _valid(form.actor)
+    return AuditFilters(action=_valid(form.action),
+                        organisation_id=int(organisation) if organisation else None,
+                        actor_id=int(actor) if actor else None,
+                        since=parse_day(_valid(form.since)), until=parse_day(_valid(form.until)))
+
+
+def _filter_query(form: AuditFilterForm) -> dict[str, str]:
+    """The valid filters, for pagination links that keep them."""
+    names = ("action", "organisation", "actor", "since", "until")
+    return {name: value for name in names if (value := _valid(form[name]))}
+
+
+def _member(organisation: Organisation, user_id: int) -> User:
+    """A person with a current role in this organisation, or 404."""
+    person = get_session().scalar(
+        select(User).join(Membership).where(Membership.organisation_id == organisation.id,
+                                            Membership.withdrawn_at.is_(None), User.id == user_id))
+    if person is None:
+        abort(404)
+    return person
+
+
+@bp.route("/organisations/<int:org_id>/people/<int:user_id>/sign-out-everywhere",
+          methods=["GET", "POST"])
+@coordinator_required
+def sign_out_everywhere(org_id: int, user_id: int) -> ResponseReturnValue:
+    """End every session a person has, on every device (SESS-09): their cookies stop working."""
+    organisation = _organisation(org_id)
+    person = _member(organisation, user_id)
+    form = ActionForm()
+    if form.validate_on_submit():
+        session = get_session()
+        accounts.end_all_sessions(person)
+        record_event(session, "person.signed_out_everywhere", actor=current_user,
+                     organisation=organisation, target=person, request_id=g.request_id)
+        session.commit()
+        flash(f"{person.full_name} has been signed out on every device.", "success")
+        return redirect(url_for(".organisation", org_id=organisation.id), code=303)
+    return render_template("coordinator/sign_out_everywhere.html", organisation=organisation,
+                           person=person, form=form)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
@@ -35,5 +35,16 @@ def days(count: int) -> str:
     return f"{count} day" if count == 1 else f"{count} days"
 
 
+def period(value: timedelta) -> str:
+    """A retention period in words: "24 hours", "30 days", "12 months"."""
+    if value < timedelta(days=1):
+        hours = round(value / timedelta(hours=1))
+        return f"{hours} hour" if hours == 1 else f"{hours} hours"
+    if value.days % 365 == 0:
+        return f"{value.days // 365 * 12} months"
+    return days(value.days)
+
+
 def register_filters(app: Flask) -> None:
-    app.jinja_env.filters.update(govuk_date=govuk_date, govuk_datetime=govuk_datetime, days=days)
+    app.jinja_env.filters.update(govuk_date=govuk_date, govuk_datetime=govuk_datetime, days=days,
+                                 period=period)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, g, request
+from flask import Response, current_app, g, has_request_context, request
 
 from portal.db import get_session
 from portal.permissions import can_act_for
 
 
 def template_globals() -> dict:
+    if not has_request_context():  # an e-mail rendered by the worker's daily jobs
+        return {"scheme_name": current_app.config["SCHEME_NAME"]}
     return {
         "scheme_name": current_app.config["SCHEME_NAME"],
         "can_act_for": can_act_for,
@@ -37,9 +39,14 @@ def navigation_items() -> list[dict]:
               "active": request.path.startswith("/training")}]
     items.append({"href": "/support", "text": "Get support", "active": request.path == "/support"})
     if signed_in_user().is_coordinator:
+        items.append({"href": "/coordinator/dashboard", "text": "Scheme dashboard",
+                      "active": request.path.startswith(("/coordinator/dashboard",
+                                                         "/coordinator/exports"))})
         items.append({"href": "/coordinator/applications", "text": "Organisations",
                       "active": request.path.startswith("/coordinator/applications")
                       or request.path.startswith("/coordinator/organisations")})
+        items.append({"href": "/coordinator/policy", "text": "Verify policies",
+                      "active": request.path.startswith("/coordinator/policy")})
         items.append({"href": "/coordinator/support-services", "text": "Manage directory",
                       "active": request.path.startswith("/coordinator/support-services")})
     items.append({"href": "/account", "text": "Your account",

@@ -38,7 +38,8 @@ def accessibility() -> ResponseReturnValue:
 @bp.route("/privacy")
 @public
 def privacy() -> ResponseReturnValue:
-    return render_template("main/privacy.html")
+    """The privacy notice; the retention periods it gives are the ones the worker applies."""
+    return render_template("main/privacy.html", retention=current_app.config["RETENTION"])
 
 
 @bp.route("/exit")

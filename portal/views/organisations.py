@@ -1,12 +1,23 @@
-"""HR leads: their organisation's overview, details, sites, HR leads and renewal."""
+"""HR leads: their organisation's dashboard, details, sites, HR leads, renewal and assignments."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from portal.db import get_session
+from portal.forms.assignments import AssignTrainingForm, CancelAssignmentForm
 from portal.forms.champions import InviteHrLeadForm
 from portal.forms.organisations import (
     ActionForm,
@@ -15,11 +26,29 @@ from portal.forms.organisations import (
     SiteForm,
     headcount_of,
 )
-from portal.models import Borough, Organisation, OrgRole, Sector, Site, utcnow
-from portal.permissions import organisation_role_required
+from portal.models import (
+    AssignmentSource,
+    Borough,
+    Course,
+    Membership,
+    Module,
+    Organisation,
+    OrgRole,
+    Sector,
+    Site,
+    utcnow,
+)
+from portal.permissions import organisation_role_required, refuse
+from portal.services import assignments as assigning
 from portal.services import invitations as invites
 from portal.services import organisations as orgs
+from portal.services import tiers
 from portal.services.commitments import current_commitment
+from portal.services.dashboard import (
+    EXPIRY_NOTICE_DAYS,
+    INVITATION_WAIT_DAYS,
+    organisation_dashboard,
+)
 from portal.services.organisations import hr_leads
 from portal.views.champions import current_champions, send_invitation_from_form
 
@@ -29,12 +58,20 @@ bp = Blueprint("organisations", __name__, url_prefix="/organisations/<int:org_id
 @bp.route("")
 @organisation_role_required(OrgRole.HR_LEAD)
 def overview(organisation: Organisation) -> ResponseReturnValue:
-    """The organisation's home page for its HR leads (later issues add dashboards here)."""
+    """The HR lead's dashboard: champions' training, coverage, policy, tier, what needs doing.
+
+    A fixed number of queries however many champions (tests/views/test_dashboard.py counts).
+    """
     session = get_session()
+    now = utcnow()
     return render_template(
-        "organisations/overview.html", organisation=organisation, now=utcnow(),
+        "organisations/overview.html", organisation=organisation, now=now,
         form=ActionForm(), hr_leads=hr_leads(session, organisation),
-        champions=current_champions(organisation),
+        tier_assessment=tiers.assess(session, organisation, now),
+        dashboard=organisation_dashboard(
+            session, organisation, now=now,
+            target_per_100=current_app.config["COVERAGE_TARGET_PER_100_STAFF"]),
+        expiry_days=EXPIRY_NOTICE_DAYS, invitation_wait_days=INVITATION_WAIT_DAYS,
         pending_champions=invites.count_open_invitations(session, organisation,
                                                          OrgRole.CHAMPION),
         hr_invitations=[i for i in invites.invitations_for(session, organisation,
@@ -88,7 +125,8 @@ def edit(organisation: Organisation) -> ResponseReturnValue:
 def _site(organisation: Organisation, site_id: int) -> Site:
     site = orgs.site_in(get_session(), organisation, site_id)
     if site is None:
-        abort(404)
+        refuse(404, "not_in_organisation", organisation=organisation, target_type="site",
+               target_id=site_id)
     return site
 
 
@@ -181,3 +219,106 @@ def renew(organisation: Organisation) -> ResponseReturnValue:
         "organisations/renew.html", organisation=organisation, form=form, commitment=commitment,
         can_renew=orgs.can_renew(organisation, config["RENEWAL_WINDOW_DAYS"]),
         opens=orgs.renewal_opens_on(organisation, config["RENEWAL_WINDOW_DAYS"]))
+
+
+# --- Assignments -----------------------------------------------------------------------------
+
+def _page_number() -> int:
+    page = request.args.get("page", "1")
+    return int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 100_000 else 1
+
+
+@bp.route("/assignments")
+@organisation_role_required(OrgRole.HR_LEAD)
+def assignments(organisation: Organisation) -> ResponseReturnValue:
+    """The champions' assignments with their status (never scores or attempts)."""
+    page = _page_number()
+    rows, total = assigning.organisation_assignments(get_session(), organisation, now=utcnow(),
+                                                     page=page)
+    return render_template("organisations/assignments.html", organisation=organisation,
+                           rows=rows, total=total, page=page,
+                           pages=max((total + assigning.PAGE_SIZE - 1) // assigning.PAGE_SIZE, 1))
+
+
+def _training_choices(courses: list[Course]) -> tuple[list[SelectChoice], list[dict]]:
+    """Each course as a whole, then its modules; and a hint for each radio."""
+    choices, hints = [], []
+    for course in courses:
+        modules = [m for m in course.modules if m.retired_at is None and m.current_version]
+        choices.append(SelectChoice(f"course-{course.id}", course.title))
+        hints.append({"hint": {"text": f"The whole course ({len(modules)} modules)"}})
+        for module in modules:
+            choices.append(SelectChoice(f"module-{module.id}", module.current_version.title))
+            hints.append({"hint": {"text": f"One module of {course.title}"}})
+    return choices, hints
+
+
+def _chosen_training(value: str) -> tuple[Course | None, Module | None]:
+    kind, _, number = value.partition("-")
+    item = get_session().get(Course if kind == "course" else Module, int(number))
+    return (item, None) if kind == "course" else (None, item)
+
+
+@bp.route("/assignments/new", methods=["GET", "POST"])
+@organisation_role_required(OrgRole.HR_LEAD)
+def assign(organisation: Organisation) -> ResponseReturnValue:
+    """Assign a course or a module to one, several or all current champions, by a date."""
+    session = get_session()
+    today = utcnow().date()
+    form = AssignTrainingForm(today=today)
+    form.training.choices, hints = _training_choices(assigning.assignable_courses(session))
+    champions = current_champions(organisation)
+    form.champions.choices = [SelectChoice(str(m.id), m.user.full_name) for m in champions]
+    if not organisation.is_approved or not champions:
+        return render_template("organisations/assign.html", organisation=organisation,
+                               form=form, hints=hints, champions=champions)
+    if form.validate_on_submit():
+        chosen = _chosen_champions(form, champions)
+        course, module = _chosen_training(form.training.data)
+        made, already = assigning.assign(session, organisation, chosen, actor=current_user,
+                                         due_on=form.due_on.data, today=today, course=course,
+                                         module=module)
+        session.commit()
+        flash(_assigned_message(made, already), "success")
+        return redirect(url_for(".assignments", org_id=organisation.id), code=303)
+    status = 400 if form.foreign_champions() else 200  # ids of others' people (QUIZ-11)
+    return render_template("organisations/assign.html", organisation=organisation, form=form,
+                           hints=hints, champions=champions), status
+
+
+def _chosen_champions(form: AssignTrainingForm, champions: list[Membership]) -> list[Membership]:
+    if form.who.data == "all":
+        return champions
+    wanted = set(form.champions.data)
+    return [m for m in champions if str(m.id) in wanted]
+
+
+def _assigned_message(made: int, already: int) -> str:
+    message = f"Training assigned to {made} {'champion' if made == 1 else 'champions'}"
+    if already:
+        who = "champion already has" if already == 1 else "champions already have"
+        message += f". {already} {who} it to do, so their due date stays as it was"
+    return message
+
+
+@bp.route("/assignments/<int:assignment_id>/cancel", methods=["GET", "POST"])
+@organisation_role_required(OrgRole.HR_LEAD)
+def cancel_assignment(organisation: Organisation, assignment_id: int) -> ResponseReturnValue:
+    """Ask first, then cancel an assignment an HR lead made (required training stays)."""
+    session = get_session()
+    assignment = assigning.assignment_in(session, organisation, assignment_id)
+    if assignment is None:
+        abort(404)
+    form = CancelAssignmentForm()
+    cancellable = assignment.is_pending and assignment.source == AssignmentSource.HR_LEAD
+    if cancellable and form.validate_on_submit():
+        try:
+            assigning.cancel_assignment(session, assignment, actor=current_user)
+        except assigning.NotCancellableError:
+            session.rollback()
+        else:
+            session.commit()
+            flash("Assignment cancelled", "success")
+        return redirect(url_for(".assignments", org_id=organisation.id), code=303)
+    return render_template("organisations/cancel_assignment.html", organisation=organisation,
+                           assignment=assignment, form=form, cancellable=cancellable)

@@ -8,12 +8,15 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from portal.certificates import certificate_pdf, display_name
 from portal.db import get_session
+from portal.forms.base import search_text
 from portal.models import Certificate, Course, Module, QuizAttempt, User, utcnow
-from portal.permissions import public, sign_in_required
-from portal.services import training
+from portal.permissions import public, refuse, sign_in_required
+from portal.services import lessons, member_list, training
+from portal.services.assignments import learner_assignments
 from portal.views.helpers import attachment
 
 bp = Blueprint("training", __name__)
@@ -21,19 +24,29 @@ bp = Blueprint("training", __name__)
 
 def _visible_module(module_id: int) -> Module:
     """A module of a course this person may take, or 404."""
-    module = get_session().get(Module, module_id)
-    if module is None or module.retired_at is not None or module.current_version is None:
+    module = get_session().get(Module, module_id, options=[joinedload(Module.course)])
+    if module is None or module.retired_at is not None or module.current_version_id is None:
         abort(404)
-    if module.course not in training.courses_for(get_session(), current_user):
+    if not is_course_for(current_user, module.course):
         abort(404)
     return module
+
+
+def is_course_for(user: User, course: Course) -> bool:
+    """Whether training.courses_for(user) includes this course, without loading every course
+    and module (tests/views/test_training.py checks the two agree)."""
+    if course.retired_at is not None:
+        return False
+    if user.is_coordinator:
+        return True
+    return course.audience in {"all", *(str(m.role) for m in user.memberships if m.is_current)}
 
 
 def _own_attempt(attempt_id: uuid.UUID) -> QuizAttempt:
     attempt = get_session().scalar(select(QuizAttempt).where(
         QuizAttempt.public_id == attempt_id, QuizAttempt.user_id == current_user.id))
     if attempt is None:
-        abort(404)  # someone else's attempt reveals nothing (AUTHZ-06)
+        refuse(404, "not_own_attempt")  # someone else's attempt reveals nothing (AUTHZ-06)
     return attempt
 
 
@@ -41,15 +54,17 @@ def _own_certificate(certificate_id: int) -> Certificate:
     certificate = get_session().scalar(select(Certificate).where(
         Certificate.id == certificate_id, Certificate.user_id == current_user.id))
     if certificate is None:
-        abort(404)
+        refuse(404, "not_own_certificate", target_type="certificate", target_id=certificate_id)
     return certificate
 
 
 @bp.route("/training")
 @sign_in_required
 def index() -> ResponseReturnValue:
-    progress = training.learner_progress(get_session(), current_user, utcnow())
-    return render_template("training/index.html", progress=progress)
+    now = utcnow()
+    progress = training.learner_progress(get_session(), current_user, now)
+    return render_template("training/index.html", progress=progress, now=now,
+                           assignments=learner_assignments(get_session(), current_user, now=now))
 
 
 @bp.route("/training/courses/<int:course_id>")
@@ -67,8 +82,8 @@ def course(course_id: int) -> ResponseReturnValue:
 def module(module_id: int) -> ResponseReturnValue:
     found = _visible_module(module_id)
     attempt = training.open_attempt(get_session(), current_user, found)
-    return render_template("training/module.html", module=found,
-                           version=found.current_version, attempt=attempt)
+    return render_template("training/module.html", module=found, attempt=attempt,
+                           version=lessons.lesson(get_session(), found.current_version_id))
 
 
 @bp.route("/training/modules/<int:module_id>/quiz", methods=["POST"])
@@ -155,7 +170,8 @@ def certificate_download(certificate_id: int) -> ResponseReturnValue:
 @bp.route("/verify")
 @public
 def verify() -> ResponseReturnValue:
-    """Anyone can check a certificate code: validity, first name and initial, course, dates."""
+    """Anyone can check a certificate code (validity, first name and initial, course, dates) or
+    whether an organisation is a current member (by its exact name or registered number)."""
     code = request.args.get("code", "")[:64]
     found, holder, checked = None, "", bool(code.strip())
     if checked:
@@ -163,5 +179,9 @@ def verify() -> ResponseReturnValue:
             Certificate.code == training.normalise_certificate_code(code)))
     if found is not None:
         holder = display_name(get_session().get(User, found.user_id).full_name)
+    organisation = search_text(request.args.get("organisation"))
+    members = member_list.current_members_matching(get_session(), organisation) \
+        if organisation else []
     return render_template("training/verify.html", code=code, checked=checked,
-                           certificate=found, holder=holder, now=utcnow())
+                           certificate=found, holder=holder, now=utcnow(),
+                           organisation=organisation, members=members)

@@ -9,6 +9,7 @@ import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
@@ -17,6 +18,7 @@ from werkzeug.serving import make_server
 
 from tests.conftest import make_app
 from tests.smtp import free_port
+from tests.two_factor import CODE_PATH, next_code
 
 CHROMIUM = "/usr/bin/chromium"
 AXE_SCRIPT = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
@@ -80,6 +82,16 @@ def page(browser: Browser) -> Iterator[Page]:
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+def pass_two_factor(page: Page, server: LiveServer, email: str) -> None:
+    """After the password: a coordinator enters the next code from their (test) app."""
+    page.wait_for_load_state()
+    if urlsplit(page.url).path != CODE_PATH:
+        return
+    page.get_by_label("Code from your authenticator app").fill(next_code(server.app, email=email))
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_load_state()
 
 
 def assert_accessible(page: Page) -> None:

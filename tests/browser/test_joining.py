@@ -8,7 +8,7 @@ from playwright.sync_api import Page
 from sqlalchemy import select
 
 from portal.models import Membership, OrgRole, OutboxMessage
-from tests.browser.conftest import LiveServer, assert_accessible
+from tests.browser.conftest import LiveServer, assert_accessible, pass_two_factor
 from tests.factories import (
     DEFAULT_PASSWORD,
     make_application,
@@ -45,6 +45,7 @@ def sign_in(page: Page, server: LiveServer, email: str, password: str) -> None:
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     click(page, "button", "Sign in")
+    pass_two_factor(page, server, email)
 
 
 def sign_out(page: Page, server: LiveServer) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser.conftest import LiveServer, assert_accessible
+from tests.browser.conftest import LiveServer, assert_accessible, pass_two_factor
 from tests.factories import DEFAULT_PASSWORD, make_user
 
 PUBLIC_PAGES = ["/", "/safety", "/accessibility", "/privacy", "/sign-in", "/forgot-password",
@@ -17,6 +17,7 @@ def sign_in(page: Page, server: LiveServer, email: str) -> None:
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(DEFAULT_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    pass_two_factor(page, server, email)
 
 
 def make_person(server: LiveServer, **overrides: object) -> str:

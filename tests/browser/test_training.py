@@ -77,7 +77,7 @@ def test_fail_retake_pass_certificate_and_verify(page: Page, live_server) -> Non
         code = session.scalar(select(Certificate.code))
     page.goto(live_server.url + "/verify")
     page.get_by_label("Verification code").fill(code)
-    page.get_by_role("button", name="Check").click()
+    page.get_by_role("button", name="Check", exact=True).click()
     assert page.get_by_role("heading", name="This certificate is valid").is_visible()
     assert page.get_by_text("Łucja N.").is_visible()
     assert_accessible(page)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy import select
 
+from portal.db import is_unavailable
 from portal.models import User
+from tests.conftest import csrf_token
 from tests.factories import make_user
 
 PUBLIC_PAGES = ["/", "/safety", "/accessibility", "/privacy", "/sign-in", "/forgot-password",
@@ -133,6 +136,57 @@ def test_pages_show_the_friendly_503_page_when_the_database_is_down(app_factory,
     html = response.get_data(as_text=True)
     assert response.status_code == 503
     assert "Sorry, the service is unavailable" in html and "Traceback" not in html
+
+
+class DatabaseSwitch:
+    """Makes every new connection of an app's engine fail as if the server were unreachable."""
+
+    def __init__(self, app: Flask) -> None:
+        self.engine = app.extensions["portal.engine"]
+        self.error = self.engine.dialect.loaded_dbapi.OperationalError
+
+    def _refuse(self, *_args: object, **_kwargs: object) -> None:
+        raise self.error("connection refused: the database is down")
+
+    def stop(self) -> None:
+        sa.event.listen(self.engine, "do_connect", self._refuse)
+        self.engine.dispose()  # pooled connections go too, as when the server restarts
+
+    def start(self) -> None:
+        sa.event.remove(self.engine, "do_connect", self._refuse)
+
+
+def test_signed_in_pages_show_the_friendly_503_page_when_the_database_goes_down(
+        app, signed_in, session) -> None:
+    """REL-08: loading the signed-in person fails, and the error page must not load it again
+    (which turned the 503 into a 500). A form posted meanwhile changes nothing, and the same
+    session works again once the database is back."""
+    user = make_user(session)
+    client = signed_in(user)
+    token = csrf_token(client, "/account")
+    switch = DatabaseSwitch(app)
+    switch.stop()
+    for response in (client.get("/account"), client.get("/readyz"),
+                     client.post("/sign-out", data={"csrf_token": token})):
+        html = response.get_data(as_text=True)
+        assert response.status_code == 503
+        if response.mimetype == "text/html":
+            assert "Sorry, the service is unavailable" in html and "Traceback" not in html
+            assert 'href="/sign-in"' in html  # shown as to a signed-out visitor: no lookups
+    bad_token = client.post("/sign-out", data={"csrf_token": "forged"})
+    assert bad_token.status_code == 400 and 'href="/sign-in"' in bad_token.get_data(as_text=True)
+    switch.start()
+    assert client.get("/account").status_code == 200  # still signed in: nothing was lost
+    session.expire_all()
+    assert session.get(User, user.id).session_version == user.session_version
+
+
+def test_database_errors_that_are_bugs_stay_500s_and_outages_are_503s() -> None:
+    """Only connection trouble and an exhausted pool mean "try later"."""
+    operational = sa.exc.OperationalError("SELECT 1", {}, Exception("server closed"))
+    integrity = sa.exc.IntegrityError("INSERT", {}, Exception("duplicate key"))
+    assert is_unavailable(operational) and is_unavailable(sa.exc.TimeoutError())
+    assert not is_unavailable(integrity) and not is_unavailable(ValueError())
 
 
 def test_readyz_is_503_when_the_schema_is_behind(app_factory, tmp_path) -> None:

@@ -1,0 +1,102 @@
+"""The pages the benchmark measures: one entry each, in a table.
+
+An entry says what the page is called in the results, how to build its URL from the seeded data
+(`Fixtures`), and who is signed in. Adding a page is one line in PAGES, for example:
+
+    Page("coordinator_dashboard", lambda f: "/coordinator/dashboard", COORDINATOR),
+
+A name in REQUIRED without an entry is reported as "not built yet" (null in the results file).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from portal.models import Course, Module, Organisation, User
+from portal.services import scale
+
+LEARNER, HR_LEAD, COORDINATOR = "learner", "hr_lead", "coordinator"
+EMAILS = {LEARNER: scale.LEARNER_EMAIL, HR_LEAD: scale.HR_LEAD_EMAIL,
+          COORDINATOR: scale.COORDINATOR_EMAIL}
+GET, QUIZ_SUBMIT = "GET", "quiz_submit"  # the quiz POST needs a fresh attempt for every request
+LIST_PAGE_SIZE = 50  # portal.services.organisations.organisations_page
+
+
+@dataclass(frozen=True)
+class Fixtures:
+    """Ids in the seeded database that page URLs are built from."""
+
+    bench_organisation_id: int
+    module_id: int  # the first module of the champions' course
+    organisations: int
+
+    @property
+    def organisations_last_page(self) -> int:
+        return max(1, math.ceil(self.organisations / LIST_PAGE_SIZE))
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    url: Callable[[Fixtures], str]
+    user: str | None = None  # LEARNER, HR_LEAD, COORDINATOR, or None for nobody signed in
+    kind: str = GET
+    throughput: bool = True  # also measured under load against hello world (wrk)
+
+
+PAGES = [
+    Page("home", lambda f: "/"),
+    Page("sign_in", lambda f: "/sign-in"),
+    Page("your_training", lambda f: "/training", LEARNER),
+    Page("module", lambda f: f"/training/modules/{f.module_id}", LEARNER),
+    Page("quiz_submit", lambda f: "/training/attempts/<attempt>", LEARNER, kind=QUIZ_SUBMIT),
+    # The HR lead dashboard (issue 6), for the organisation with 500 champions.
+    Page("hr_dashboard", lambda f: f"/organisations/{f.bench_organisation_id}", HR_LEAD),
+    Page("coordinator_dashboard", lambda f: "/coordinator/dashboard", COORDINATOR),
+    Page("coordinator_dashboard_filtered",
+         lambda f: "/coordinator/dashboard?borough=liverpool&sector=private", COORDINATOR,
+         throughput=False),
+    Page("organisations_list", lambda f: "/coordinator/organisations", COORDINATOR),
+    Page("organisations_list_search", lambda f: "/coordinator/organisations?search=harbour",
+         COORDINATOR, throughput=False),
+    Page("organisations_list_status", lambda f: "/coordinator/organisations?status=lapsed",
+         COORDINATOR, throughput=False),
+    Page("organisations_list_last_page",
+         lambda f: f"/coordinator/organisations?page={f.organisations_last_page}",
+         COORDINATOR, throughput=False),
+]
+
+# Every name the issue's results need.
+REQUIRED = ("home", "sign_in", "your_training", "module", "quiz_submit", "hr_dashboard",
+            "coordinator_dashboard", "organisations_list")
+RATIO_PAGES = ("home", "sign_in", "your_training", "module", "quiz_submit", "hr_dashboard",
+               "coordinator_dashboard")
+
+
+def pending() -> list[str]:
+    names = {page.name for page in PAGES}
+    return [name for name in REQUIRED if name not in names]
+
+
+def load_fixtures(session: Session) -> Fixtures:
+    bench = session.scalar(select(Organisation.id).where(
+        Organisation.name == scale.BENCH_ORGANISATION).order_by(Organisation.id.desc()).limit(1))
+    module = session.scalar(
+        select(Module.id).join(Course, Course.id == Module.course_id)
+        .where(Course.audience.in_(["champion", "all"]), Course.retired_at.is_(None),
+               Module.retired_at.is_(None), Module.current_version_id.is_not(None))
+        .order_by(Course.id, Module.position).limit(1))
+    return Fixtures(bench_organisation_id=bench, module_id=module,
+                    organisations=session.scalar(select(func.count(Organisation.id))))
+
+
+def principal(session: Session, role: str) -> User:
+    user = session.scalar(select(User).where(User.email == EMAILS[role]))
+    if user is None:
+        raise LookupError(f"{EMAILS[role]} is missing: the database was not seeded by seed-scale")
+    return user

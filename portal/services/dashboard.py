@@ -1,0 +1,249 @@
+"""The HR lead's dashboard: champions, coverage per site, policy progress, what needs doing.
+
+Built from a fixed number of aggregate queries, whatever the number of champions: one row per
+champion comes back from a single statement that joins grouped subqueries (modules passed,
+certificates, assignments). HR leads see statuses and dates only, never scores or attempts.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, case, false, func, or_, select
+from sqlalchemy.orm import Session
+
+from portal.models import (
+    Assignment,
+    Certificate,
+    Course,
+    ElementStatus,
+    Invitation,
+    Membership,
+    Module,
+    ModuleCompletion,
+    ModuleVersion,
+    Organisation,
+    OrgRole,
+    PolicyElementRecord,
+    Site,
+    User,
+    Verification,
+)
+from portal.models.base import UTCDateTime
+from portal.services.assignments import AUDIENCES, pending
+from portal.services.policy_framework import policy_framework
+from portal.services.training import refresher_cutoff
+
+EXPIRY_NOTICE_DAYS = 30
+INVITATION_WAIT_DAYS = 3
+
+
+@dataclass(frozen=True)
+class RequiredModule:
+    id: int
+    course_id: int
+    refresher_months: int
+
+
+@dataclass(frozen=True)
+class ChampionRow:
+    membership_id: int
+    name: str
+    site_id: int | None
+    site_name: str | None
+    passed: int  # current passes of the required modules
+    total: int
+    due: int  # pending assignments not yet overdue
+    overdue: int
+    certified: bool  # holds a current certification of a required champion course
+    had_certificate: bool
+    never_expires: bool
+    expires_at: datetime | None  # of the latest certification
+
+    @property
+    def status(self) -> str:
+        if self.certified:
+            return "Trained"
+        if self.had_certificate:
+            return "Certificate expired"
+        return "In training" if self.passed else "Not started"
+
+    def expires_within(self, now: datetime, days: int) -> bool:
+        return (self.certified and not self.never_expires and self.expires_at is not None
+                and self.expires_at <= now + timedelta(days=days))
+
+
+@dataclass(frozen=True)
+class SiteCoverage:
+    site: Site
+    trained: int
+    target_per_100: float
+
+    @property
+    def per_100(self) -> float:
+        return 100 * self.trained / self.site.headcount
+
+    @property
+    def needed(self) -> int:
+        """Trained champions the site needs to meet the target."""
+        return math.ceil(self.site.headcount * self.target_per_100 / 100 - 1e-9)
+
+    @property
+    def met(self) -> bool:
+        return self.trained >= self.needed
+
+
+@dataclass(frozen=True)
+class PolicyProgress:
+    elements: int
+    in_place: int
+    verified: int
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    champions: list[ChampionRow]
+    coverage: list[SiteCoverage]
+    policy: PolicyProgress
+    waiting_invitations: int  # open and sent more than INVITATION_WAIT_DAYS ago
+    required_modules: int
+
+    @property
+    def overdue_champions(self) -> int:
+        return sum(1 for row in self.champions if row.overdue)
+
+    def expiring(self, now: datetime) -> int:
+        return sum(1 for row in self.champions if row.expires_within(now, EXPIRY_NOTICE_DAYS))
+
+    @property
+    def expired(self) -> int:
+        return sum(1 for row in self.champions if row.had_certificate and not row.certified)
+
+    @property
+    def sites_below_target(self) -> list[SiteCoverage]:
+        return [site for site in self.coverage if not site.met]
+
+
+def required_modules(session: Session) -> list[RequiredModule]:
+    """The modules of the scheme's required courses for champions (what "trained" means)."""
+    rows = session.execute(
+        select(Module.id, Module.course_id, Course.refresher_months)
+        .join(Course, Course.id == Module.course_id)
+        .where(Course.required.is_(True), Course.retired_at.is_(None),
+               Course.audience.in_(AUDIENCES[OrgRole.CHAMPION]), Module.retired_at.is_(None),
+               Module.current_version_id.is_not(None)))
+    return [RequiredModule(*row) for row in rows]
+
+
+def _champion_ids(organisation: Organisation) -> object:
+    return select(Membership.user_id).where(
+        Membership.organisation_id == organisation.id, Membership.role == OrgRole.CHAMPION,
+        Membership.withdrawn_at.is_(None))
+
+
+def _passes(organisation: Organisation, modules: list[RequiredModule], now: datetime) -> object:
+    """Per champion: required modules whose latest pass is of the current version, not lapsed."""
+    per_course: dict[int, object] = {}
+    for module in modules:
+        cutoff = refresher_cutoff(module.refresher_months, now)
+        per_course[module.course_id] = Module.course_id == module.course_id if cutoff is None \
+            else and_(Module.course_id == module.course_id, ModuleCompletion.completed_at > cutoff)
+    return (select(ModuleCompletion.user_id,
+                   func.count(ModuleCompletion.module_id.distinct()).label("passed"))
+            .join(Module, Module.id == ModuleCompletion.module_id)
+            .join(ModuleVersion, ModuleVersion.id == Module.current_version_id)
+            .where(ModuleCompletion.user_id.in_(_champion_ids(organisation)),
+                   Module.id.in_([m.id for m in modules]),
+                   ModuleCompletion.version >= ModuleVersion.version,
+                   or_(*per_course.values()) if per_course else false())
+            .group_by(ModuleCompletion.user_id).subquery())
+
+
+def _certificates(organisation: Organisation, course_ids: list[int], now: datetime) -> object:
+    current = or_(Certificate.expires_at.is_(None), Certificate.expires_at > now)
+    return (select(Certificate.user_id,
+                   func.count().label("held"),
+                   func.sum(case((current, 1), else_=0)).label("current"),
+                   func.sum(case((Certificate.expires_at.is_(None), 1), else_=0))
+                   .label("never_expires"),
+                   func.max(Certificate.expires_at).label("expires_at"))
+            .where(Certificate.user_id.in_(_champion_ids(organisation)),
+                   Certificate.course_id.in_(course_ids))
+            .group_by(Certificate.user_id).subquery())
+
+
+def _assignments(organisation: Organisation, today: date) -> object:
+    return (select(Assignment.user_id,
+                   func.sum(case((Assignment.due_on >= today, 1), else_=0)).label("due"),
+                   func.sum(case((Assignment.due_on < today, 1), else_=0)).label("overdue"))
+            .where(Assignment.organisation_id == organisation.id, pending())
+            .group_by(Assignment.user_id).subquery())
+
+
+def champion_rows(session: Session, organisation: Organisation, now: datetime,
+                  modules: list[RequiredModule]) -> list[ChampionRow]:
+    """Every current champion with their training summary, in one statement."""
+    passes = _passes(organisation, modules, now)
+    certificates = _certificates(organisation, sorted({m.course_id for m in modules}), now)
+    assigned = _assignments(organisation, now.date())
+    rows = session.execute(
+        select(Membership.id, User.full_name, Site.id, Site.name,
+               func.coalesce(passes.c.passed, 0), func.coalesce(assigned.c.due, 0),
+               func.coalesce(assigned.c.overdue, 0), func.coalesce(certificates.c.current, 0),
+               func.coalesce(certificates.c.held, 0),
+               func.coalesce(certificates.c.never_expires, 0), certificates.c.expires_at)
+        .join(User, User.id == Membership.user_id)
+        .outerjoin(Site, Site.id == Membership.site_id)
+        .outerjoin(passes, passes.c.user_id == Membership.user_id)
+        .outerjoin(certificates, certificates.c.user_id == Membership.user_id)
+        .outerjoin(assigned, assigned.c.user_id == Membership.user_id)
+        .where(Membership.organisation_id == organisation.id,
+               Membership.role == OrgRole.CHAMPION, Membership.withdrawn_at.is_(None))
+        .order_by(User.full_name, Membership.id))
+    return [ChampionRow(membership_id, name, site_id, site_name, passed, len(modules), due,
+                        overdue, bool(current), bool(held), bool(never), _aware(expires_at))
+            for (membership_id, name, site_id, site_name, passed, due, overdue, current, held,
+                 never, expires_at) in rows]
+
+
+def _aware(value: datetime | str | None) -> datetime | None:
+    """Aggregates bypass the column type, so SQLite hands back text or a naive datetime."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return UTCDateTime().process_result_value(value, None) if value is not None else None
+
+
+def policy_progress(session: Session, organisation: Organisation) -> PolicyProgress:
+    keys = policy_framework().keys
+    in_place = PolicyElementRecord.status == ElementStatus.IN_PLACE
+    counts = session.execute(
+        select(func.sum(case((in_place, 1), else_=0)),
+               func.sum(case((and_(in_place,
+                                   PolicyElementRecord.verification == Verification.VERIFIED),
+                              1), else_=0)))
+        .where(PolicyElementRecord.organisation_id == organisation.id,
+               PolicyElementRecord.element_key.in_(keys))).one()
+    return PolicyProgress(len(keys), counts[0] or 0, counts[1] or 0)
+
+
+def waiting_invitations(session: Session, organisation: Organisation, now: datetime) -> int:
+    return session.scalar(select(func.count()).select_from(Invitation).where(
+        Invitation.organisation_id == organisation.id, Invitation.role == OrgRole.CHAMPION,
+        Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None),
+        Invitation.last_sent_at <= now - timedelta(days=INVITATION_WAIT_DAYS)))
+
+
+def organisation_dashboard(session: Session, organisation: Organisation, *, now: datetime,
+                           target_per_100: float) -> Dashboard:
+    modules = required_modules(session)
+    champions = champion_rows(session, organisation, now, modules)
+    trained: dict[int, int] = {}
+    for row in champions:
+        if row.certified and row.site_id is not None:
+            trained[row.site_id] = trained.get(row.site_id, 0) + 1
+    coverage = [SiteCoverage(site, trained.get(site.id, 0), target_per_100)
+                for site in organisation.sites]
+    return Dashboard(champions, coverage, policy_progress(session, organisation),
+                     waiting_invitations(session, organisation, now), len(modules))

@@ -1,0 +1,268 @@
+"""CSV exports: organisations, champions and their training status, and the dashboard's figures.
+
+Each export is a generator of text chunks. Rows come from one statement read in batches (a
+server-side cursor on PostgreSQL), so memory stays flat however many rows there are; views wrap
+the generators in a streamed response, and the benchmark harness can drain them directly:
+
+    with Session(engine) as session:
+        for chunk in champions_csv(session, OrganisationSearch(), utcnow()):
+            ...
+
+Every text cell that a spreadsheet could read as a formula (starting with =, +, -, @, a tab or
+a carriage return, or their full-width forms) gets a leading apostrophe (CSV-01).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, date, datetime
+from itertools import groupby
+from typing import TextIO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.engine import Row
+from sqlalchemy.orm import Session
+
+from portal.models import (
+    Borough,
+    ElementStatus,
+    Membership,
+    PolicyElementRecord,
+    Site,
+    User,
+    Verification,
+)
+from portal.services.disclosure import FEWER_THAN, THRESHOLD, WITHHELD
+from portal.services.monitoring import (
+    SIZE_BAND_LABELS,
+    Dashboard,
+    SizeBand,
+    certificate_summary,
+    current_champions,
+    overdue_assignments,
+)
+from portal.services.organisation_search import OrganisationSearch, matching, ordered
+
+try:
+    UK = ZoneInfo("Europe/London")  # dates in files are the dates people in the region saw
+except ZoneInfoNotFoundError:
+    UK = UTC
+
+FORMULA_STARTS = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
+BATCH_ROWS = 1000
+CHUNK_ROWS = 500
+
+ORGANISATION_HEADER = (
+    "Organisation ID", "Name", "Companies House or charity number", "Sector", "Status", "Tier",
+    "Boroughs", "Sites", "Employees", "Size", "Application received", "Approved", "Renewal due",
+    "Policy elements in place", "Policy elements verified", "In the public list")
+CHAMPION_HEADER = (
+    "Organisation ID", "Organisation", "Organisation status", "Site", "Borough", "Name",
+    "Email address", "Champion since", "Training", "Last certified", "Certification valid until",
+    "Overdue assignments")
+FIGURES_HEADER = ("Section", "Item", "Measure", "Value")
+
+
+def neutralise(value: object) -> object:
+    """A text cell a spreadsheet would run as a formula, made plain text with an apostrophe."""
+    if value.__class__ is str and value:
+        first = value[0]
+        if first in FORMULA_STARTS or (first.isspace() and value.lstrip()[:1] in FORMULA_STARTS):
+            return "'" + value
+    return value
+
+
+def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterator[str]:
+    """UTF-8 CSV text (with a byte-order mark, for spreadsheets), a few hundred rows a chunk."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write("\ufeff")
+    writer.writerow([neutralise(cell) for cell in header])
+    for count, row in enumerate(rows, 1):
+        writer.writerow([neutralise(cell) for cell in row])
+        if count % CHUNK_ROWS == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate(0)
+    yield buffer.getvalue()
+
+
+def filename(scheme_name: str, what: str, today: date) -> str:
+    """A neutral download name: "workplace-champions-organisations-2026-11-21.csv"."""
+    slug = re.sub(r"[^a-z0-9]+", "-", scheme_name.lower()).strip("-") or "export"
+    return f"{slug}-{what}-{today.isoformat()}.csv"
+
+
+def stream(session: Session, query: Select) -> Iterator[Row]:
+    """Rows of one statement, fetched in batches; the cursor closes however the loop ends."""
+    result = session.execute(query.execution_options(yield_per=BATCH_ROWS))
+    try:
+        yield from result
+    finally:
+        result.close()
+
+
+def _day(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(UK).date()
+    return value.isoformat()
+
+
+def _label(value: object) -> str:
+    return getattr(value, "label", "") if value is not None else ""
+
+
+# --- Organisations ------------------------------------------------------------------------------
+
+def organisation_rows(session: Session, search: OrganisationSearch) -> Iterator[tuple]:
+    orgs = matching(search)
+    verified = PolicyElementRecord.verification == Verification.VERIFIED
+    policy = (select(PolicyElementRecord.organisation_id.label("organisation_id"),
+                     func.count().label("in_place"),
+                     func.sum(case((verified, 1), else_=0)).label("verified"))
+              .where(PolicyElementRecord.status == ElementStatus.IN_PLACE)
+              .group_by(PolicyElementRecord.organisation_id).subquery("policy"))
+    query = ordered(select(orgs, Site.borough.label("site_borough"),
+                           policy.c.in_place, policy.c.verified)
+                    .outerjoin(Site, Site.organisation_id == orgs.c.id)
+                    .outerjoin(policy, policy.c.organisation_id == orgs.c.id),
+                    orgs, search.sort).order_by(Site.id)
+    for _, group in groupby(stream(session, query), key=lambda row: row.id):
+        sites = list(group)
+        yield _organisation_row(sites[0], [site.site_borough for site in sites
+                                           if site.site_borough is not None])
+
+
+def _organisation_row(row: Row, boroughs: list[Borough]) -> tuple:
+    order = list(Borough)
+    names = "; ".join(b.label for b in sorted(set(boroughs), key=order.index))
+    return (row.id, row.name, row.registered_number or "", row.sector.label, row.status.label,
+            _label(row.tier), names, len(boroughs), row.employees,
+            SIZE_BAND_LABELS[SizeBand(row.size_band)], _day(row.applied_at),
+            _day(row.approved_at), _day(row.renewal_due_on), row.in_place or 0,
+            int(row.verified or 0), "Yes" if row.listed_publicly else "No")
+
+
+def organisations_csv(session: Session, search: OrganisationSearch) -> Iterator[str]:
+    return csv_chunks(ORGANISATION_HEADER, organisation_rows(session, search))
+
+
+# --- Champions and their training -------------------------------------------------------------
+
+def champion_rows(session: Session, search: OrganisationSearch, now: datetime
+                  ) -> Iterator[tuple]:
+    """Current champions of the organisations the search finds, with their training status."""
+    orgs = matching(search)
+    certificates = certificate_summary(now).subquery("certificates")
+    overdue = overdue_assignments(now.date()).subquery("overdue")
+    query = (select(orgs.c.id, orgs.c.name, orgs.c.status, Site.name.label("site"),
+                    Site.borough, User.full_name, User.email,
+                    Membership.created_at.label("since"), certificates.c.user_id.label("trained"),
+                    certificates.c.current, certificates.c.never_expires,
+                    certificates.c.expires_at, certificates.c.last_issued_at,
+                    overdue.c.overdue)
+             .select_from(Membership)
+             .join(orgs, orgs.c.id == Membership.organisation_id)
+             .join(User, User.id == Membership.user_id)
+             .outerjoin(Site, Site.id == Membership.site_id)
+             .outerjoin(certificates, certificates.c.user_id == Membership.user_id)
+             .outerjoin(overdue, (overdue.c.user_id == Membership.user_id)
+                        & (overdue.c.organisation_id == Membership.organisation_id))
+             .where(current_champions()))
+    if search.filters.borough is not None:
+        query = query.where(Site.borough == search.filters.borough)
+    query = ordered(query, orgs, search.sort).order_by(func.lower(User.full_name),
+                                                       Membership.id)
+    for row in stream(session, query):
+        yield (row.id, row.name, row.status.label, row.site or "", _label(row.borough),
+               row.full_name, row.email, _day(row.since), _training(row),
+               _day(row.last_issued_at),
+               "Does not expire" if row.never_expires else _day(row.expires_at),
+               row.overdue or 0)
+
+
+def _training(row: Row) -> str:
+    if row.trained is None:
+        return "Not trained"
+    return "Certification current" if row.current else "Certification expired"
+
+
+def champions_csv(session: Session, search: OrganisationSearch, now: datetime
+                  ) -> Iterator[str]:
+    return csv_chunks(CHAMPION_HEADER, champion_rows(session, search, now))
+
+
+def write_champions_csv(session: Session, out: TextIO, *,
+                        search: OrganisationSearch | None = None,
+                        now: datetime | None = None) -> int:
+    """Write the champions export to a file without Flask (for the benchmark harness); returns
+    the number of characters written. Memory stays flat: one chunk at a time."""
+    written = 0
+    for chunk in champions_csv(session, search or OrganisationSearch(),
+                               now or datetime.now(UTC)):
+        written += out.write(chunk)
+    return written
+
+
+# --- The dashboard's figures --------------------------------------------------------------------
+
+SUPPRESSION_NOTE = (f"Numbers of people from 1 to {THRESHOLD - 1} are shown as '{FEWER_THAN}'. "
+                    f"Some other numbers are '{WITHHELD}' so that hidden numbers cannot be "
+                    "worked out by subtraction.")
+
+
+def figure_rows(figures: Dashboard, generated_at: datetime) -> Iterator[tuple]:
+    """The dashboard as rows of section, item, measure and value, suppressed as on screen."""
+    yield ("About these figures", "Produced", "", _day(generated_at))
+    yield ("About these figures", "Small numbers", "", SUPPRESSION_NOTE)
+    for label, value in figures.filters.describe():
+        yield ("Filters", label, "", value)
+    yield from _headline_rows(figures)
+    for breakdown in figures.breakdowns:
+        for row in (*breakdown.rows, breakdown.total):
+            yield (breakdown.title, row.label, "Member organisations", row.organisations)
+            yield (breakdown.title, row.label, "Employees", row.employees)
+            yield (breakdown.title, row.label, "Champions", row.champions.text)
+            yield (breakdown.title, row.label, "Trained champions", row.trained.text)
+            yield (breakdown.title, row.label, "Champions with overdue training",
+                   row.overdue.text)
+    for step in figures.funnel:
+        yield ("From application to trained champion", step.label, "Organisations",
+               step.organisations)
+        if step.median_days is not None:
+            yield ("From application to trained champion", step.label,
+                   "Median days from the step before", step.median_days)
+    for month in figures.months:
+        yield ("Per month", month.label, "Training completions", month.completions.text)
+        yield ("Per month", month.label, "New member organisations", month.new_members)
+    for element in figures.adoption:
+        yield ("Policy adoption", element.title, "Member organisations with it in place",
+               element.in_place)
+        yield ("Policy adoption", element.title, "Per cent in place", element.in_place_percent)
+        yield ("Policy adoption", element.title, "Verified by a coordinator", element.verified)
+
+
+def _headline_rows(figures: Dashboard) -> Iterator[tuple]:
+    headline = figures.headline
+    for status, number in headline.by_status:
+        yield ("Organisations by status", status.label, "Organisations", number)
+    for label, number in headline.by_tier:
+        yield ("Member organisations by tier", label, "Organisations", number)
+    yield ("At a glance", "Member organisations", "", headline.members)
+    yield ("At a glance", "Employees covered", "", headline.employees)
+    for label, cell in (("Champions", headline.champions),
+                        ("Trained champions", headline.trained),
+                        ("Champions with a current certification", headline.certified),
+                        ("Certifications expiring in the next 60 days", headline.expiring),
+                        ("Champions with overdue training", headline.overdue)):
+        yield ("At a glance", label, "", cell.text)
+
+
+def figures_csv(figures: Dashboard, generated_at: datetime) -> Iterator[str]:
+    return csv_chunks(FIGURES_HEADER, figure_rows(figures, generated_at))

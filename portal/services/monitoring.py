@@ -1,0 +1,615 @@
+"""Scheme monitoring: which organisations are in view, and the coordinators' dashboard figures.
+
+Every figure is an aggregate in SQL, and the dashboard costs the same six statements however many
+organisations and people there are; Python only arranges the few grouped rows that come back.
+
+Definitions (shared with the rest of the portal):
+- organisations in view: every organisation except applications whose e-mail address was never
+  confirmed, narrowed by the filters; *members* are those approved now.
+- a *champion* is a champion membership not withdrawn, in a member organisation; *trained* means
+  holding a certificate for a required champion course; the certification is *current* when a
+  certificate has no expiry or expires in the future.
+- *overdue training*: champions with an assignment not cancelled, not completed, due before today.
+
+Boroughs: an organisation can have sites in several boroughs. It counts as an organisation in
+every borough where it has a site; employees count at their own site, and champions at the site
+they champion for, so employees and champions add up across boroughs and organisations do not.
+Filtering by borough keeps the organisations with a site there and, for employees and champions,
+only the sites in that borough. Size bands use the organisation's total headcount, all sites.
+The date filter selects organisations by the date their application was received.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TypeVar
+
+from sqlalchemy import (
+    Select,
+    and_,
+    case,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
+from sqlalchemy import String as SqlString
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import CTE, ColumnElement
+
+from portal.models import (
+    Assignment,
+    Borough,
+    Certificate,
+    Course,
+    ElementStatus,
+    Membership,
+    MembershipStatus,
+    Organisation,
+    OrgRole,
+    PolicyElementRecord,
+    Sector,
+    Site,
+    Tier,
+    Verification,
+)
+from portal.services.disclosure import Cell, primary, protect, protect_line
+from portal.services.policy_framework import WRITTEN_POLICY, policy_framework
+from portal.services.sql import day_number, year_month
+
+EXPIRY_WARNING_DAYS = 60
+TREND_MONTHS = 12
+MAX_TREND_MONTHS = 24
+NOT_RECORDED = "Site not recorded"
+
+
+class SizeBand(enum.StrEnum):
+    """Employers by total headcount across their sites."""
+
+    SMALL = "1-49"
+    MEDIUM = "50-249"
+    LARGE = "250-999"
+    VERY_LARGE = "1000-plus"
+
+    @property
+    def label(self) -> str:
+        return SIZE_BAND_LABELS[self]
+
+
+SIZE_BAND_LABELS = {
+    SizeBand.SMALL: "1 to 49 employees",
+    SizeBand.MEDIUM: "50 to 249 employees",
+    SizeBand.LARGE: "250 to 999 employees",
+    SizeBand.VERY_LARGE: "1,000 or more employees",
+}
+
+
+def size_band_of(employees: ColumnElement) -> ColumnElement:
+    return case((employees < 50, SizeBand.SMALL.value), (employees < 250, SizeBand.MEDIUM.value),
+                (employees < 1000, SizeBand.LARGE.value), else_=SizeBand.VERY_LARGE.value)
+
+
+# --- Filters ----------------------------------------------------------------------------------
+
+DATE_FIELDS = {"from": "Applied from", "to": "Applied to"}
+E = TypeVar("E", bound=enum.Enum)
+
+
+@dataclass(frozen=True)
+class Filters:
+    borough: Borough | None = None
+    sector: Sector | None = None
+    size_band: SizeBand | None = None
+    tier: Tier | None = None
+    applied_from: date | None = None
+    applied_to: date | None = None
+
+    @property
+    def active(self) -> bool:
+        return any(getattr(self, name) is not None for name in self.__dataclass_fields__)
+
+    def query_args(self) -> dict[str, str]:
+        """The filters as URL arguments, in the same form as the filter form sends them."""
+        args = {name: choice.value for name, choice in (
+            ("borough", self.borough), ("sector", self.sector), ("size", self.size_band),
+            ("tier", self.tier)) if choice is not None}
+        for prefix, day in (("from", self.applied_from), ("to", self.applied_to)):
+            if day is not None:
+                args.update({f"{prefix}-day": str(day.day), f"{prefix}-month": str(day.month),
+                             f"{prefix}-year": str(day.year)})
+        return args
+
+    def describe(self) -> list[tuple[str, str]]:
+        """The filters in words, for pages and exports."""
+        described = [(label, choice.label) for label, choice in (
+            ("Borough", self.borough), ("Sector", self.sector), ("Size", self.size_band),
+            ("Tier", self.tier)) if choice is not None]
+        if self.applied_from is not None:
+            described.append(("Applied from", _long_date(self.applied_from)))
+        if self.applied_to is not None:
+            described.append(("Applied to", _long_date(self.applied_to)))
+        return described
+
+
+def _long_date(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+@dataclass(frozen=True)
+class FilterInput:
+    """Filters read from a request, any errors by field id, and what was typed (to show again)."""
+
+    filters: Filters
+    errors: dict[str, str] = field(default_factory=dict)
+    raw: dict[str, str] = field(default_factory=dict)
+
+
+def _choice(kind: type[E], value: str | None) -> E | None:
+    try:
+        return kind(value) if value else None
+    except ValueError:
+        return None  # a hand-edited URL: ignore the filter rather than fail
+
+
+def parse_filters(args: Mapping[str, str]) -> FilterInput:
+    raw = {key: str(args.get(key, ""))[:40].strip()
+           for key in ("borough", "sector", "size", "tier",
+                       *(f"{p}-{part}" for p in DATE_FIELDS for part in ("day", "month", "year")))}
+    errors: dict[str, str] = {}
+    dates = {prefix: _parse_date(prefix, raw, errors) for prefix in DATE_FIELDS}
+    if dates["from"] and dates["to"] and dates["to"] < dates["from"]:
+        errors["to-day"] = "Applied to must be the same as or after applied from"
+        dates["to"] = None
+    filters = Filters(borough=_choice(Borough, raw["borough"]),
+                      sector=_choice(Sector, raw["sector"]),
+                      size_band=_choice(SizeBand, raw["size"]), tier=_choice(Tier, raw["tier"]),
+                      applied_from=dates["from"], applied_to=dates["to"])
+    return FilterInput(filters, errors, raw)
+
+
+def _parse_date(prefix: str, raw: dict[str, str], errors: dict[str, str]) -> date | None:
+    label = DATE_FIELDS[prefix]
+    parts = {part: raw[f"{prefix}-{part}"] for part in ("day", "month", "year")}
+    if not any(parts.values()):
+        return None
+    missing = [part for part, value in parts.items() if not value]
+    if missing:
+        errors[f"{prefix}-{missing[0]}"] = f"{label} must include a {' and '.join(missing)}"
+        return None
+    try:
+        if not all(value.isascii() and value.isdigit() for value in parts.values()):
+            raise ValueError
+        day = date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
+    except ValueError:
+        errors[f"{prefix}-day"] = f"{label} must be a real date"
+        return None
+    if not 2000 <= day.year <= 2100:
+        errors[f"{prefix}-year"] = f"{label} must be a real date"
+        return None
+    return day
+
+
+# --- Which organisations are in view ----------------------------------------------------------
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def applied_at() -> ColumnElement:
+    return func.coalesce(Organisation.submitted_at, Organisation.created_at)
+
+
+def headcounts() -> Select:
+    return (select(Site.organisation_id.label("organisation_id"),
+                   func.sum(Site.headcount).label("employees"))
+            .group_by(Site.organisation_id))
+
+
+def organisations_in_view(filters: Filters) -> Select:
+    """One row per organisation in view: its id and what the filters and breakdowns need."""
+    totals = headcounts().subquery("headcounts")
+    employees = func.coalesce(totals.c.employees, 0)
+    query = (select(Organisation.id.label("id"), Organisation.name.label("name"),
+                    Organisation.name_key.label("name_key"),
+                    Organisation.registered_number.label("registered_number"),
+                    Organisation.status.label("status"), Organisation.tier.label("tier"),
+                    Organisation.sector.label("sector"), size_band_of(employees).label("size_band"),
+                    employees.label("employees"), applied_at().label("applied_at"),
+                    Organisation.approved_at.label("approved_at"),
+                    Organisation.renewal_due_on.label("renewal_due_on"),
+                    Organisation.listed_publicly.label("listed_publicly"))
+             .outerjoin(totals, totals.c.organisation_id == Organisation.id)
+             .where(or_(Organisation.status != MembershipStatus.APPLIED,
+                        Organisation.submitted_at.is_not(None))))
+    if filters.borough is not None:
+        query = query.where(exists().where(Site.organisation_id == Organisation.id,
+                                           Site.borough == filters.borough))
+    if filters.sector is not None:
+        query = query.where(Organisation.sector == filters.sector)
+    if filters.size_band is not None:
+        query = query.where(size_band_of(employees) == filters.size_band.value)
+    if filters.tier is not None:
+        query = query.where(Organisation.tier == filters.tier,
+                            Organisation.status == MembershipStatus.APPROVED)
+    if filters.applied_from is not None:
+        query = query.where(applied_at() >= _start_of(filters.applied_from))
+    if filters.applied_to is not None:
+        query = query.where(applied_at() < _start_of(filters.applied_to + timedelta(days=1)))
+    return query
+
+
+def required_champion_courses() -> Select:
+    return select(Course.id).where(Course.required.is_(True),
+                                   Course.audience.in_(("champion", "all")))
+
+
+def certificate_summary(now: datetime) -> Select:
+    """Per person: whether certified now, whether that lasts past the warning period, and when
+    they were first and last certified (required champion courses only)."""
+    soon = now + timedelta(days=EXPIRY_WARNING_DAYS)
+    never = Certificate.expires_at.is_(None)
+    return (select(Certificate.user_id.label("user_id"),
+                   func.max(case((or_(never, Certificate.expires_at > now), 1), else_=0))
+                   .label("current"),
+                   func.max(case((or_(never, Certificate.expires_at > soon), 1), else_=0))
+                   .label("lasting"),
+                   func.max(case((never, 1), else_=0)).label("never_expires"),
+                   func.max(Certificate.expires_at).label("expires_at"),
+                   func.min(Certificate.issued_at).label("first_issued_at"),
+                   func.max(Certificate.issued_at).label("last_issued_at"))
+            .where(Certificate.course_id.in_(required_champion_courses()))
+            .group_by(Certificate.user_id))
+
+
+def overdue_assignments(today: date) -> Select:
+    """Per person and organisation: how many assignments are overdue."""
+    return (select(Assignment.organisation_id.label("organisation_id"),
+                   Assignment.user_id.label("user_id"), func.count().label("overdue"))
+            .where(Assignment.cancelled_at.is_(None), Assignment.completed_at.is_(None),
+                   Assignment.due_on < today)
+            .group_by(Assignment.organisation_id, Assignment.user_id))
+
+
+def current_champions() -> ColumnElement:
+    return and_(Membership.role == OrgRole.CHAMPION, Membership.withdrawn_at.is_(None))
+
+
+# --- The dashboard ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Headline:
+    by_status: tuple[tuple[MembershipStatus, int], ...]
+    by_tier: tuple[tuple[str, int], ...]
+    members: int
+    employees: int
+    champions: Cell
+    trained: Cell
+    certified: Cell
+    expiring: Cell
+    overdue: Cell
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    label: str
+    organisations: int
+    employees: int
+    champions: Cell
+    trained: Cell
+    overdue: Cell
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    key: str
+    title: str
+    category: str
+    rows: tuple[BreakdownRow, ...]
+    total: BreakdownRow
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class FunnelStep:
+    label: str
+    organisations: int
+    median_days: float | None  # from the step before; None for the first step or if nobody
+
+
+@dataclass(frozen=True)
+class Month:
+    key: str  # "2026-11"
+    label: str  # "Nov 2026"
+    completions: Cell
+    new_members: int
+
+
+@dataclass(frozen=True)
+class Adoption:
+    key: str
+    title: str
+    in_place: int
+    verified: int
+    members: int
+
+    @property
+    def in_place_percent(self) -> int:
+        return round(100 * self.in_place / self.members) if self.members else 0
+
+    @property
+    def verified_percent(self) -> int:
+        return round(100 * self.verified / self.members) if self.members else 0
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    filters: Filters
+    headline: Headline
+    breakdowns: tuple[Breakdown, ...]
+    funnel: tuple[FunnelStep, ...]
+    months: tuple[Month, ...]
+    adoption: tuple[Adoption, ...]
+
+
+PEOPLE = ("champions", "trained", "certified", "expiring", "overdue")
+BROKEN_DOWN = ("champions", "trained", "overdue")
+
+
+def dashboard(session: Session, filters: Filters, now: datetime) -> Dashboard:
+    orgs = organisations_in_view(filters).cte("orgs")
+    org_groups = _organisation_groups(session, orgs)
+    site_groups = _site_groups(session, orgs, filters)
+    people_groups = _people_groups(session, orgs, filters, now)
+    members = sum(row.count for row in org_groups if row.status == MembershipStatus.APPROVED)
+    people_totals = {m: sum(getattr(row, m) or 0 for row in people_groups) for m in PEOPLE}
+    breakdowns, protected_totals = _breakdowns(org_groups, site_groups, people_groups,
+                                               people_totals, members)
+    headline = _headline(org_groups, site_groups, people_totals, protected_totals, members)
+    return Dashboard(filters, headline, breakdowns, _funnel(session, orgs),
+                     _months(session, orgs, filters, now), _adoption(session, orgs, members))
+
+
+def _organisation_groups(session: Session, orgs: CTE) -> list:
+    return list(session.execute(
+        select(orgs.c.status, orgs.c.tier, orgs.c.sector, orgs.c.size_band,
+               func.count().label("count"))
+        .group_by(orgs.c.status, orgs.c.tier, orgs.c.sector, orgs.c.size_band)))
+
+
+def _site_groups(session: Session, orgs: CTE, filters: Filters) -> list:
+    query = (select(type_coerce(Site.borough, SqlString).label("borough"), orgs.c.sector,
+                    orgs.c.size_band,
+                    func.count(Site.organisation_id.distinct()).label("organisations"),
+                    func.sum(Site.headcount).label("employees"))
+             .join(orgs, orgs.c.id == Site.organisation_id)
+             .where(orgs.c.status == MembershipStatus.APPROVED)
+             .group_by(Site.borough, orgs.c.sector, orgs.c.size_band))
+    if filters.borough is not None:
+        query = query.where(Site.borough == filters.borough)
+    return list(session.execute(query))
+
+
+def _people_groups(session: Session, orgs: CTE, filters: Filters, now: datetime) -> list:
+    certificates = certificate_summary(now).subquery("certificates")
+    overdue = overdue_assignments(now.date()).subquery("overdue")
+    trained = certificates.c.user_id.is_not(None)
+    query = (select(type_coerce(Site.borough, SqlString).label("borough"), orgs.c.sector,
+                    orgs.c.size_band, func.count().label("champions"),
+                    func.sum(case((trained, 1), else_=0)).label("trained"),
+                    func.sum(func.coalesce(certificates.c.current, 0)).label("certified"),
+                    func.sum(case((and_(certificates.c.current == 1,
+                                        certificates.c.lasting == 0), 1), else_=0))
+                    .label("expiring"),
+                    func.sum(case((overdue.c.user_id.is_not(None), 1), else_=0))
+                    .label("overdue"))
+             .select_from(Membership)
+             .join(orgs, orgs.c.id == Membership.organisation_id)
+             .outerjoin(Site, Site.id == Membership.site_id)
+             .outerjoin(certificates, certificates.c.user_id == Membership.user_id)
+             .outerjoin(overdue, and_(overdue.c.user_id == Membership.user_id,
+                                      overdue.c.organisation_id == Membership.organisation_id))
+             .where(current_champions(), orgs.c.status == MembershipStatus.APPROVED)
+             .group_by(Site.borough, orgs.c.sector, orgs.c.size_band))
+    if filters.borough is not None:
+        query = query.where(Site.borough == filters.borough)
+    return list(session.execute(query))
+
+
+def _sum_by(rows: Iterable, key: str, measures: Iterable[str]) -> dict[object, dict[str, int]]:
+    sums: dict[object, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in rows:
+        for measure in measures:
+            sums[getattr(row, key)][measure] += getattr(row, measure) or 0
+    return sums
+
+
+def _breakdowns(org_groups: list, site_groups: list, people_groups: list,
+                people_totals: dict[str, int], members: int
+                ) -> tuple[tuple[Breakdown, ...], dict[str, Cell]]:
+    approved = [row for row in org_groups if row.status == MembershipStatus.APPROVED]
+    org_counts = {"sector": _sum_by(approved, "sector", ["count"]),
+                  "size_band": _sum_by(approved, "size_band", ["count"])}
+    sites = {key: _sum_by(site_groups, key, ["organisations", "employees"])
+             for key in ("borough", "sector", "size_band")}
+    people = {key: _sum_by(people_groups, key, BROKEN_DOWN)
+              for key in ("borough", "sector", "size_band")}
+    categories = {
+        "borough": [(b.value, b.label) for b in Borough]
+        + ([(None, NOT_RECORDED)] if None in people["borough"] else []),
+        "sector": [(s, s.label) for s in Sector],
+        "size_band": [(b.value, b.label) for b in SizeBand],
+    }
+    lines = {measure: [[people[key][value][measure] for value, _ in categories[key]]
+                       for key in categories] for measure in BROKEN_DOWN}
+    protected = {measure: protect(people_totals[measure], lines[measure])
+                 for measure in BROKEN_DOWN}
+    employees_total = sum(row.employees or 0 for row in site_groups)
+    breakdowns = []
+    for index, (key, title, category) in enumerate((
+            ("borough", "By borough", "Borough"), ("sector", "By sector", "Sector"),
+            ("size_band", "By size", "Size"))):
+        rows = tuple(
+            BreakdownRow(label=label,
+                         organisations=(sites[key][value]["organisations"] if key == "borough"
+                                        else org_counts[key][value]["count"]),
+                         employees=sites[key][value]["employees"],
+                         **{m: protected[m].lines[index][position] for m in BROKEN_DOWN})
+            for position, (value, label) in enumerate(categories[key]))
+        total = BreakdownRow("All", members, employees_total,
+                             **{m: protected[m].total for m in BROKEN_DOWN})
+        note = ("An organisation with sites in more than one borough is counted in each of "
+                "them, so the organisations column adds up to more than the total."
+                if key == "borough" else "")
+        breakdowns.append(Breakdown(key, title, category, rows, total, note))
+    return tuple(breakdowns), {m: protected[m].total for m in BROKEN_DOWN}
+
+
+def _headline(org_groups: list, site_groups: list, people_totals: dict[str, int],
+              protected_totals: dict[str, Cell], members: int) -> Headline:
+    statuses = _sum_by(org_groups, "status", ["count"])
+    tiers = _sum_by([row for row in org_groups if row.status == MembershipStatus.APPROVED],
+                    "tier", ["count"])
+    by_tier = [(tier.label, tiers[tier]["count"]) for tier in Tier]
+    if tiers[None]["count"]:
+        by_tier.append(("Tier not worked out yet", tiers[None]["count"]))
+    return Headline(
+        by_status=tuple((status, statuses[status]["count"]) for status in MembershipStatus),
+        by_tier=tuple(by_tier), members=members,
+        employees=sum(row.employees or 0 for row in site_groups),
+        champions=protected_totals["champions"], trained=protected_totals["trained"],
+        certified=primary(people_totals["certified"]),
+        expiring=primary(people_totals["expiring"]), overdue=protected_totals["overdue"])
+
+
+FUNNEL_STEPS = ("Applied", "Approved", "Policy in place", "First champion trained")
+
+
+def _funnel(session: Session, orgs: CTE) -> tuple[FunnelStep, ...]:
+    """How many organisations in view reached each step, and the median days each step took.
+
+    Steps are reached in order: an organisation counts at a step only if it reached the steps
+    before. A step done before the one before it (a policy older than the approval) took 0 days.
+    """
+    milestones = _milestones(orgs).cte("milestones")
+    m = milestones.c
+    steps = [
+        select(literal_column("0").label("step"), literal_column("0").label("days"))
+        .select_from(milestones),
+        select(literal_column("1"), _days(m.approved, m.applied)).where(m.approved.is_not(None)),
+        select(literal_column("2"), _days(m.policy, m.approved))
+        .where(m.approved.is_not(None), m.policy.is_not(None)),
+        select(literal_column("3"), _days(m.trained, m.policy))
+        .where(m.approved.is_not(None), m.policy.is_not(None), m.trained.is_not(None)),
+    ]
+    durations = union_all(*steps).subquery("durations")
+    ranked = select(
+        durations.c.step, durations.c.days,
+        func.row_number().over(partition_by=durations.c.step, order_by=durations.c.days)
+        .label("position"),
+        func.count().over(partition_by=durations.c.step).label("size")).subquery("ranked")
+    r = ranked.c
+    middle = or_(r.position == (r.size + 1) // 2, r.position == (r.size + 2) // 2)
+    rows = {row.step: row for row in session.execute(
+        select(r.step, func.max(r.size).label("size"),
+               func.avg(case((middle, r.days))).label("median"))
+        .group_by(r.step))}
+    return tuple(FunnelStep(label, rows[i].size if i in rows else 0,
+                            float(rows[i].median) if i in rows and i > 0 else None)
+                 for i, label in enumerate(FUNNEL_STEPS))
+
+
+def _days(later: ColumnElement, earlier: ColumnElement) -> ColumnElement:
+    difference = later - earlier
+    return case((difference > 0, difference), else_=0)
+
+
+def _milestones(orgs: CTE) -> Select:
+    """Per organisation in view: the day number of each funnel step, or NULL if not reached."""
+    policy = (select(PolicyElementRecord.organisation_id.label("organisation_id"),
+                     case((PolicyElementRecord.in_place_on.is_not(None),
+                           day_number(PolicyElementRecord.in_place_on)),
+                          else_=day_number(PolicyElementRecord.updated_at)).label("day"))
+              .where(PolicyElementRecord.element_key == WRITTEN_POLICY,
+                     PolicyElementRecord.status == ElementStatus.IN_PLACE)
+              .subquery("policy"))
+    # A champion counts as trained from the later of joining and their first certificate, so
+    # the earliest such day per organisation is the earliest max(joined, issued) over pairs.
+    joined, certified = day_number(Membership.created_at), day_number(Certificate.issued_at)
+    trained = (select(Membership.organisation_id.label("organisation_id"),
+                      func.min(case((joined > certified, joined), else_=certified)).label("day"))
+               .join(Certificate, Certificate.user_id == Membership.user_id)
+               .where(Membership.role == OrgRole.CHAMPION,
+                      Certificate.course_id.in_(required_champion_courses()))
+               .group_by(Membership.organisation_id).subquery("trained"))
+    return (select(orgs.c.id, day_number(orgs.c.applied_at).label("applied"),
+                   day_number(orgs.c.approved_at).label("approved"),
+                   policy.c.day.label("policy"), trained.c.day.label("trained"))
+            .outerjoin(policy, policy.c.organisation_id == orgs.c.id)
+            .outerjoin(trained, trained.c.organisation_id == orgs.c.id))
+
+
+def trend_months(filters: Filters, today: date) -> list[date]:
+    """First days of the months the trends cover: the last 12 months, or the filter's dates."""
+    if filters.applied_from is None and filters.applied_to is None:
+        end = today.replace(day=1)
+        return [_add_months(end, -offset) for offset in range(TREND_MONTHS - 1, -1, -1)]
+    end = (filters.applied_to or today).replace(day=1)
+    start = (filters.applied_from.replace(day=1) if filters.applied_from
+             else _add_months(end, -(TREND_MONTHS - 1)))
+    count = min((end.year - start.year) * 12 + end.month - start.month + 1, MAX_TREND_MONTHS)
+    return [_add_months(end, -offset) for offset in range(count - 1, -1, -1)]
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _months(session: Session, orgs: CTE, filters: Filters, now: datetime) -> tuple[Month, ...]:
+    months = trend_months(filters, now.date())
+    start, end = _start_of(months[0]), _start_of(_add_months(months[-1], 1))
+    completions = (select(literal_column("'completions'").label("kind"),
+                          year_month(Certificate.issued_at).label("month"),
+                          func.count(Certificate.id.distinct()).label("count"))
+                   .join(Membership, Membership.user_id == Certificate.user_id)
+                   .join(orgs, orgs.c.id == Membership.organisation_id)
+                   .where(Membership.role == OrgRole.CHAMPION,
+                          Certificate.course_id.in_(required_champion_courses()),
+                          Certificate.issued_at >= start, Certificate.issued_at < end,
+                          orgs.c.approved_at.is_not(None))
+                   .group_by(year_month(Certificate.issued_at)))
+    if filters.borough is not None:
+        completions = completions.join(Site, Site.id == Membership.site_id) \
+            .where(Site.borough == filters.borough)
+    joined = (select(literal_column("'members'"), year_month(orgs.c.approved_at), func.count())
+              .where(orgs.c.approved_at >= start, orgs.c.approved_at < end)
+              .group_by(year_month(orgs.c.approved_at)))
+    counts = {(row.kind, row.month): row.count
+              for row in session.execute(union_all(completions, joined))}
+    keys = [f"{month:%Y-%m}" for month in months]
+    cells = protect_line([counts.get(("completions", key), 0) for key in keys])
+    return tuple(Month(key, f"{month:%b %Y}", cell, counts.get(("members", key), 0))
+                 for key, month, cell in zip(keys, months, cells, strict=True))
+
+
+def _adoption(session: Session, orgs: CTE, members: int) -> tuple[Adoption, ...]:
+    rows = {row.element_key: row for row in session.execute(
+        select(PolicyElementRecord.element_key, func.count().label("in_place"),
+               func.sum(case((PolicyElementRecord.verification == Verification.VERIFIED, 1),
+                             else_=0)).label("verified"))
+        .join(orgs, orgs.c.id == PolicyElementRecord.organisation_id)
+        .where(orgs.c.status == MembershipStatus.APPROVED,
+               PolicyElementRecord.status == ElementStatus.IN_PLACE)
+        .group_by(PolicyElementRecord.element_key))}
+    return tuple(Adoption(element.key, element.title,
+                          rows[element.key].in_place if element.key in rows else 0,
+                          int(rows[element.key].verified or 0) if element.key in rows else 0,
+                          members)
+                 for element in policy_framework().elements)

@@ -1,0 +1,147 @@
+"""Coordinators' organisation search: the organisations list and the exports share it.
+
+The same filters as the dashboard (portal/services/monitoring.py), plus a name or number, a
+status and a sort order. A page costs three statements however many organisations there are.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Subquery
+
+from portal.forms.base import search_text
+from portal.models import Borough, MembershipStatus, Site, normalise_name
+from portal.services.monitoring import FilterInput, Filters, organisations_in_view, parse_filters
+from portal.services.organisations import normalise_registered_number
+
+PAGE_SIZE = 50
+MAX_PAGE = 100_000
+
+
+class Sort(enum.StrEnum):
+    NAME = "name"
+    NEWEST = "newest"
+    APPROVED = "approved"
+    RENEWAL = "renewal"
+    EMPLOYEES = "employees"
+
+    @property
+    def label(self) -> str:
+        return SORT_LABELS[self]
+
+
+SORT_LABELS = {
+    Sort.NAME: "Name (A to Z)",
+    Sort.NEWEST: "Newest application first",
+    Sort.APPROVED: "Most recently approved first",
+    Sort.RENEWAL: "Renewal date (soonest first)",
+    Sort.EMPLOYEES: "Employees (most first)",
+}
+
+
+@dataclass(frozen=True)
+class OrganisationSearch:
+    filters: Filters = field(default_factory=Filters)
+    text: str = ""
+    status: MembershipStatus | None = None
+    sort: Sort = Sort.NAME
+
+    def query_args(self) -> dict[str, str]:
+        args = self.filters.query_args()
+        if self.text:
+            args["search"] = self.text
+        if self.status is not None:
+            args["status"] = self.status.value
+        if self.sort is not Sort.NAME:
+            args["sort"] = self.sort.value
+        return args
+
+    def describe(self) -> list[tuple[str, str]]:
+        described = []
+        if self.text:
+            described.append(("Name or number", self.text))
+        if self.status is not None:
+            described.append(("Status", self.status.label))
+        return described + self.filters.describe()
+
+
+def parse_search(args: Mapping[str, str]) -> tuple[OrganisationSearch, FilterInput]:
+    """The search in a request's arguments; unknown choices are ignored rather than refused."""
+    parsed = parse_filters(args)
+    status, sort = str(args.get("status", "")), str(args.get("sort", ""))
+    search = OrganisationSearch(
+        filters=parsed.filters, text=search_text(args.get("search")),
+        status=MembershipStatus(status) if status in set(MembershipStatus) else None,
+        sort=Sort(sort) if sort in set(Sort) else Sort.NAME)
+    return search, parsed
+
+
+def page_number(value: str | None) -> int:
+    value = value or "1"
+    return int(value) if value.isascii() and value.isdigit() and 0 < int(value) < MAX_PAGE else 1
+
+
+def matching(search: OrganisationSearch) -> Subquery:
+    """The organisations the search finds, one row each, with the columns lists need."""
+    query = organisations_in_view(search.filters)
+    orgs = query.subquery("found")
+    outer = select(orgs)
+    if search.text:
+        key, number = normalise_name(search.text), normalise_registered_number(search.text)
+        outer = outer.where(or_(
+            orgs.c.name_key.contains(key, autoescape=True) if key else false(),
+            orgs.c.registered_number == number if number else false()))
+    if search.status is not None:
+        outer = outer.where(orgs.c.status == search.status)
+    return outer.subquery("matching")
+
+
+def ordered(query: Select, orgs: Subquery, sort: Sort) -> Select:
+    orders = {
+        Sort.NAME: (func.lower(orgs.c.name),),
+        Sort.NEWEST: (orgs.c.applied_at.desc(),),
+        Sort.APPROVED: (orgs.c.approved_at.is_(None), orgs.c.approved_at.desc()),
+        Sort.RENEWAL: (orgs.c.renewal_due_on.is_(None), orgs.c.renewal_due_on),
+        Sort.EMPLOYEES: (orgs.c.employees.desc(),),
+    }
+    return query.order_by(*orders[sort], orgs.c.id)
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list
+    boroughs: dict[int, list[Borough]]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max((self.total + self.per_page - 1) // self.per_page, 1)
+
+
+def organisations_page(session: Session, search: OrganisationSearch, page: int,
+                       per_page: int = PAGE_SIZE) -> Page:
+    orgs = matching(search)
+    total = session.scalar(select(func.count()).select_from(orgs)) or 0
+    rows = list(session.execute(ordered(select(orgs), orgs, search.sort)
+                                .offset((page - 1) * per_page).limit(per_page)))
+    return Page(rows, boroughs_of(session, [row.id for row in rows]), total, page, per_page)
+
+
+def boroughs_of(session: Session, organisation_ids: list[int]) -> dict[int, list[Borough]]:
+    """The boroughs each organisation has sites in, in the order of the Borough list."""
+    found: dict[int, set[Borough]] = defaultdict(set)
+    if organisation_ids:
+        for organisation_id, borough in session.execute(
+                select(Site.organisation_id, Site.borough)
+                .where(Site.organisation_id.in_(organisation_ids)).distinct()):
+            found[organisation_id].add(borough)
+    order = list(Borough)
+    return {key: sorted(values, key=order.index) for key, values in found.items()}

@@ -1,0 +1,350 @@
+"""Tiers: Committed → Active → Established, worked out from an organisation's data (DESIGN.md §5).
+
+- **Committed**: the membership is approved and the scheme commitment signed.
+- **Active**: also the written-policy element is in place, and at least one current champion holds
+  a current certification.
+- **Established**: also every framework element is in place and verified by a coordinator, every
+  site meets the coverage target (COVERAGE_TARGET_PER_100_STAFF current champions with a current
+  certification per 100 staff), and no current champion's certification has lapsed.
+
+A *current* champion is a champion membership, not withdrawn, of an approved organisation; a
+*certification* is a certificate for a required champion course, *current* while it has no expiry
+or expires in the future.
+
+The facts behind a tier are read with a fixed number of set-based queries for any number of
+organisations (`gather_facts`), and judged by a pure function (`evaluate`). `assess` does that for
+one organisation; `refresh_tier` keeps Organisation.tier in step after a change; and
+`refresh_all_tiers` re-checks every organisation in batches, for the nightly run that catches
+certificates expiring with the passage of time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from flask import current_app, has_app_context
+from sqlalchemy import and_, case, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from config import Config
+from portal.models import (
+    AuditEvent,
+    Certificate,
+    CommitmentSignature,
+    Course,
+    ElementStatus,
+    Membership,
+    MembershipStatus,
+    Organisation,
+    OrgRole,
+    PolicyElementRecord,
+    Site,
+    Tier,
+    Verification,
+)
+from portal.services.audit import record_event
+from portal.services.policy_framework import WRITTEN_POLICY, PolicyFramework, policy_framework
+
+CHAMPION_AUDIENCES = ("champion", "all")
+BATCH_SIZE = 500
+
+
+@dataclass(frozen=True)
+class SiteCoverage:
+    site_id: int
+    name: str
+    headcount: int
+    champions: int  # current champions placed at this site
+    certified: int  # ...of whom hold a current certification
+    needed: int  # certified champions the target asks for
+
+    @property
+    def met(self) -> bool:
+        return self.certified >= self.needed
+
+    def per_100_staff(self) -> float:
+        return round(100 * self.certified / self.headcount, 1) if self.headcount else 0.0
+
+
+@dataclass
+class TierFacts:
+    organisation_id: int
+    status: MembershipStatus
+    signed: bool = False
+    elements: dict[str, tuple[ElementStatus, Verification]] = field(default_factory=dict)
+    sites: list[SiteCoverage] = field(default_factory=list)
+    champions: int = 0  # current champions, anywhere
+    certified: int = 0  # current champions with a current certification
+    lapsed: int = 0  # current champions once certified, no longer
+
+
+@dataclass(frozen=True)
+class Assessment:
+    tier: Tier | None
+    next_tier: Tier | None
+    missing: tuple[str, ...]  # plain English: what stands between this tier and the next
+    sites: tuple[SiteCoverage, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return self.tier.label if self.tier else "Not yet in a tier"
+
+
+def needed_for(headcount: int, target: float) -> int:
+    """Certified champions a site of `headcount` staff needs: at least one for any site."""
+    return max(1, math.ceil(Decimal(str(target)) * headcount / 100)) if target > 0 else 0
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def _quoted(title: str) -> str:
+    return f"“{title}”"
+
+
+def evaluate(facts: TierFacts, framework: PolicyFramework) -> Assessment:
+    """The tier the facts earn, and what is missing for the next one."""
+    missing_committed = _missing_for_committed(facts)
+    if missing_committed:
+        return Assessment(None, Tier.COMMITTED, missing_committed, tuple(facts.sites))
+    missing_active = _missing_for_active(facts, framework)
+    if missing_active:
+        return Assessment(Tier.COMMITTED, Tier.ACTIVE, missing_active, tuple(facts.sites))
+    missing_established = _missing_for_established(facts, framework)
+    if missing_established:
+        return Assessment(Tier.ACTIVE, Tier.ESTABLISHED, missing_established, tuple(facts.sites))
+    return Assessment(Tier.ESTABLISHED, None, (), tuple(facts.sites))
+
+
+def _missing_for_committed(facts: TierFacts) -> tuple[str, ...]:
+    missing = []
+    if facts.status == MembershipStatus.APPLIED:
+        missing.append("A scheme coordinator needs to approve the application")
+    elif facts.status != MembershipStatus.APPROVED:
+        missing.append(f"The membership is {facts.status.label.lower()}: a scheme coordinator "
+                       "needs to reinstate it")
+    if not facts.signed:
+        missing.append("Sign the scheme commitment")
+    return tuple(missing)
+
+
+def _missing_for_active(facts: TierFacts, framework: PolicyFramework) -> tuple[str, ...]:
+    missing = []
+    status, _verification = facts.elements.get(
+        WRITTEN_POLICY, (ElementStatus.NOT_STARTED, Verification.UNVERIFIED))
+    if status != ElementStatus.IN_PLACE:
+        element = framework.get(WRITTEN_POLICY)
+        title = element.title if element else "Written policy"
+        missing.append(f"Record {_quoted(title)} as in place (it is "
+                       f"{status.label.lower()})")
+    if facts.certified == 0:
+        if facts.champions == 0:
+            missing.append("Invite at least one champion, who then completes the champion "
+                           "training")
+        else:
+            missing.append("At least one champion needs to complete the champion training and "
+                           "hold a current certificate")
+    return tuple(missing)
+
+
+def _missing_for_established(facts: TierFacts, framework: PolicyFramework) -> tuple[str, ...]:
+    missing = []
+    for element in framework.elements:
+        status, verification = facts.elements.get(
+            element.key, (ElementStatus.NOT_STARTED, Verification.UNVERIFIED))
+        if status != ElementStatus.IN_PLACE:
+            missing.append(f"{_quoted(element.title)} is {status.label.lower()}: it needs to be "
+                           "in place")
+        elif verification == Verification.RETURNED:
+            missing.append(f"{_quoted(element.title)} was returned by a coordinator: see their "
+                           "comment and update the evidence")
+        elif verification != Verification.VERIFIED:
+            missing.append(f"{_quoted(element.title)} is waiting for a coordinator to verify it")
+    for site in facts.sites:
+        if not site.met:
+            missing.append(
+                f"{site.name} ({_plural(site.headcount, 'member', 'members')} of staff) needs "
+                f"{_plural(site.needed, 'champion', 'champions')} with a current certificate; "
+                f"it has {site.certified}")
+    if facts.lapsed:
+        missing.append(
+            f"{_plural(facts.lapsed, 'champion’s certificate has', 'champions’ certificates have')}"
+            " expired: they need to complete the refresher training")
+    return tuple(missing)
+
+
+def _batches(ids: Sequence[int], size: int) -> Iterable[Sequence[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
+def gather_facts(session: Session, organisations: Sequence[tuple[int, MembershipStatus]],
+                 now: datetime, target: float) -> dict[int, TierFacts]:
+    """Everything the rules need for these organisations, in four queries whatever their number.
+
+    `organisations` are (id, status) pairs; callers keep batches to a few hundred.
+    """
+    facts = {org_id: TierFacts(org_id, status) for org_id, status in organisations}
+    ids = list(facts)
+    if not ids:
+        return facts
+    for org_id in session.scalars(select(CommitmentSignature.organisation_id).where(
+            CommitmentSignature.organisation_id.in_(ids)).distinct()):
+        facts[org_id].signed = True
+    for org_id, key, status, verification in session.execute(select(
+            PolicyElementRecord.organisation_id, PolicyElementRecord.element_key,
+            PolicyElementRecord.status, PolicyElementRecord.verification)
+            .where(PolicyElementRecord.organisation_id.in_(ids))):
+        facts[org_id].elements[key] = (status, verification)
+    champions = _champion_counts(session, ids, now)
+    sites = session.execute(select(Site.organisation_id, Site.id, Site.name, Site.headcount)
+                            .where(Site.organisation_id.in_(ids))
+                            .order_by(Site.organisation_id, Site.name, Site.id))
+    for org_id, site_id, name, headcount in sites:
+        total, certified, _lapsed = champions.get((org_id, site_id), (0, 0, 0))
+        facts[org_id].sites.append(SiteCoverage(site_id, name, headcount, total, certified,
+                                                needed_for(headcount, target)))
+    for (org_id, _site_id), (total, certified, lapsed) in champions.items():
+        facts[org_id].champions += total
+        facts[org_id].certified += certified
+        facts[org_id].lapsed += lapsed
+    return facts
+
+
+def _champion_counts(session: Session, ids: Sequence[int], now: datetime
+                     ) -> dict[tuple[int, int | None], tuple[int, int, int]]:
+    """Per (organisation, site): current champions, those currently certified, those lapsed."""
+    certificates = (
+        select(Certificate.id, Certificate.user_id, Certificate.expires_at)
+        .join(Course, Course.id == Certificate.course_id)
+        .where(Course.required.is_(True), Course.audience.in_(CHAMPION_AUDIENCES))
+        .subquery())
+    held = certificates.c.id.is_not(None)
+    current = and_(held, or_(certificates.c.expires_at.is_(None),
+                             certificates.c.expires_at > now))
+    per_champion = (
+        select(Membership.organisation_id.label("organisation_id"),
+               Membership.site_id.label("site_id"),
+               func.max(case((current, 1), else_=0)).label("current"),
+               func.max(case((held, 1), else_=0)).label("ever"))
+        .outerjoin(certificates, certificates.c.user_id == Membership.user_id)
+        .where(Membership.organisation_id.in_(ids), Membership.role == OrgRole.CHAMPION,
+               Membership.withdrawn_at.is_(None))
+        .group_by(Membership.organisation_id, Membership.site_id, Membership.id)
+        .subquery())
+    rows = session.execute(
+        select(per_champion.c.organisation_id, per_champion.c.site_id, func.count(),
+               func.sum(per_champion.c.current),
+               func.sum(per_champion.c.ever - per_champion.c.current))
+        .group_by(per_champion.c.organisation_id, per_champion.c.site_id))
+    return {(org_id, site_id): (int(total), int(certified or 0), int(lapsed or 0))
+            for org_id, site_id, total, certified, lapsed in rows}
+
+
+def assess(session: Session, organisation: Organisation, now: datetime, *,
+           target: float | None = None) -> Assessment:
+    """The organisation's tier from its data now, and what is missing for the next tier."""
+    target = _target() if target is None else target
+    facts = gather_facts(session, [(organisation.id, organisation.status)], now, target)
+    return evaluate(facts[organisation.id], policy_framework())
+
+
+def _target() -> float:
+    """COVERAGE_TARGET_PER_100_STAFF from the app's settings (the default outside an app)."""
+    if has_app_context():
+        return float(current_app.config["COVERAGE_TARGET_PER_100_STAFF"])
+    return Config.COVERAGE_TARGET_PER_100_STAFF
+
+
+def _tier_changes(facts: Iterable[TierFacts], current: dict[int, Tier | None],
+                  framework: PolicyFramework) -> dict[int, Tier | None]:
+    changes = {}
+    for item in facts:
+        tier = evaluate(item, framework).tier
+        if tier != current[item.organisation_id]:
+            changes[item.organisation_id] = tier
+    return changes
+
+
+def _audit_rows(changes: dict[int, Tier | None], current: dict[int, Tier | None],
+                now: datetime) -> list[dict]:
+    return [{"action": "organisation.tier_changed", "outcome": "success", "actor_id": None,
+             "organisation_id": org_id, "target_type": "organisation", "target_id": org_id,
+             "occurred_at": now,
+             "details": {"from": current[org_id].value if current[org_id] else None,
+                         "to": tier.value if tier else None}}
+            for org_id, tier in changes.items()]
+
+
+def refresh_tier(session: Session, organisation: Organisation, now: datetime, *,
+                 target: float | None = None) -> Tier | None:
+    """Bring Organisation.tier up to date (None unless approved), with an audit event on change."""
+    if organisation.status != MembershipStatus.APPROVED:
+        tier = None
+    else:
+        tier = assess(session, organisation, now, target=target).tier
+    if tier != organisation.tier:
+        old = organisation.tier
+        organisation.tier, organisation.tier_changed_at = tier, now
+        record_event(session, "organisation.tier_changed", organisation=organisation,
+                     target=organisation, details={"from": old.value if old else None,
+                                                   "to": tier.value if tier else None})
+    return tier
+
+
+def refresh_tiers_for_user(session: Session, user_id: int, now: datetime) -> None:
+    """After a person's training changes: every approved organisation they champion."""
+    organisations = session.scalars(
+        select(Organisation).join(Membership, Membership.organisation_id == Organisation.id)
+        .where(Membership.user_id == user_id, Membership.role == OrgRole.CHAMPION,
+               Membership.withdrawn_at.is_(None),
+               or_(Organisation.status == MembershipStatus.APPROVED,
+                   Organisation.tier.is_not(None))))
+    for organisation in organisations:
+        refresh_tier(session, organisation, now)
+
+
+def refresh_all_tiers(session: Session, now: datetime, *, target: float | None = None,
+                      batch_size: int = BATCH_SIZE) -> int:
+    """Re-check every organisation that has or could have a tier; returns how many changed.
+
+    Set-based: per batch of `batch_size` organisations, four reads, one UPDATE per new tier
+    value and one INSERT of audit rows, so thousands of organisations cost a few dozen queries.
+    """
+    target = _target() if target is None else target
+    framework = policy_framework()
+    candidates = session.execute(
+        select(Organisation.id, Organisation.status, Organisation.tier)
+        .where(or_(Organisation.status == MembershipStatus.APPROVED,
+                   Organisation.tier.is_not(None)))
+        .order_by(Organisation.id)).all()
+    changed = 0
+    for batch in _batches(candidates, batch_size):
+        current = {org_id: tier for org_id, _status, tier in batch}
+        approved = [(org_id, status) for org_id, status, _tier in batch
+                    if status == MembershipStatus.APPROVED]
+        facts = gather_facts(session, approved, now, target)
+        changes = _tier_changes(facts.values(), current, framework)
+        changes.update({org_id: None for org_id, status, tier in batch
+                        if status != MembershipStatus.APPROVED and tier is not None})
+        _apply(session, changes, current, now)
+        changed += len(changes)
+    return changed
+
+
+def _apply(session: Session, changes: dict[int, Tier | None], current: dict[int, Tier | None],
+           now: datetime) -> None:
+    if not changes:
+        return
+    by_tier: dict[Tier | None, list[int]] = {}
+    for org_id, tier in changes.items():
+        by_tier.setdefault(tier, []).append(org_id)
+    for tier, org_ids in by_tier.items():
+        session.execute(update(Organisation).where(Organisation.id.in_(org_ids))
+                        .values(tier=tier, tier_changed_at=now))
+    session.execute(insert(AuditEvent), _audit_rows(changes, current, now))

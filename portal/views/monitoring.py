@@ -1,0 +1,142 @@
+"""Scheme coordinators: the uptake dashboard and the CSV exports."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from flask import Blueprint, Response, current_app, g, render_template, request, stream_with_context
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy.orm import Session
+
+from portal.db import get_session
+from portal.extensions import limiter
+from portal.models import Borough, MembershipStatus, Sector, Tier, utcnow
+from portal.permissions import coordinator_required, recent_authentication_required
+from portal.services import exports, monitoring
+from portal.services.audit import record_event
+from portal.services.monitoring import Dashboard, SizeBand
+from portal.services.organisation_search import SORT_LABELS, parse_search
+from portal.views.charts import Chart, bar_chart, column_chart
+
+bp = Blueprint("monitoring", __name__, url_prefix="/coordinator")
+
+
+def filter_choices() -> dict[str, list[tuple[str, str]]]:
+    """Options for the filter form's selects, shared by the dashboard, list and exports."""
+    return {
+        "borough": [(b.value, b.label) for b in Borough],
+        "sector": [(s.value, s.label) for s in Sector],
+        "size": [(b.value, b.label) for b in SizeBand],
+        "tier": [(t.value, t.label) for t in Tier],
+        "status": [(s.value, s.label) for s in MembershipStatus],
+        "sort": [(s.value, label) for s, label in SORT_LABELS.items()],
+    }
+
+
+@bp.route("/dashboard")
+@coordinator_required
+def dashboard() -> ResponseReturnValue:
+    parsed = monitoring.parse_filters(request.args)
+    figures = monitoring.dashboard(get_session(), parsed.filters, utcnow())
+    return render_template("monitoring/dashboard.html", figures=figures, parsed=parsed,
+                           form=parsed, charts=dashboard_charts(figures), choices=filter_choices(),
+                           args=parsed.filters.query_args())
+
+
+def dashboard_charts(figures: Dashboard) -> dict[str, Chart]:
+    headline = figures.headline
+    charts = {
+        "status": bar_chart("Organisations by status",
+                            [(status.label, n) for status, n in headline.by_status]),
+        "tier": bar_chart("Member organisations by tier", headline.by_tier),
+        "funnel": bar_chart("Organisations reaching each step",
+                            [(step.label, step.organisations) for step in figures.funnel]),
+        "completions": column_chart(
+            "Training completions per month",
+            [(m.label[:3], m.label[-4:], m.completions) for m in figures.months]),
+        "members": column_chart(
+            "New member organisations per month",
+            [(m.label[:3], m.label[-4:], m.new_members) for m in figures.months]),
+        "adoption": bar_chart("Member organisations with each policy element in place",
+                              [(a.title, a.in_place_percent) for a in figures.adoption],
+                              unit="%", wide=True),
+    }
+    for breakdown in figures.breakdowns:
+        charts[breakdown.key] = bar_chart(f"Champions {breakdown.title.lower()}",
+                                          [(row.label, row.champions) for row in breakdown.rows],
+                                          wide=True)
+    return charts
+
+
+@bp.route("/exports")
+@coordinator_required
+def exports_page() -> ResponseReturnValue:
+    search, parsed = parse_search(request.args)
+    return render_template("monitoring/exports.html", search=search, parsed=parsed,
+                           form=parsed, choices=filter_choices(), args=search.query_args())
+
+
+def _export_key() -> str:
+    return f"export:{current_user.id}"
+
+
+def _download(chunks: Callable[[Session], Iterator[str]], what: str) -> Response:
+    """A streamed CSV download: neutral name, never cached, never run as a page.
+
+    Flask tears the request down when the view returns, before the body is sent, so the rows
+    are read with a session opened inside the stream, which closes when the stream ends (or
+    the client goes away).
+    """
+    def generate() -> Iterator[str]:
+        yield from chunks(get_session())
+
+    name = exports.filename(current_app.config["SCHEME_NAME"], what, utcnow().date())
+    response = Response(stream_with_context(generate()), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Content-Security-Policy"] = "sandbox"
+    response.headers["Cache-Control"] = "no-store, private"
+    return response
+
+
+def _audit_export(action: str, details: dict) -> None:
+    session = get_session()
+    record_event(session, action, actor=current_user, request_id=g.request_id,
+                 details=details)
+    session.commit()
+
+
+@bp.route("/exports/figures.csv")
+@coordinator_required
+@limiter.limit(lambda: current_app.config["EXPORT_LIMIT_PER_ACCOUNT"], key_func=_export_key,
+               scope="exports")
+def export_figures() -> ResponseReturnValue:
+    parsed = monitoring.parse_filters(request.args)
+    now = utcnow()
+    figures = monitoring.dashboard(get_session(), parsed.filters, now)
+    _audit_export("export.figures", {"filters": parsed.filters.query_args()})
+    return _download(lambda _: exports.figures_csv(figures, now), "figures")
+
+
+@bp.route("/exports/organisations.csv")
+@coordinator_required
+@limiter.limit(lambda: current_app.config["EXPORT_LIMIT_PER_ACCOUNT"], key_func=_export_key,
+               scope="exports")
+def export_organisations() -> ResponseReturnValue:
+    search, _ = parse_search(request.args)
+    _audit_export("export.organisations", {"filters": search.query_args()})
+    return _download(lambda session: exports.organisations_csv(session, search),
+                     "organisations")
+
+
+@bp.route("/exports/champions.csv")
+@coordinator_required
+@recent_authentication_required(return_to="monitoring.exports_page")
+@limiter.limit(lambda: current_app.config["EXPORT_LIMIT_PER_ACCOUNT"], key_func=_export_key,
+               scope="exports")
+def export_champions() -> ResponseReturnValue:
+    """People's names, e-mail addresses and training: password again, and audited (LOG-06)."""
+    search, _ = parse_search(request.args)
+    _audit_export("export.champions", {"filters": search.query_args()})
+    now = utcnow()
+    return _download(lambda session: exports.champions_csv(session, search, now), "champions")

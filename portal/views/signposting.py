@@ -1,0 +1,46 @@
+"""Each member organisation's signposting card: a page that prints on one sheet, and a PDF."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+
+from portal.db import get_session
+from portal.forms.signposting import ChampionContactForm
+from portal.models import Organisation, OrgRole
+from portal.permissions import organisation_role_required
+from portal.services.audit import record_event
+from portal.services.signposting import build_card, set_contact_route
+from portal.signposting_pdf import card_pdf
+from portal.views.helpers import attachment
+
+bp = Blueprint("signposting", __name__, url_prefix="/organisations/<int:org_id>")
+
+
+@bp.route("/signposting-card")
+@organisation_role_required(OrgRole.HR_LEAD, OrgRole.CHAMPION)
+def card(organisation: Organisation) -> ResponseReturnValue:
+    return render_template("signposting/card.html",
+                           card=build_card(get_session(), organisation))
+
+
+@bp.route("/signposting-card/pdf")
+@organisation_role_required(OrgRole.HR_LEAD, OrgRole.CHAMPION)
+def card_download(organisation: Organisation) -> ResponseReturnValue:
+    pdf = card_pdf(build_card(get_session(), organisation))
+    return attachment(pdf, "signposting-card.pdf", "application/pdf")
+
+
+@bp.route("/signposting-card/contact", methods=["GET", "POST"])
+@organisation_role_required(OrgRole.HR_LEAD)
+def change_contact(organisation: Organisation) -> ResponseReturnValue:
+    form = ChampionContactForm(data={"champion_contact": organisation.champion_contact})
+    if form.validate_on_submit():
+        session = get_session()
+        set_contact_route(organisation, form.champion_contact.data)
+        record_event(session, "organisation.champion_contact_changed",
+                     organisation=organisation, target=organisation)
+        session.commit()
+        flash("How staff can reach your champions has been saved", "success")
+        return redirect(url_for(".card", org_id=organisation.id))
+    return render_template("signposting/contact.html", organisation=organisation, form=form)

@@ -1,0 +1,189 @@
+"""The HR lead's dashboard: champions' training, coverage, policy, tier, what needs doing —
+never scores — and the same number of SQL statements for 5 champions as for 500."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+import time_machine
+from dateutil.relativedelta import relativedelta
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from portal.models import (
+    Assignment,
+    AttemptStatus,
+    ElementStatus,
+    Invitation,
+    Membership,
+    OrgRole,
+    PolicyElementRecord,
+    Tier,
+    User,
+    Verification,
+    utcnow,
+)
+from portal.services.assignments import catch_up_required_assignments
+from tests.factories import default_password_hash, make_member_organisation, make_site, make_user
+from tests.training_steps import load_basics, make_champion, pass_module, start_module
+
+
+@pytest.fixture
+def org(session):
+    load_basics(session)
+    organisation = make_member_organisation(session, name="Halton Homes", tier=Tier.ACTIVE)
+    organisation.sites[0].headcount = 150  # "Head office": 2 trained champions needed
+    make_site(session, organisation, name="Depot", headcount=40)
+    session.commit()
+    return organisation
+
+
+@pytest.fixture
+def hr_user(session, org):
+    return make_user(session, organisation=org, role=OrgRole.HR_LEAD)
+
+
+def cell_text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_the_dashboard_shows_training_coverage_policy_tier_and_todo(session, signed_in, org,
+                                                                    hr_user) -> None:
+    _course, modules = load_basics(session)
+    trained = make_champion(session, org, full_name="Ann Trained")
+    with time_machine.travel(utcnow() - relativedelta(months=24) + timedelta(days=20),
+                             tick=False):
+        for module in modules.values():
+            pass_module(session, trained, module)  # certificate expires in 20 days
+    learning = make_champion(session, org, full_name="Bo Learning")
+    failed = start_module(session, learning, modules["second-module"])
+    failed.status, failed.score, failed.passed = AttemptStatus.SUBMITTED, 41, False
+    pass_module(session, learning, modules["first-module"])
+    late = make_champion(session, org, full_name="Cy Late")
+    session.scalar(select(Assignment).where(Assignment.user_id == late.id)).due_on = \
+        utcnow().date() - timedelta(days=1)
+    session.add(Invitation(organisation_id=org.id, role=OrgRole.CHAMPION, email="d@example.org",
+                           full_name="Di Waiting", token_hash="a" * 64,
+                           last_sent_at=utcnow() - timedelta(days=4),
+                           expires_at=utcnow() + timedelta(days=3)))
+    for key, verification in (("written_policy", Verification.VERIFIED),
+                              ("safe_leave", Verification.UNVERIFIED)):
+        session.add(PolicyElementRecord(organisation_id=org.id, element_key=key,
+                                        status=ElementStatus.IN_PLACE, verification=verification))
+    session.add(PolicyElementRecord(organisation_id=org.id, element_key="staff_informed",
+                                    status=ElementStatus.IN_PROGRESS))
+    org.renewal_due_on = utcnow().date() + timedelta(days=30)
+    session.commit()
+
+    page = signed_in(hr_user).get(f"/organisations/{org.id}").get_data(as_text=True)
+    text = cell_text(page)
+    assert "Tier Active To reach Established:" in text
+    assert "Ann Trained Head office Trained 2 of 2 modules 0 0" in text
+    assert "Bo Learning Head office In training 1 of 2 modules 1 0 No certificate yet" in text
+    assert "Cy Late Head office Not started 0 of 2 modules 0 1 overdue No certificate yet" in text
+    assert "Soon" in text  # Ann's certificate
+    assert "Head office Liverpool 150 1 0.7 Not met" in text
+    assert "Depot Liverpool 40 0 0.0 Not met" in text
+    assert "2 of 10 policy elements in place, 1 verified" in text
+    assert f'href="/organisations/{org.id}/policy"' in page
+    for todo in ("Renew the membership by", "1 champion has overdue training",
+                 "1 invitation has not been accepted after 3 days or more",
+                 "1 champion’s certificate expires within 30 days",
+                 "Head office needs 1 more trained champion",
+                 "Depot needs 1 more trained champion"):
+        assert todo in text, todo
+    # Statuses and dates only: no scores, answers or attempt counts (P4).
+    assert "41" not in text and "100%" not in text and "attempt" not in text.lower()
+
+
+def test_nothing_to_do_and_targets_met(session, signed_in) -> None:
+    _course, modules = load_basics(session)
+    small = make_member_organisation(session)
+    hr_user = make_user(session, organisation=small, role=OrgRole.HR_LEAD)
+    small.sites[0].headcount = 80
+    champion = make_champion(session, small)
+    for module in modules.values():
+        pass_module(session, champion, module)
+    session.commit()
+    text = cell_text(signed_in(hr_user).get(f"/organisations/{small.id}")
+                     .get_data(as_text=True))
+    assert "Nothing needs doing right now." in text
+    assert "Head office Liverpool 80 1 1.2 Met" in text
+    assert "Tier Committed To reach Active:" in text
+
+
+def test_other_organisations_and_champions_cannot_see_it(session, signed_in, org) -> None:
+    outsider = make_user(session, organisation=make_member_organisation(session),
+                         role=OrgRole.HR_LEAD)
+    champion = make_champion(session, org)
+    session.commit()
+    assert signed_in(outsider).get(f"/organisations/{org.id}").status_code == 404
+    assert signed_in(champion).get(f"/organisations/{org.id}").status_code == 403
+
+
+# --- The statement count does not grow with the number of champions ---------------------------
+
+def add_champions(session, organisation, count: int, start: int) -> list[User]:
+    """Many champions at once (one flush), spread over the organisation's sites."""
+    users = [User(email=f"champion{n}@example.org", full_name=f"Champion {n:03d}",
+                  password_hash=default_password_hash(), email_verified_at=utcnow())
+             for n in range(start, start + count)]
+    session.add_all(users)
+    session.flush()
+    sites = organisation.sites
+    session.add_all([Membership(user=user, organisation=organisation, role=OrgRole.CHAMPION,
+                                site=sites[n % len(sites)]) for n, user in enumerate(users)])
+    session.flush()
+    return users
+
+
+def statements_for(app: Flask, client: FlaskClient, path: str) -> int:
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    engine = app.extensions["portal.engine"]
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.get(path)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 200
+    return len(statements)
+
+
+def test_the_dashboard_costs_the_same_statements_for_5_and_500_champions(
+        app, session, signed_in, org, hr_user) -> None:
+    _course, modules = load_basics(session)
+    client = signed_in(hr_user)
+    path = f"/organisations/{org.id}"
+
+    first = add_champions(session, org, 5, start=0)
+    catch_up_required_assignments(session, today=utcnow().date())
+    for module in modules.values():
+        pass_module(session, first[0], module)
+    pass_module(session, first[1], modules["first-module"])
+    session.commit()
+    few = statements_for(app, client, path)
+    assert f"{5} champions" in client.get(path).get_data(as_text=True)
+
+    more = add_champions(session, org, 495, start=5)
+    catch_up_required_assignments(session, today=utcnow().date())
+    for user in more[:20]:
+        pass_module(session, user, modules["second-module"])
+    for module in modules.values():
+        pass_module(session, more[-1], module)
+    session.execute(sa.update(Assignment).where(Assignment.user_id.in_(
+        [u.id for u in more[100:150]])).values(due_on=utcnow().date() - timedelta(days=3)))
+    session.commit()
+    many = statements_for(app, client, path)
+    page = client.get(path).get_data(as_text=True)
+    assert "500 champions" in page and page.count("of 2 modules") == 500
+    assert "50 champions have overdue training" in page
+    assert few == many, (few, many)
+    assert many <= 20, many

@@ -1,0 +1,140 @@
+"""The learner's pages stay cheap as data grows (issue 10): statements counted, not timed."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from portal.models import Course, Membership, Module, OrgRole, utcnow
+from portal.services import training
+from portal.views.training import is_course_for
+from tests.factories import make_organisation, make_user, sync_courses
+
+TRAINING = Path(__file__).resolve().parents[1] / "fixtures" / "training"
+
+
+def write_course(root: Path, key: str, audience: str, modules: int) -> None:
+    """A course of `modules` copies of the first test module, each with its own id."""
+    folder = root / key
+    folder.mkdir(parents=True)
+    source = (TRAINING / "basics" / "01-first.md").read_text(encoding="utf-8")
+    stems = []
+    for number in range(1, modules + 1):
+        stems.append(f"{number:02d}-copy")
+        text = re.sub(r"^id: .*$", f"id: {key}-{number}", source, count=1, flags=re.MULTILINE)
+        (folder / f"{stems[-1]}.md").write_text(text, encoding="utf-8")
+    listed = "".join(f"  - {stem}\n" for stem in stems)
+    (folder / "course.md").write_text(
+        f"---\nid: {key}\ntitle: Course {key}\naudience: {audience}\nrequired: false\n"
+        f"refresher_months: 12\nmodules:\n{listed}---\nCopies.\n", encoding="utf-8")
+
+
+def catalogue(tmp_path: Path, extra_modules: int = 0) -> Path:
+    root = tmp_path / "courses"
+    if not root.exists():
+        root.mkdir()
+        (root / "basics").symlink_to(TRAINING / "basics")
+    if extra_modules:
+        write_course(root, "more", "champion", extra_modules)
+        write_course(root, "leads", "hr_lead", 2)
+        write_course(root, "everyone", "all", 2)
+    return root
+
+
+def pass_module(session, user, module: Module) -> None:
+    attempt = training.start_attempt(session, user, module)
+    questions = {q["id"]: q for q in attempt.module_version.questions}
+    selected = {item["question"]: [a["key"] for a in questions[item["question"]]["answers"]
+                                   if a["correct"]] for item in attempt.drawn}
+    assert training.submit_attempt(session, attempt, selected)
+    session.commit()
+
+
+def statements(app: Flask, client: FlaskClient, path: str) -> int:
+    """Statements for a second view of the page, as a process that has shown it once serves it."""
+    assert client.get(path).status_code == 200
+    seen: list[str] = []
+
+    def record(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    engine = app.extensions["portal.engine"]
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.get(path)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 200, path
+    return len(seen)
+
+
+def test_your_training_and_a_module_cost_the_same_statements_with_more_data(
+        app, session, signed_in, tmp_path) -> None:
+    sync_courses(session, catalogue(tmp_path))
+    organisation = make_organisation(session)
+    champion = make_user(session, organisation=organisation, role=OrgRole.CHAMPION)
+    client = signed_in(champion)
+    first = session.scalar(select(Module).where(Module.key == "first-module"))
+    few = (statements(app, client, "/training"),
+           statements(app, client, f"/training/modules/{first.id}"))
+
+    sync_courses(session, catalogue(tmp_path, extra_modules=8))
+    other = make_user(session, organisation=organisation, role=OrgRole.CHAMPION)
+    for module in session.scalars(select(Module).join(Course).where(
+            Course.audience.in_(["champion", "all"]))):
+        pass_module(session, champion, module)
+        pass_module(session, other, module)
+    training.start_attempt(session, champion, first)
+    session.commit()
+    many = (statements(app, client, "/training"),
+            statements(app, client, f"/training/modules/{first.id}"))
+
+    assert few == many
+    # the person with their memberships, the module with its course, an open attempt (the lesson
+    # itself is kept per process: portal/services/lessons.py)
+    assert many[1] == 3
+    assert many[0] <= 12
+
+
+def test_the_module_page_offers_exactly_the_courses_your_training_lists(
+        session, tmp_path) -> None:
+    sync_courses(session, catalogue(tmp_path, extra_modules=2))
+    retired = session.scalar(select(Course).where(Course.key == "everyone"))
+    retired.retired_at = utcnow()
+    organisation = make_organisation(session)
+    withdrawn = make_user(session, organisation=organisation, role=OrgRole.CHAMPION)
+    session.scalar(select(Membership).where(Membership.user_id == withdrawn.id)) \
+        .withdrawn_at = utcnow()
+    people = [make_user(session, organisation=organisation, role=OrgRole.CHAMPION),
+              make_user(session, organisation=organisation, role=OrgRole.HR_LEAD),
+              make_user(session, is_coordinator=True), make_user(session), withdrawn]
+    session.commit()
+    courses = list(session.scalars(select(Course).order_by(Course.id)))
+    assert len(courses) == 4
+    for person in people:
+        listed = training.courses_for(session, person)
+        assert [course for course in courses if is_course_for(person, course)] == \
+            sorted(listed, key=lambda course: course.id), person
+
+
+def test_a_new_version_of_a_module_shows_at_once(app, session, signed_in, tmp_path) -> None:
+    root = tmp_path / "courses"
+    shutil.copytree(TRAINING, root)
+    sync_courses(session, root)
+    champion = make_user(session, organisation=make_organisation(session),
+                         role=OrgRole.CHAMPION)
+    client = signed_in(champion)
+    first = session.scalar(select(Module).where(Module.key == "first-module"))
+    assert "Lesson text" in client.get(f"/training/modules/{first.id}").get_data(as_text=True)
+    lesson = root / "basics" / "01-first.md"
+    lesson.write_text(lesson.read_text(encoding="utf-8").replace("Lesson text", "Lesson words"),
+                      encoding="utf-8")
+    sync_courses(session, root)
+    page = client.get(f"/training/modules/{first.id}").get_data(as_text=True)
+    assert "Lesson words" in page and "Lesson text" not in page
