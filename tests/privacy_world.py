@@ -36,10 +36,12 @@ from portal.models import (
     Reminder,
     User,
     Verification,
+    WithdrawalReason,
     utcnow,
 )
 from portal.services import training
 from portal.services.audit import record_event
+from portal.services.champions import withdraw_champion
 from portal.services.invitations import hash_token
 from tests.factories import (
     make_member_organisation,
@@ -198,6 +200,15 @@ def _audit(session: Session, subject: User, other: User, org: Organisation) -> N
                  details={"role": "champion"})
     record_event(session, "person.viewed", actor=other, target=subject)
     record_event(session, "person.viewed", actor=subject, target=other)
+
+
+def withdraw_as_champion(session: Session, world: World) -> None:
+    """Withdraw the subject as a champion, as a coordinator would before erasing them."""
+    membership = session.scalar(select(Membership).where(
+        Membership.user_id == world.subject.id, Membership.role == OrgRole.CHAMPION))
+    withdraw_champion(session, membership, actor=make_user(session, is_coordinator=True),
+                      reason=WithdrawalReason.OTHER)
+    session.commit()
 
 
 def scheme_figures(session: Session) -> dict[str, list[tuple]]:

@@ -511,8 +511,11 @@ MATRIX: dict[str, tuple[str, ...] | Partly | NotApplicable] = {
     "PRIV-03": t(PRIVACY, "test_priv_03_erasure_handles_every_registered_column",
                  "test_priv_03_after_erasure_their_email_and_name_are_nowhere",
                  "test_priv_03_erasure_keeps_the_scheme_figures",
-                 "test_priv_03_the_account_is_locked_and_the_audit_notes_only_the_fact")
-    + t(PEOPLE, "test_priv_03_erasure_end_to_end"),
+                 "test_priv_03_the_account_is_locked_and_the_audit_notes_only_the_fact",
+                 "test_priv_03_erasure_leaves_the_coordinator_dashboard_unchanged",
+                 "test_priv_03_a_serving_champion_is_withdrawn_before_erasure")
+    + t(PEOPLE, "test_priv_03_erasure_end_to_end",
+        "test_a_serving_champion_is_withdrawn_first_from_the_erasure_page"),
     "PRIV-04": t(RETENTION, "test_priv_04_each_rule_acts_when_its_period_has_passed_and_only_once",
                  "test_priv_04_nothing_is_touched_before_its_time",
                  "test_priv_04_a_second_run_skips_while_another_holds_the_lock",

@@ -6,6 +6,7 @@ from portal.models.base import Base, utcnow
 from portal.models.invitations import Invitation, InvitationStatus
 from portal.models.organisations import (
     BOROUGH_LABELS,
+    LIVE_STATUSES,
     SECTOR_LABELS,
     Borough,
     CommitmentSignature,
@@ -72,6 +73,7 @@ __all__ = [
     "InvitationStatus",
     "JoinDraft",
     "Membership",
+    "LIVE_STATUSES",
     "MembershipStatus",
     "OrgRole",
     "Organisation",

@@ -30,6 +30,11 @@ class MembershipStatus(enum.StrEnum):
         return self.value.capitalize()
 
 
+# Statuses in which an organisation's roles are still live: retention keeps their people's
+# records, and erasure waits for their champions to be withdrawn.
+LIVE_STATUSES = (MembershipStatus.APPLIED, MembershipStatus.APPROVED, MembershipStatus.SUSPENDED)
+
+
 class Tier(enum.StrEnum):
     """How far an approved member has gone, worked out from its data (DESIGN.md, "Policy adoption").
 

@@ -21,11 +21,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.models import (
+    LIVE_STATUSES,
     Assignment,
     Base,
     Invitation,
     JoinDraft,
     Membership,
+    Organisation,
+    OrgRole,
     User,
     WithdrawalReason,
 )
@@ -55,6 +58,12 @@ class AlreadyErasedError(PortalError):
 
 class OwnAccountError(PortalError):
     """Coordinators cannot erase their own account: another coordinator must do it."""
+
+
+class StillAChampionError(PortalError):
+    """A serving champion is withdrawn first, through the champion withdrawal (with a reason,
+    their pending training cancelled, the organisation's tier refreshed), and then erased: so the
+    erasure itself changes none of the scheme's figures, and no figure drops without a reason."""
 
 
 @dataclass
@@ -238,8 +247,9 @@ def _cell(value: object) -> str:
 
 def erase_person(session: Session, person: User, *, actor: User | None, now: datetime,
                  reason: str = "request") -> None:
-    """Anonymise a person: their roles end, and every registered column of theirs is replaced,
-    cleared or deleted as the registry says; what figures need is kept without their name.
+    """Anonymise a person: every registered column of theirs is replaced, cleared or deleted as
+    the registry says; what figures need is kept without their name. A serving champion must be
+    withdrawn first (see StillAChampionError); any HR lead role ends with the erasure.
 
     The account can no longer sign in and every session of theirs ends. The audit trail notes
     the erasure and who did it, and nothing of what was erased.
@@ -248,6 +258,8 @@ def erase_person(session: Session, person: User, *, actor: User | None, now: dat
         raise AlreadyErasedError
     if actor is not None and actor.id == person.id:
         raise OwnAccountError
+    if serving_champion_roles(session, person):
+        raise StillAChampionError
     footprint = find_footprint(session, person)
     _end_roles(session, person, footprint, actor=actor, now=now)
     for table, links in footprint.rows.items():
@@ -258,10 +270,20 @@ def erase_person(session: Session, person: User, *, actor: User | None, now: dat
                  details={"reason": reason})
 
 
+def serving_champion_roles(session: Session, person: User) -> list[Membership]:
+    """The person's current champion roles in organisations still in (or joining) the scheme,
+    which must end before their data can be erased."""
+    return list(session.scalars(select(Membership).join(Organisation).where(
+        Membership.user_id == person.id, Membership.role == OrgRole.CHAMPION,
+        Membership.withdrawn_at.is_(None), Organisation.status.in_(LIVE_STATUSES))
+        .order_by(Membership.id)))
+
+
 def _end_roles(session: Session, person: User, footprint: Footprint, *, actor: User | None,
                now: datetime) -> None:
-    """Current roles are withdrawn (kept, so counts by organisation stay right), open invitations
-    to the person withdrawn, and their unfinished assignments cancelled."""
+    """Current HR lead roles end (kept, so counts by organisation stay right; they count in no
+    scheme figure and have no other way to end), open invitations to the person are withdrawn,
+    and their unfinished assignments cancelled."""
     for membership in session.scalars(select(Membership).where(
             Membership.user_id == person.id, Membership.withdrawn_at.is_(None))):
         membership.withdrawn_at = now

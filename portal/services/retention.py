@@ -18,6 +18,7 @@ from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from portal.models import (
+    LIVE_STATUSES,
     AttemptStatus,
     AuditEvent,
     Invitation,
@@ -34,7 +35,6 @@ from portal.services.audit import record_event
 from portal.services.privacy import erase_person
 
 LOCK_KEY = 7_264_125_001  # any constant shared by every worker: "retention"
-LIVE_STATUSES = (MembershipStatus.APPLIED, MembershipStatus.APPROVED, MembershipStatus.SUSPENDED)
 FINISHED_EMAIL = (OutboxStatus.SENT, OutboxStatus.FAILED)
 
 

@@ -27,7 +27,7 @@ from portal.models import User, utcnow
 from portal.permissions import coordinator_required, recent_authentication_required
 from portal.services import people
 from portal.services.audit import record_event
-from portal.services.privacy import erase_person, subject_access_zip
+from portal.services.privacy import erase_person, serving_champion_roles, subject_access_zip
 from portal.views.helpers import attachment
 
 bp = Blueprint("people", __name__, url_prefix="/coordinator/people")
@@ -97,7 +97,8 @@ def erase(user_id: int) -> ResponseReturnValue:
     person = _person(user_id)
     record = people.person_record(get_session(), user_id)
     form = EraseForm()
-    blocked = person.is_erased or person.id == current_user.id
+    serving = serving_champion_roles(get_session(), person)
+    blocked = person.is_erased or person.id == current_user.id or bool(serving)
     if not blocked and form.validate_on_submit():
         session = get_session()
         erase_person(session, person, actor=current_user, now=utcnow())
@@ -105,4 +106,4 @@ def erase(user_id: int) -> ResponseReturnValue:
         flash("Their personal data has been erased", "success")
         return redirect(url_for(".person", user_id=person.id), code=303)
     return render_template("people/erase.html", person=person, record=record, form=form,
-                           blocked=blocked)
+                           blocked=blocked, serving=serving)

@@ -31,10 +31,13 @@ from portal.privacy import (
     linked_tables,
     personal_columns,
 )
+from portal.services import monitoring
+from portal.services.monitoring import Filters
 from portal.services.privacy import (
     WITHHELD,
     AlreadyErasedError,
     OwnAccountError,
+    StillAChampionError,
     _cell,
     _plain,
     erase_person,
@@ -50,6 +53,7 @@ from tests.privacy_world import (
     World,
     build_world,
     scheme_figures,
+    withdraw_as_champion,
 )
 
 # Columns whose value the erasure changes on purpose although the registry keeps them: ending
@@ -61,6 +65,13 @@ STATE_CHANGES = {("membership", "withdrawn_at"), ("membership", "withdrawal_reas
 @pytest.fixture
 def world(session) -> World:
     return build_world(session)
+
+
+@pytest.fixture
+def erasable(session, world: World) -> World:
+    """The world once the subject has been withdrawn as a champion, as erasure requires."""
+    withdraw_as_champion(session, world)
+    return world
 
 
 def footprint_rows(session, person: User) -> dict[str, dict[object, tuple[set[Role], dict]]]:
@@ -182,10 +193,10 @@ def snapshot_of(session, person: User) -> dict:
     return footprint_rows(session, person)
 
 
-def test_priv_03_erasure_handles_every_registered_column(session, world: World) -> None:
+def test_priv_03_erasure_handles_every_registered_column(session, erasable: World) -> None:
     coordinator = make_user(session, is_coordinator=True)
-    before = snapshot_of(session, world.subject)
-    erase_person(session, world.subject, actor=coordinator, now=utcnow())
+    before = snapshot_of(session, erasable.subject)
+    erase_person(session, erasable.subject, actor=coordinator, now=utcnow())
     session.commit()
     session.expire_all()
     for table, column, rule in personal_columns():
@@ -233,21 +244,21 @@ def find_anywhere(session, needles: list[str]) -> list[str]:
     return hits
 
 
-def test_priv_03_after_erasure_their_email_and_name_are_nowhere(session, world: World) -> None:
+def test_priv_03_after_erasure_their_email_and_name_are_nowhere(session, erasable: World) -> None:
     needles = [SUBJECT_EMAIL, SUBJECT_NAME, *SUBJECT_NAME.replace("-", " ").split(),
                "Ward clerk"]
     assert find_anywhere(session, needles)  # the search does find them beforehand
-    erase_person(session, world.subject, actor=make_user(session, is_coordinator=True),
+    erase_person(session, erasable.subject, actor=make_user(session, is_coordinator=True),
                  now=utcnow())
     session.commit()
     assert find_anywhere(session, needles) == []
     assert find_anywhere(session, [OTHER_EMAIL, OTHER_NAME])  # other people's data stays
 
 
-def test_priv_03_erasure_keeps_the_scheme_figures(session, world: World) -> None:
+def test_priv_03_erasure_keeps_the_scheme_figures(session, erasable: World) -> None:
     before = scheme_figures(session)
     assert before["trained_champions"] and before["completions"]
-    erase_person(session, world.subject, actor=make_user(session, is_coordinator=True),
+    erase_person(session, erasable.subject, actor=make_user(session, is_coordinator=True),
                  now=utcnow())
     session.commit()
     after = scheme_figures(session)
@@ -255,13 +266,13 @@ def test_priv_03_erasure_keeps_the_scheme_figures(session, world: World) -> None
     assert after == before
 
 
-def test_priv_03_other_peoples_rows_are_untouched(session, world: World) -> None:
+def test_priv_03_other_peoples_rows_are_untouched(session, erasable: World) -> None:
     coordinator = make_user(session, is_coordinator=True)
     session.commit()
-    before = about(snapshot_of(session, world.other))
-    erase_person(session, world.subject, actor=coordinator, now=utcnow())
+    before = about(snapshot_of(session, erasable.other))
+    erase_person(session, erasable.subject, actor=coordinator, now=utcnow())
     session.commit()
-    assert about(snapshot_of(session, world.other)) == before
+    assert about(snapshot_of(session, erasable.other)) == before
 
 
 def about(snapshot: dict) -> dict:
@@ -271,9 +282,9 @@ def about(snapshot: dict) -> dict:
 
 
 def test_priv_03_the_account_is_locked_and_the_audit_notes_only_the_fact(session,
-                                                                         world: World) -> None:
+                                                                         erasable: World) -> None:
     coordinator = make_user(session, is_coordinator=True)
-    subject = world.subject
+    subject = erasable.subject
     version = subject.session_version
     erase_person(session, subject, actor=coordinator, now=utcnow())
     session.commit()
@@ -290,18 +301,46 @@ def test_priv_03_the_account_is_locked_and_the_audit_notes_only_the_fact(session
         coordinator.id, "user", subject.id, {"reason": "request"})
     ended = session.scalars(select(AuditEvent.organisation_id).where(
         AuditEvent.action == "membership.ended")).all()
-    assert sorted(ended) == sorted([world.champion_org.id, world.lead_org.id])
+    assert ended == [erasable.lead_org.id]  # the champion role was withdrawn beforehand
 
 
-def test_priv_03_erasing_twice_or_yourself_is_refused(session, world: World) -> None:
+def test_priv_03_erasing_twice_or_yourself_is_refused(session, erasable: World) -> None:
     coordinator = make_user(session, is_coordinator=True)
     with pytest.raises(OwnAccountError):
         erase_person(session, coordinator, actor=coordinator, now=utcnow())
-    erase_person(session, world.subject, actor=coordinator, now=utcnow())
+    erase_person(session, erasable.subject, actor=coordinator, now=utcnow())
     with pytest.raises(AlreadyErasedError):
-        erase_person(session, world.subject, actor=coordinator, now=utcnow())
+        erase_person(session, erasable.subject, actor=coordinator, now=utcnow())
 
 
 def test_export_values_are_plain_json() -> None:
     assert _plain(datetime(2026, 1, 2, 3, 4, tzinfo=None)) == "2026-01-02T03:04:00"
     assert _plain(uuid.UUID(int=1)) == "00000000-0000-0000-0000-000000000001"
+
+
+def test_priv_03_a_serving_champion_is_withdrawn_before_erasure(session, world: World) -> None:
+    """Erasure changes no figure, so a current champion role ends first, with its reason."""
+    coordinator = make_user(session, is_coordinator=True)
+    session.commit()
+    before = snapshot_of(session, world.subject)
+    with pytest.raises(StillAChampionError):
+        erase_person(session, world.subject, actor=coordinator, now=utcnow())
+    session.rollback()
+    assert snapshot_of(session, world.subject) == before
+    assert not world.subject.is_erased
+
+
+def test_priv_03_erasure_leaves_the_coordinator_dashboard_unchanged(session,
+                                                                     erasable: World) -> None:
+    """Acceptance (#9): every total and breakdown of the dashboard, compared before and after
+    erasing a (withdrawn) champion whose certificate counts in the monthly completions."""
+    now = utcnow()
+    coordinator = make_user(session, is_coordinator=True)
+    session.commit()
+    before = monitoring.dashboard(session, Filters(), now)
+    assert sum(month.completions.value for month in before.months) == 2  # the subject's too
+    assert before.headline.champions.value == 1  # the other champion, still serving
+    erase_person(session, erasable.subject, actor=coordinator, now=now)
+    session.commit()
+    session.expire_all()
+    assert monitoring.dashboard(session, Filters(), now) == before

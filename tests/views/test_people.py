@@ -16,10 +16,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from portal.models import AuditEvent, Certificate, OrgRole, User
+from portal.models import AuditEvent, Certificate, Membership, OrgRole, User, WithdrawalReason
 from tests.conftest import csrf_token, sign_in
 from tests.factories import DEFAULT_PASSWORD, make_member_organisation, make_user
-from tests.privacy_world import SUBJECT_EMAIL, SUBJECT_NAME, World, build_world
+from tests.privacy_world import (
+    SUBJECT_EMAIL,
+    SUBJECT_NAME,
+    World,
+    build_world,
+    withdraw_as_champion,
+)
 
 ROLES = ("anonymous", "champion", "hr_lead", "coordinator")
 PAGE = (302, 404, 404, 200)
@@ -156,11 +162,40 @@ def test_export_needs_a_csrf_token(world: World, clients, session) -> None:
         is None
 
 
-def test_erasure_needs_confirming(world: World, clients, session) -> None:
+def test_a_serving_champion_is_withdrawn_first_from_the_erasure_page(world: World, clients,
+                                                                     session) -> None:
+    """The erasure page offers the champion withdrawal instead (see StillAChampionError); once
+    withdrawn, with a reason, the person can be erased."""
     client = clients["coordinator"]
     path = f"/coordinator/people/{world.subject.id}/erase"
     page = client.get(path).get_data(as_text=True)
-    assert "You cannot undo this" in page and "Harbour Lights Ltd" in page
+    assert "is still a Workplace Champion" in page and "You cannot undo this" not in page
+    membership = session.scalar(select(Membership).where(
+        Membership.user_id == world.subject.id, Membership.role == OrgRole.CHAMPION))
+    withdraw = f"/organisations/{world.champion_org.id}/champions/{membership.id}/withdraw"
+    assert f'href="{withdraw}"' in page
+    refused = client.post(path, data={"csrf_token": csrf_token(client, "/dashboard"),
+                                      "confirm": "y"})
+    assert refused.status_code == 200 and "is still a Workplace Champion" in refused.text
+    session.expire_all()
+    assert not world.subject.is_erased
+    response = client.post(withdraw, data={"csrf_token": csrf_token(client, withdraw),
+                                           "reason": WithdrawalReason.LEFT.value})
+    assert response.status_code == 303
+    erased = client.post(path, data={"csrf_token": csrf_token(client, path), "confirm": "y"})
+    assert erased.status_code == 303
+    session.expire_all()
+    assert world.subject.is_erased
+    assert membership.withdrawal_reason == WithdrawalReason.LEFT
+
+
+def test_erasure_needs_confirming(world: World, clients, session) -> None:
+    withdraw_as_champion(session, world)
+    client = clients["coordinator"]
+    path = f"/coordinator/people/{world.subject.id}/erase"
+    page = client.get(path).get_data(as_text=True)
+    assert "You cannot undo this" in page
+    assert "their HR lead roles end: Riverside Mills Ltd" in page
     response = client.post(path, data={"csrf_token": csrf_token(client, path)})
     assert response.status_code == 200
     assert "Confirm that you understand this cannot be undone" in response.get_data(as_text=True)
@@ -172,6 +207,7 @@ def test_priv_03_erasure_end_to_end(app: Flask, world: World, clients, session,
                                     signed_in) -> None:
     code = session.scalar(select(Certificate.code).where(
         Certificate.user_id == world.subject.id))
+    withdraw_as_champion(session, world)
     subject_client = signed_in(world.subject)
     assert subject_client.get("/dashboard").status_code == 200
     client = clients["coordinator"]
@@ -194,6 +230,7 @@ def test_priv_03_erasure_end_to_end(app: Flask, world: World, clients, session,
 
 def test_erased_people_cannot_be_exported_or_erased_again(world: World, clients,
                                                           session) -> None:
+    withdraw_as_champion(session, world)
     client = clients["coordinator"]
     path = f"/coordinator/people/{world.subject.id}/erase"
     client.post(path, data={"csrf_token": csrf_token(client, path), "confirm": "y"})
