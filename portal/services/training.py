@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, joinedload
 
@@ -26,7 +26,7 @@ from portal.models import (
     utcnow,
 )
 from portal.services.errors import PortalError
-from portal.services.tiers import refresh_tiers_for_user
+from portal.services.tiers import CHAMPION_AUDIENCES, refresh_tiers_for_user
 
 CERTIFICATE_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 CERTIFICATE_CODE_LENGTH = 12
@@ -175,50 +175,43 @@ def submit_attempt(session: Session, attempt: QuizAttempt,
 
 
 def record_completion(session: Session, attempt: QuizAttempt, now: datetime) -> ModuleCompletion:
+    """Record a pass; if it completes the course, issue the certificate. A constant handful of
+    statements however long the course (issue 10: the course check was one query per module)."""
     completion = ModuleCompletion(user_id=attempt.user_id, module_id=attempt.module_id,
                                   module_version_id=attempt.module_version_id,
                                   version=attempt.module_version.version,
                                   attempt_id=attempt.id, completed_at=now)
     session.add(completion)
     session.flush()
-    complete_assignments(session, attempt.user_id, now, module_id=attempt.module_id)
-    module = session.get(Module, attempt.module_id)
-    if course_completed(session, attempt.user_id, module.course, now):
-        issue_certificate(session, attempt.user_id, module.course, completion, now)
+    course = session.scalar(select(Course).join(Module, Module.course_id == Course.id)
+                            .where(Module.id == attempt.module_id))
+    completed = course_completed(session, attempt.user_id, course, now)
+    complete_assignments(session, attempt.user_id, now, module_id=attempt.module_id,
+                         course_id=course.id if completed else None)
+    if completed:
+        issue_certificate(session, attempt.user_id, course, completion, now)
         session.flush()
-        refresh_tiers_for_user(session, attempt.user_id, now)
-        complete_assignments(session, attempt.user_id, now, course_id=module.course_id)
+        if counts_for_tiers(course):
+            refresh_tiers_for_user(session, attempt.user_id, now)
     return completion
+
+
+def counts_for_tiers(course: Course) -> bool:
+    """Tiers count champions holding a certificate of a required champion course (tiers.py)."""
+    return course.required and course.audience in CHAMPION_AUDIENCES
 
 
 def complete_assignments(session: Session, user_id: int, now: datetime, *,
                          module_id: int | None = None, course_id: int | None = None) -> None:
-    """Mark the person's pending assignments of this module (or course) done, in every
+    """Mark the person's pending assignments of this module and/or course done, in every
     organisation, in the caller's transaction (the one that records the pass)."""
-    target = Assignment.module_id == module_id if module_id is not None \
-        else Assignment.course_id == course_id
+    targets = [Assignment.module_id == module_id if module_id is not None else None,
+               Assignment.course_id == course_id if course_id is not None else None]
     session.execute(
         update(Assignment)
-        .where(Assignment.user_id == user_id, target, Assignment.cancelled_at.is_(None),
-               Assignment.completed_at.is_(None))
+        .where(Assignment.user_id == user_id, or_(*[t for t in targets if t is not None]),
+               Assignment.cancelled_at.is_(None), Assignment.completed_at.is_(None))
         .values(completed_at=now).execution_options(synchronize_session=False))
-
-
-def current_passes(session: Session, user_id: int, course: Course,
-                   now: datetime) -> dict[int, ModuleCompletion]:
-    """The latest pass per module that is still current: right version, not yet lapsed."""
-    latest = {}
-    rows = session.scalars(
-        select(ModuleCompletion)
-        .join(Module, Module.id == ModuleCompletion.module_id)
-        .where(ModuleCompletion.user_id == user_id, Module.course_id == course.id)
-        .order_by(ModuleCompletion.completed_at))
-    for completion in rows:
-        latest[completion.module_id] = completion
-    versions = {m.id: m.current_version.version for m in course.modules if m.current_version}
-    return {module_id: c for module_id, c in latest.items()
-            if c.version >= versions.get(module_id, 0)
-            and not has_lapsed(c.completed_at, course.refresher_months, now)}
 
 
 def refresher_cutoff(refresher_months: int, now: datetime) -> datetime | None:
@@ -235,9 +228,19 @@ def has_lapsed(completed_at: datetime, refresher_months: int, now: datetime) -> 
 
 
 def course_completed(session: Session, user_id: int, course: Course, now: datetime) -> bool:
-    active = [m for m in course.modules if m.retired_at is None]
-    passes = current_passes(session, user_id, course, now)
-    return bool(active) and all(m.id in passes for m in active)
+    """Every module of the course still in use has a current pass: of its current version (or
+    a later one) and not lapsed. One query however many modules the course has."""
+    cutoff = refresher_cutoff(course.refresher_months, now)
+    passed = select(ModuleCompletion.id).where(
+        ModuleCompletion.user_id == user_id, ModuleCompletion.module_id == Module.id,
+        ModuleCompletion.version >= func.coalesce(ModuleVersion.version, 0))
+    if cutoff is not None:
+        passed = passed.where(ModuleCompletion.completed_at > cutoff)
+    modules = session.execute(
+        select(Module.id, exists(passed).label("passed"))
+        .outerjoin(ModuleVersion, ModuleVersion.id == Module.current_version_id)
+        .where(Module.course_id == course.id, Module.retired_at.is_(None))).all()
+    return bool(modules) and all(module.passed for module in modules)
 
 
 def issue_certificate(session: Session, user_id: int, course: Course,

@@ -43,8 +43,9 @@ def is_course_for(user: User, course: Course) -> bool:
 
 
 def _own_attempt(attempt_id: uuid.UUID) -> QuizAttempt:
-    attempt = get_session().scalar(select(QuizAttempt).where(
-        QuizAttempt.public_id == attempt_id, QuizAttempt.user_id == current_user.id))
+    attempt = get_session().scalar(
+        select(QuizAttempt).options(joinedload(QuizAttempt.module_version))
+        .where(QuizAttempt.public_id == attempt_id, QuizAttempt.user_id == current_user.id))
     if attempt is None:
         refuse(404, "not_own_attempt")  # someone else's attempt reveals nothing (AUTHZ-06)
     return attempt

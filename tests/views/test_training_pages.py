@@ -14,7 +14,8 @@ from sqlalchemy import select
 from portal.models import Course, Membership, Module, OrgRole, utcnow
 from portal.services import training
 from portal.views.training import is_course_for
-from tests.factories import make_organisation, make_user, sync_courses
+from tests.conftest import csrf_token
+from tests.factories import make_member_organisation, make_organisation, make_user, sync_courses
 
 TRAINING = Path(__file__).resolve().parents[1] / "fixtures" / "training"
 
@@ -138,3 +139,79 @@ def test_a_new_version_of_a_module_shows_at_once(app, session, signed_in, tmp_pa
     sync_courses(session, root)
     page = client.get(f"/training/modules/{first.id}").get_data(as_text=True)
     assert "Lesson words" in page and "Lesson text" not in page
+
+
+def submit_statements(app: Flask, client: FlaskClient, session, user, module: Module
+                      ) -> list[str]:
+    """The statements of a passing quiz submission through the page, as a browser sends it."""
+    attempt = training.start_attempt(session, user, module)
+    session.commit()
+    questions = {q["id"]: q for q in attempt.module_version.questions}
+    path = f"/training/attempts/{attempt.public_id}"
+    data = {"csrf_token": csrf_token(client, path)}
+    for number, item in enumerate(attempt.drawn, start=1):
+        data[f"question-{number}"] = [a["key"] for a in questions[item["question"]]["answers"]
+                                      if a["correct"]]
+    seen: list[str] = []
+
+    def record(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    engine = app.extensions["portal.engine"]
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.post(path, data=data)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    assert response.headers["Location"].endswith("/result")
+    return seen
+
+
+def test_a_quiz_submission_costs_the_same_statements_however_long_the_course(
+        app, session, signed_in, tmp_path) -> None:
+    """Issue 10: recording a pass checks every module of the course; that is one query, not one
+    per module (it was 19 statements for a four-module course)."""
+    sync_courses(session, catalogue(tmp_path, extra_modules=2))
+    organisation = make_organisation(session)
+    few_modules = session.scalars(select(Module).join(Course).where(Course.key == "more")
+                                  .order_by(Module.id)).all()
+    champion = make_user(session, organisation=organisation, role=OrgRole.CHAMPION)
+    client = signed_in(champion)
+    pass_module(session, champion, few_modules[1])  # so each submission completes the course
+    few = len(submit_statements(app, client, session, champion, few_modules[0]))
+
+    (tmp_path / "long").mkdir()
+    sync_courses(session, catalogue(tmp_path / "long", extra_modules=12))
+    many_modules = session.scalars(select(Module).join(Course).where(Course.key == "more")
+                                   .order_by(Module.id)).all()
+    assert len(many_modules) == 12
+    for module in many_modules[1:]:
+        pass_module(session, champion, module)
+    many = submit_statements(app, client, session, champion, many_modules[0])
+    assert len(many) == few, "\n".join(many)
+    assert len(many) <= 12, "\n".join(many)
+
+
+def test_completing_a_required_course_costs_the_same_in_a_bigger_organisation(
+        app, session, signed_in, tmp_path) -> None:
+    """The costliest submission completes a required champion course: it also issues the
+    certificate and re-checks the tier of the organisation the champion serves (five reads, and
+    two writes when the tier changes). That cost must not grow with the organisation."""
+    sync_courses(session, catalogue(tmp_path))
+    first, second = session.scalars(select(Module).join(Course).where(Course.key == "basics")
+                                    .order_by(Module.position)).all()
+
+    def completing_submission(colleagues: int) -> list[str]:
+        organisation = make_member_organisation(session)
+        for _ in range(colleagues):
+            colleague = make_user(session, organisation=organisation, role=OrgRole.CHAMPION)
+            pass_module(session, colleague, first)
+        champion = make_user(session, organisation=organisation, role=OrgRole.CHAMPION)
+        pass_module(session, champion, second)
+        seen = submit_statements(app, signed_in(champion), session, champion, first)
+        assert any(statement.startswith("INSERT INTO certificate") for statement in seen)
+        return seen
+
+    small, big = completing_submission(0), completing_submission(25)
+    assert len(small) == len(big), "\n".join(big)
