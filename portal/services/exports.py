@@ -53,7 +53,7 @@ except ZoneInfoNotFoundError:
     UK = UTC
 
 FORMULA_STARTS = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
-BATCH_ROWS = 1000
+BATCH_ROWS = 5000
 CHUNK_ROWS = 500
 
 ORGANISATION_HEADER = (
@@ -98,8 +98,10 @@ def filename(scheme_name: str, what: str, today: date) -> str:
 
 
 def stream(session: Session, query: Select) -> Iterator[Row]:
-    """Rows of one statement, fetched in batches; the cursor closes however the loop ends."""
-    result = session.execute(query.execution_options(yield_per=BATCH_ROWS))
+    """Rows of one statement, fetched in batches; the cursor closes however the loop ends.
+    Run on the session's connection: the rows are plain tuples, so the ORM's loading layer
+    has nothing to do (a third of the time of a large export)."""
+    result = session.connection().execute(query, execution_options={"yield_per": BATCH_ROWS})
     try:
         yield from result
     finally:
