@@ -55,6 +55,7 @@ class Server:
     def __init__(self, name: str, app: str, env: dict[str, str], log_dir: Path) -> None:
         self.name = name
         self.port = free_port()
+        log_dir.mkdir(parents=True, exist_ok=True)  # bench/.data/ is made only for SQLite
         self.log = (log_dir / f"gunicorn-{name}.log").open("w")
         self.process = subprocess.Popen(
             [str(Path(sys.executable).parent / "gunicorn"), *GUNICORN_ARGS,
