@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -57,9 +59,9 @@ def pass_module(session, user, module: Module) -> None:
     session.commit()
 
 
-def statements(app: Flask, client: FlaskClient, path: str) -> int:
-    """Statements for a second view of the page, as a process that has shown it once serves it."""
-    assert client.get(path).status_code == 200
+@contextmanager
+def recorded(app: Flask) -> Iterator[list[str]]:
+    """The SQL statements run inside the block."""
     seen: list[str] = []
 
     def record(*args: object) -> None:
@@ -68,9 +70,16 @@ def statements(app: Flask, client: FlaskClient, path: str) -> int:
     engine = app.extensions["portal.engine"]
     sa.event.listen(engine, "before_cursor_execute", record)
     try:
-        response = client.get(path)
+        yield seen
     finally:
         sa.event.remove(engine, "before_cursor_execute", record)
+
+
+def statements(app: Flask, client: FlaskClient, path: str) -> int:
+    """Statements for a second view of the page, as a process that has shown it once serves it."""
+    assert client.get(path).status_code == 200
+    with recorded(app) as seen:
+        response = client.get(path)
     assert response.status_code == 200, path
     return len(seen)
 
@@ -152,17 +161,8 @@ def submit_statements(app: Flask, client: FlaskClient, session, user, module: Mo
     for number, item in enumerate(attempt.drawn, start=1):
         data[f"question-{number}"] = [a["key"] for a in questions[item["question"]]["answers"]
                                       if a["correct"]]
-    seen: list[str] = []
-
-    def record(*args: object) -> None:
-        seen.append(str(args[2]))
-
-    engine = app.extensions["portal.engine"]
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded(app) as seen:
         response = client.post(path, data=data)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
     assert response.status_code == 303, response.get_data(as_text=True)[:500]
     assert response.headers["Location"].endswith("/result")
     return seen
