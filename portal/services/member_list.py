@@ -5,34 +5,19 @@ Only organisations, never people: name, sector, boroughs and tier.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session
 
-from portal.models import Borough, MembershipStatus, Organisation, normalise_name
-from portal.services.organisation_search import boroughs_of
+from portal.models import MembershipStatus, Organisation, normalise_name
+from portal.services.organisation_search import Page, boroughs_of
 from portal.services.organisations import normalise_registered_number
 
 PAGE_SIZE = 25
 MAX_MATCHES = 10
 
 
-@dataclass(frozen=True)
-class MemberPage:
-    members: list[Organisation]
-    boroughs: dict[int, list[Borough]]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max((self.total + self.per_page - 1) // self.per_page, 1)
-
-
 def listed_members(session: Session, search: str, page: int,
-                   per_page: int = PAGE_SIZE) -> MemberPage:
+                   per_page: int = PAGE_SIZE) -> Page:
     """Current members who chose to be listed, by name; three statements a page."""
     query = select(Organisation).where(Organisation.status == MembershipStatus.APPROVED,
                                        Organisation.listed_publicly.is_(True))
@@ -43,8 +28,7 @@ def listed_members(session: Session, search: str, page: int,
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     members = list(session.scalars(query.order_by(func.lower(Organisation.name), Organisation.id)
                                    .offset((page - 1) * per_page).limit(per_page)))
-    return MemberPage(members, boroughs_of(session, [m.id for m in members]), total, page,
-                      per_page)
+    return Page(members, boroughs_of(session, [m.id for m in members]), total, page, per_page)
 
 
 def current_members_matching(session: Session, name_or_number: str) -> list[Organisation]:

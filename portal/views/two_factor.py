@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     g,
@@ -79,6 +80,18 @@ def _start_again() -> ResponseReturnValue:
     return redirect(url_for("auth.sign_in"), code=303)
 
 
+def _signing_in_with_app() -> tuple[User, str]:
+    """The person at the code step and where they were going; otherwise back to the step they
+    need (sign in again if the pending sign-in expired, set up if they have no app yet)."""
+    pending = _pending(current_app.config["TWO_FACTOR_PENDING_LIMIT"])
+    if pending is None:
+        abort(_start_again())
+    user, destination = pending
+    if not user.has_two_factor:
+        abort(redirect(url_for(".set_up"), code=303))
+    return user, destination
+
+
 def _failed(user: User, method: str) -> None:
     record_event(get_session(), "two_factor", actor=user, outcome="failure",
                  request_id=g.request_id, details={"method": method})
@@ -89,12 +102,7 @@ def _failed(user: User, method: str) -> None:
 @public
 @limited
 def code() -> ResponseReturnValue:
-    pending = _pending(current_app.config["TWO_FACTOR_PENDING_LIMIT"])
-    if pending is None:
-        return _start_again()
-    user, destination = pending
-    if not user.has_two_factor:
-        return redirect(url_for(".set_up"), code=303)
+    user, destination = _signing_in_with_app()
     form = AppCodeForm()
     if form.validate_on_submit():
         db = get_session()
@@ -111,12 +119,7 @@ def code() -> ResponseReturnValue:
 @public
 @limited
 def recovery_code() -> ResponseReturnValue:
-    pending = _pending(current_app.config["TWO_FACTOR_PENDING_LIMIT"])
-    if pending is None:
-        return _start_again()
-    user, destination = pending
-    if not user.has_two_factor:
-        return redirect(url_for(".set_up"), code=303)
+    user, destination = _signing_in_with_app()
     form = RecoveryCodeForm()
     if form.validate_on_submit():
         db = get_session()
