@@ -60,6 +60,10 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(minutes=30)
+    # The session clock (portal/security.py) rewrites the cookie at most every 30 s while someone
+    # is active; Flask's default would also resend it with every response, stylesheets and icons
+    # included, so a late icon could put back a cookie the browser had just dropped.
+    SESSION_REFRESH_EACH_REQUEST = False
     SESSION_IDLE_LIMIT = timedelta(minutes=30)
     # Coordinators can see and change every organisation: they are signed out sooner.
     COORDINATOR_IDLE_LIMIT = timedelta(minutes=15)

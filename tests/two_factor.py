@@ -7,6 +7,8 @@ accepted, so several sign-ins in the same 30 seconds each get a code that has no
 
 from __future__ import annotations
 
+import time
+
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -14,7 +16,7 @@ from sqlalchemy import select
 from portal.models import User
 from portal.security import TWO_FACTOR_PENDING_KEY
 from portal.services.accounts import normalise_email
-from portal.services.two_factor import DRIFT_STEPS, code_at, current_step
+from portal.services.two_factor import DRIFT_STEPS, STEP_SECONDS, code_at, current_step
 from tests.factories import COORDINATOR_TOTP_SECRET
 
 CODE_PATH = "/sign-in/code"
@@ -28,11 +30,21 @@ def next_code(app: Flask, *, user_id: int | None = None, email: str | None = Non
             else select(User).where(User.email == normalise_email(email or ""))
         user = db.scalar(query)
         assert user is not None and user.totp_secret, "this person has no authenticator key"
-        step = current_step()
+        step = _step_with_time_to_spare()
         candidate = step - DRIFT_STEPS if user.totp_last_step is None \
             else max(step - DRIFT_STEPS, user.totp_last_step + 1)
         assert candidate <= step + DRIFT_STEPS, "every code of this 30 s window is used already"
         return code_at(user.totp_secret, candidate)
+
+
+def _step_with_time_to_spare(spare: float = 3.0) -> int:
+    """The current time step, waiting for the next one if this one ends within `spare` seconds:
+    the code starts at the oldest step the drift window allows, so a step ending between making
+    the code and checking it would make the code too old (a rare failure in CI)."""
+    into_step = time.time() % STEP_SECONDS
+    if into_step > STEP_SECONDS - spare:
+        time.sleep(STEP_SECONDS - into_step + 0.05)
+    return current_step()
 
 
 def wrong_code(secret: str = COORDINATOR_TOTP_SECRET) -> str:
