@@ -9,7 +9,6 @@ course completed: `training.complete_assignments` marks it in the transaction of
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -17,7 +16,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app, has_app_context
 from sqlalchemy import and_, case, exists, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from config import Config
 from portal.models import (
@@ -31,7 +30,6 @@ from portal.models import (
     ModuleCompletion,
     Organisation,
     OrgRole,
-    QuizAttempt,
     User,
     utcnow,
 )
@@ -268,26 +266,19 @@ def assignment_status(assignment: Assignment, modules: Iterable[ModuleProgress],
     return ModuleStatus.NOT_STARTED
 
 
-def with_statuses(session: Session, assignments: Sequence[Assignment],
-                  now: datetime) -> list[AssignmentView]:
-    """Each assignment with its status, in a fixed number of queries for any number of rows."""
-    user_ids = {a.user_id for a in assignments}
-    if not user_ids:
+def with_statuses(session: Session, assignments: Sequence[Assignment], now: datetime,
+                  records: dict[int, training.LearnerRecord] | None = None
+                  ) -> list[AssignmentView]:
+    """Each assignment with its status, in a fixed number of queries for any number of rows
+    (none, when the people's records are given)."""
+    if not assignments:
         return []
-    completions: dict[int, dict[int, ModuleCompletion]] = defaultdict(dict)
-    for completion in session.scalars(select(ModuleCompletion).where(
-            ModuleCompletion.user_id.in_(user_ids)).order_by(ModuleCompletion.completed_at)):
-        completions[completion.user_id][completion.module_id] = completion
-    started: dict[int, set[int]] = defaultdict(set)
-    for user_id, module_id in session.execute(select(QuizAttempt.user_id, QuizAttempt.module_id)
-                                              .where(QuizAttempt.user_id.in_(user_ids))
-                                              .distinct()):
-        started[user_id].add(module_id)
+    if records is None:
+        records = training.learner_records(session, {a.user_id for a in assignments})
     views = []
     for assignment in assignments:
-        progress = [training.module_progress(module, module.course,
-                                             completions[assignment.user_id],
-                                             started[assignment.user_id], now)
+        record = records[assignment.user_id]
+        progress = [record.progress(module, module.course, now)
                     for module in _assigned_modules(assignment)]
         views.append(AssignmentView(assignment,
                                     assignment_status(assignment, progress, now.date())))
@@ -326,13 +317,20 @@ def organisation_assignments(session: Session, organisation: Organisation, *, no
     return with_statuses(session, rows, now), total
 
 
-def learner_assignments(session: Session, user: User, *, now: datetime) -> list[AssignmentView]:
-    """The person's pending assignments in organisations where they are a current member."""
+def learner_assignments(session: Session, user: User, record: training.LearnerRecord, *,
+                        now: datetime) -> list[AssignmentView]:
+    """The person's pending assignments in organisations where they are a current member.
+
+    "Your training" has read the person's record and their courses already: the statuses come
+    from that record, and each assignment's course or module from the session's identity map
+    (a many-to-one load by primary key issues no SQL when the row is there), so the cost stays
+    fixed. Only a course outside the person's list (one retired since) is read on its own.
+    """
     rows = session.scalars(
         select(Assignment)
         .join(Membership, and_(Membership.user_id == Assignment.user_id,
                                Membership.organisation_id == Assignment.organisation_id))
         .where(Assignment.user_id == user.id, pending(), Membership.withdrawn_at.is_(None))
-        .options(*_loading(), selectinload(Assignment.organisation))
+        .options(joinedload(Assignment.organisation))
         .order_by(Assignment.due_on, Assignment.id)).all()
-    return with_statuses(session, rows, now)
+    return with_statuses(session, rows, now, {user.id: record})

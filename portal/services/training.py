@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 import random
 import secrets
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -293,6 +295,31 @@ class CourseProgress:
         return any(m.status == ModuleStatus.OVERDUE for m in self.modules)
 
 
+@dataclass(frozen=True)
+class LearnerRecord:
+    """What one person has done: their latest pass of each module, and the modules they have
+    started (any attempt)."""
+    completions: dict[int, ModuleCompletion] = field(default_factory=dict)
+    started: set[int] = field(default_factory=set)
+
+    def progress(self, module: Module, course: Course, now: datetime) -> ModuleProgress:
+        return module_progress(module, course, self.completions, self.started, now)
+
+
+def learner_records(session: Session, user_ids: Iterable[int]) -> dict[int, LearnerRecord]:
+    """The record of each person, in two queries however many people and modules."""
+    user_ids = list(user_ids)
+    records: dict[int, LearnerRecord] = defaultdict(LearnerRecord)
+    for completion in session.scalars(select(ModuleCompletion).where(
+            ModuleCompletion.user_id.in_(user_ids)).order_by(ModuleCompletion.completed_at)):
+        records[completion.user_id].completions[completion.module_id] = completion
+    for user_id, module_id in session.execute(select(QuizAttempt.user_id, QuizAttempt.module_id)
+                                              .where(QuizAttempt.user_id.in_(user_ids))
+                                              .distinct()):
+        records[user_id].started.add(module_id)
+    return records
+
+
 def courses_for(session: Session, user: User) -> list[Course]:
     """Courses whose audience includes one of the person's current roles (all, for coordinators)."""
     roles = {str(m.role) for m in user.memberships if m.is_current}
@@ -306,16 +333,16 @@ def courses_for(session: Session, user: User) -> list[Course]:
     return list(session.scalars(query).unique())
 
 
-def learner_progress(session: Session, user: User, now: datetime) -> list[CourseProgress]:
+def learner_progress(session: Session, user: User, now: datetime,
+                     record: LearnerRecord | None = None) -> list[CourseProgress]:
     """Every course for this person with each module's status, in a fixed number of queries.
 
     A module that is not passed and belongs to a pending assignment due before today (the
     module itself, or its whole course) is overdue.
     """
     courses = courses_for(session, user)
-    completions = _latest_completions(session, user)
-    started = set(session.scalars(select(QuizAttempt.module_id).where(
-        QuizAttempt.user_id == user.id).distinct()))
+    if record is None:
+        record = learner_records(session, [user.id])[user.id]
     certificates = _current_certificates(session, user, now)
     courses_due, modules_due = pending_due_dates(session, user.id)
     progress = []
@@ -324,8 +351,7 @@ def learner_progress(session: Session, user: User, now: datetime) -> list[Course
         for module in course.modules:
             if module.retired_at is None:
                 due = _earliest(courses_due.get(course.id), modules_due.get(module.id))
-                modules.append(with_due_date(
-                    module_progress(module, course, completions, started, now), due, now))
+                modules.append(with_due_date(record.progress(module, course, now), due, now))
         due_on = _earliest(courses_due.get(course.id),
                            *(modules_due.get(m.id) for m in course.modules))
         progress.append(CourseProgress(course, tuple(modules), certificates.get(course.id),
@@ -360,14 +386,6 @@ def with_due_date(progress: ModuleProgress, due_on: date | None,
     if due_on is not None and due_on < now.date() and progress.status != ModuleStatus.PASSED:
         return ModuleProgress(progress.module, ModuleStatus.OVERDUE, progress.passed_at)
     return progress
-
-
-def _latest_completions(session: Session, user: User) -> dict[int, ModuleCompletion]:
-    latest: dict[int, ModuleCompletion] = {}
-    for completion in session.scalars(select(ModuleCompletion).where(
-            ModuleCompletion.user_id == user.id).order_by(ModuleCompletion.completed_at)):
-        latest[completion.module_id] = completion
-    return latest
 
 
 def _current_certificates(session: Session, user: User, now: datetime) -> dict[int, Certificate]:

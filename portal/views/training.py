@@ -62,10 +62,12 @@ def _own_certificate(certificate_id: int) -> Certificate:
 @bp.route("/training")
 @sign_in_required
 def index() -> ResponseReturnValue:
-    now = utcnow()
-    progress = training.learner_progress(get_session(), current_user, now)
+    now, session = utcnow(), get_session()
+    record = training.learner_records(session, [current_user.id])[current_user.id]
+    progress = training.learner_progress(session, current_user, now, record)
     return render_template("training/index.html", progress=progress, now=now,
-                           assignments=learner_assignments(get_session(), current_user, now=now))
+                           assignments=learner_assignments(session, current_user, record,
+                                                           now=now))
 
 
 @bp.route("/training/courses/<int:course_id>")

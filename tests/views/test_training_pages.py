@@ -6,6 +6,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -14,7 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from portal.models import Course, Membership, Module, OrgRole, utcnow
-from portal.services import training
+from portal.services import assignments, training
 from portal.views.training import is_course_for
 from tests.conftest import csrf_token
 from tests.factories import make_member_organisation, make_organisation, make_user, sync_courses
@@ -215,3 +216,38 @@ def test_completing_a_required_course_costs_the_same_in_a_bigger_organisation(
 
     small, big = completing_submission(0), completing_submission(25)
     assert len(small) == len(big), "\n".join(big)
+
+
+def test_your_training_with_assignments_costs_the_same_statements_with_more_of_them(
+        app, session, signed_in, tmp_path) -> None:
+    """The assignments table takes its statuses from the progress the page has already read:
+    no second read of the person's passes and attempts, and no query per assignment."""
+    sync_courses(session, catalogue(tmp_path, extra_modules=3))
+    today = utcnow().date()
+    organisation = make_member_organisation(session)
+    hr_lead = make_user(session, organisation=organisation, role=OrgRole.HR_LEAD)
+    champion = make_user(session, organisation=organisation, role=OrgRole.CHAMPION)
+    membership = session.scalar(select(Membership).where(Membership.user_id == champion.id))
+    client = signed_in(champion)
+    modules = session.scalars(select(Module).join(Course).where(Course.key == "more")
+                              .order_by(Module.position)).all()
+    assignments.assign(session, organisation, [membership], actor=hr_lead, module=modules[0],
+                       due_on=today + timedelta(days=3), today=today)
+    session.commit()
+    few = statements(app, client, "/training")
+
+    for course in session.scalars(select(Course).where(Course.audience.in_(["champion", "all"]))):
+        assignments.assign(session, organisation, [membership], actor=hr_lead, course=course,
+                           due_on=today + timedelta(days=5), today=today)
+    for module in modules[1:]:
+        assignments.assign(session, organisation, [membership], actor=hr_lead, module=module,
+                           due_on=today + timedelta(days=7), today=today)
+    pass_module(session, champion, modules[1])
+    training.start_attempt(session, champion, modules[2])
+    session.commit()
+    page = client.get("/training").get_data(as_text=True)
+    assert page.count('class="govuk-table__row"') == 6  # the header, five pending (one passed)
+    assert statements(app, client, "/training") == few
+    # the person with their memberships, their passes and attempts, their courses, certificates
+    # and due dates, and their pending assignments with each organisation
+    assert few == 7
