@@ -26,14 +26,14 @@ from portal.models import (
     ModuleVersion,
     Organisation,
     OrgRole,
-    PolicyElementRecord,
     Site,
     User,
     Verification,
 )
 from portal.models.base import UTCDateTime
+from portal.services import tiers
 from portal.services.assignments import AUDIENCES, pending
-from portal.services.policy_framework import policy_framework
+from portal.services.policy_framework import PolicyFramework, policy_framework
 from portal.services.training import refresher_cutoff
 
 EXPIRY_NOTICE_DAYS = 30
@@ -107,7 +107,9 @@ class Dashboard:
     champions: list[ChampionRow]
     coverage: list[SiteCoverage]
     policy: PolicyProgress
-    waiting_invitations: int  # open and sent more than INVITATION_WAIT_DAYS ago
+    assessment: tiers.Assessment  # the tier and what is missing for the next
+    open_invitations: int  # to be champions, not yet accepted, revoked or expired
+    waiting_invitations: int  # not accepted, last sent more than INVITATION_WAIT_DAYS ago
     required_modules: int
 
     @property
@@ -215,24 +217,25 @@ def _aware(value: datetime | str | None) -> datetime | None:
     return UTCDateTime().process_result_value(value, None) if value is not None else None
 
 
-def policy_progress(session: Session, organisation: Organisation) -> PolicyProgress:
-    keys = policy_framework().keys
-    in_place = PolicyElementRecord.status == ElementStatus.IN_PLACE
+def policy_progress(facts: tiers.TierFacts, framework: PolicyFramework) -> PolicyProgress:
+    """From the policy records the tier assessment has read already."""
+    states = [facts.elements.get(key) for key in framework.keys]
+    in_place = [state for state in states if state and state[0] == ElementStatus.IN_PLACE]
+    return PolicyProgress(len(states), len(in_place),
+                          sum(1 for _status, check in in_place if check == Verification.VERIFIED))
+
+
+def champion_invitations(session: Session, organisation: Organisation,
+                         now: datetime) -> tuple[int, int]:
+    """Champion invitations still open, and those not accepted that were last sent more than
+    INVITATION_WAIT_DAYS ago (expired or not): one statement for both."""
+    open_now = Invitation.expires_at > now
+    waiting = Invitation.last_sent_at <= now - timedelta(days=INVITATION_WAIT_DAYS)
     counts = session.execute(
-        select(func.sum(case((in_place, 1), else_=0)),
-               func.sum(case((and_(in_place,
-                                   PolicyElementRecord.verification == Verification.VERIFIED),
-                              1), else_=0)))
-        .where(PolicyElementRecord.organisation_id == organisation.id,
-               PolicyElementRecord.element_key.in_(keys))).one()
-    return PolicyProgress(len(keys), counts[0] or 0, counts[1] or 0)
-
-
-def waiting_invitations(session: Session, organisation: Organisation, now: datetime) -> int:
-    return session.scalar(select(func.count()).select_from(Invitation).where(
-        Invitation.organisation_id == organisation.id, Invitation.role == OrgRole.CHAMPION,
-        Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None),
-        Invitation.last_sent_at <= now - timedelta(days=INVITATION_WAIT_DAYS)))
+        select(func.sum(case((open_now, 1), else_=0)), func.sum(case((waiting, 1), else_=0)))
+        .where(Invitation.organisation_id == organisation.id, Invitation.role == OrgRole.CHAMPION,
+               Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))).one()
+    return counts[0] or 0, counts[1] or 0
 
 
 def organisation_dashboard(session: Session, organisation: Organisation, *, now: datetime,
@@ -245,5 +248,9 @@ def organisation_dashboard(session: Session, organisation: Organisation, *, now:
             trained[row.site_id] = trained.get(row.site_id, 0) + 1
     coverage = [SiteCoverage(site, trained.get(site.id, 0), target_per_100)
                 for site in organisation.sites]
-    return Dashboard(champions, coverage, policy_progress(session, organisation),
-                     waiting_invitations(session, organisation, now), len(modules))
+    framework = policy_framework()
+    facts = tiers.gather_facts(session, [(organisation.id, organisation.status)], now,
+                               target_per_100)[organisation.id]
+    open_invitations, waiting = champion_invitations(session, organisation, now)
+    return Dashboard(champions, coverage, policy_progress(facts, framework),
+                     tiers.evaluate(facts, framework), open_invitations, waiting, len(modules))

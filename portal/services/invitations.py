@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from portal.models import (
@@ -176,11 +176,15 @@ def invitations_for(session: Session, organisation: Organisation, role: OrgRole,
         .order_by(Invitation.created_at.desc(), Invitation.id.desc()).limit(limit)))
 
 
-def count_open_invitations(session: Session, organisation: Organisation, role: OrgRole) -> int:
-    return session.scalar(select(func.count()).select_from(Invitation).where(
-        Invitation.organisation_id == organisation.id, Invitation.role == role,
-        Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None),
-        Invitation.expires_at > utcnow()))
+def unaccepted_invitations(session: Session, organisation: Organisation,
+                           role: OrgRole) -> list[Invitation]:
+    """A role's invitations not accepted or revoked (expired ones too: they can be resent),
+    newest first; for lists that do not show the site."""
+    return list(session.scalars(
+        select(Invitation)
+        .where(Invitation.organisation_id == organisation.id, Invitation.role == role,
+               Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())))
 
 
 # Accepting.

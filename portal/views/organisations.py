@@ -42,7 +42,6 @@ from portal.permissions import organisation_role_required, refuse
 from portal.services import assignments as assigning
 from portal.services import invitations as invites
 from portal.services import organisations as orgs
-from portal.services import tiers
 from portal.services.commitments import current_commitment
 from portal.services.dashboard import (
     EXPIRY_NOTICE_DAYS,
@@ -64,19 +63,15 @@ def overview(organisation: Organisation) -> ResponseReturnValue:
     """
     session = get_session()
     now = utcnow()
+    dashboard = organisation_dashboard(
+        session, organisation, now=now,
+        target_per_100=current_app.config["COVERAGE_TARGET_PER_100_STAFF"])
     return render_template(
         "organisations/overview.html", organisation=organisation, now=now,
         form=ActionForm(), hr_leads=hr_leads(session, organisation),
-        tier_assessment=tiers.assess(session, organisation, now),
-        dashboard=organisation_dashboard(
-            session, organisation, now=now,
-            target_per_100=current_app.config["COVERAGE_TARGET_PER_100_STAFF"]),
+        dashboard=dashboard, tier_assessment=dashboard.assessment,
         expiry_days=EXPIRY_NOTICE_DAYS, invitation_wait_days=INVITATION_WAIT_DAYS,
-        pending_champions=invites.count_open_invitations(session, organisation,
-                                                         OrgRole.CHAMPION),
-        hr_invitations=[i for i in invites.invitations_for(session, organisation,
-                                                           OrgRole.HR_LEAD)
-                        if i.accepted_at is None],
+        hr_invitations=invites.unaccepted_invitations(session, organisation, OrgRole.HR_LEAD),
         renew_opens=orgs.renewal_opens_on(organisation,
                                           current_app.config["RENEWAL_WINDOW_DAYS"]))
 

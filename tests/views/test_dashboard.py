@@ -27,6 +27,7 @@ from portal.models import (
     Verification,
     utcnow,
 )
+from portal.services import invitations as invites
 from portal.services.assignments import catch_up_required_assignments
 from tests.factories import default_password_hash, make_member_organisation, make_site, make_user
 from tests.training_steps import load_basics, make_champion, pass_module, start_module
@@ -180,10 +181,13 @@ def test_the_dashboard_costs_the_same_statements_for_5_and_500_champions(
         pass_module(session, more[-1], module)
     session.execute(sa.update(Assignment).where(Assignment.user_id.in_(
         [u.id for u in more[100:150]])).values(due_on=utcnow().date() - timedelta(days=3)))
+    invites.add_invitation(session, org, invites.Invitee("Another Lead", "lead2@example.org",
+                                                         OrgRole.HR_LEAD), invited_by=hr_user,
+                           days=14)
     session.commit()
     many = statements_for(app, client, path)
     page = client.get(path).get_data(as_text=True)
     assert "500 champions" in page and page.count("of 2 modules") == 500
-    assert "50 champions have overdue training" in page
+    assert "50 champions have overdue training" in page and "Another Lead" in page
     assert few == many, (few, many)
-    assert many <= 20, many
+    assert many <= 12, many
