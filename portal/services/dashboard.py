@@ -249,8 +249,7 @@ def organisation_dashboard(session: Session, organisation: Organisation, *, now:
     coverage = [SiteCoverage(site, trained.get(site.id, 0), target_per_100)
                 for site in organisation.sites]
     framework = policy_framework()
-    facts = tiers.gather_facts(session, [(organisation.id, organisation.status)], now,
-                               target_per_100)[organisation.id]
+    facts = tiers.gather_facts(session, [organisation.id], now, target_per_100)[organisation.id]
     open_invitations, waiting = champion_invitations(session, organisation, now)
     return Dashboard(champions, coverage, policy_progress(facts, framework),
                      tiers.evaluate(facts, framework), open_invitations, waiting, len(modules))

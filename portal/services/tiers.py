@@ -27,7 +27,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask import current_app, has_app_context
-from sqlalchemy import and_, case, func, insert, or_, select, update
+from sqlalchemy import Select, and_, case, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from config import Config
@@ -80,6 +80,7 @@ class TierFacts:
     champions: int = 0  # current champions, anywhere
     certified: int = 0  # current champions with a current certification
     lapsed: int = 0  # current champions once certified, no longer
+    tier: Tier | None = None  # as stored on the organisation now
 
 
 @dataclass(frozen=True)
@@ -183,24 +184,29 @@ def _batches(ids: Sequence[int], size: int) -> Iterable[Sequence[int]]:
         yield ids[start:start + size]
 
 
-def gather_facts(session: Session, organisations: Sequence[tuple[int, MembershipStatus]],
+def gather_facts(session: Session, organisations: Sequence[int] | Select,
                  now: datetime, target: float) -> dict[int, TierFacts]:
-    """Everything the rules need for these organisations, in four queries whatever their number.
+    """Everything the rules need for these organisations (ids, or a query of ids), in three
+    queries whatever their number; callers keep lists of ids to a few hundred.
 
-    `organisations` are (id, status) pairs; callers keep batches to a few hundred.
+    The first query reads each organisation's status and stored tier, whether it has signed the
+    commitment and its policy element records (one row per record).
     """
-    facts = {org_id: TierFacts(org_id, status) for org_id, status in organisations}
+    signed = exists().where(CommitmentSignature.organisation_id == Organisation.id)
+    facts: dict[int, TierFacts] = {}
+    for org_id, status, tier, is_signed, key, element_status, verification in session.execute(
+            select(Organisation.id, Organisation.status, Organisation.tier, signed,
+                   PolicyElementRecord.element_key, PolicyElementRecord.status,
+                   PolicyElementRecord.verification)
+            .outerjoin(PolicyElementRecord,
+                       PolicyElementRecord.organisation_id == Organisation.id)
+            .where(Organisation.id.in_(organisations))):
+        item = facts.setdefault(org_id, TierFacts(org_id, status, bool(is_signed), tier=tier))
+        if key is not None:
+            item.elements[key] = (element_status, verification)
     ids = list(facts)
     if not ids:
         return facts
-    for org_id in session.scalars(select(CommitmentSignature.organisation_id).where(
-            CommitmentSignature.organisation_id.in_(ids)).distinct()):
-        facts[org_id].signed = True
-    for org_id, key, status, verification in session.execute(select(
-            PolicyElementRecord.organisation_id, PolicyElementRecord.element_key,
-            PolicyElementRecord.status, PolicyElementRecord.verification)
-            .where(PolicyElementRecord.organisation_id.in_(ids))):
-        facts[org_id].elements[key] = (status, verification)
     champions = _champion_counts(session, ids, now)
     sites = session.execute(select(Site.organisation_id, Site.id, Site.name, Site.headcount)
                             .where(Site.organisation_id.in_(ids))
@@ -250,7 +256,7 @@ def assess(session: Session, organisation: Organisation, now: datetime, *,
            target: float | None = None) -> Assessment:
     """The organisation's tier from its data now, and what is missing for the next tier."""
     target = _target() if target is None else target
-    facts = gather_facts(session, [(organisation.id, organisation.status)], now, target)
+    facts = gather_facts(session, [organisation.id], now, target)
     return evaluate(facts[organisation.id], policy_framework())
 
 
@@ -261,12 +267,14 @@ def _target() -> float:
     return Config.COVERAGE_TARGET_PER_100_STAFF
 
 
-def _tier_changes(facts: Iterable[TierFacts], current: dict[int, Tier | None],
-                  framework: PolicyFramework) -> dict[int, Tier | None]:
+def _tier_changes(facts: Iterable[TierFacts], framework: PolicyFramework
+                  ) -> dict[int, Tier | None]:
+    """The organisations whose tier is not what their facts earn now (none unless approved)."""
     changes = {}
     for item in facts:
-        tier = evaluate(item, framework).tier
-        if tier != current[item.organisation_id]:
+        tier = evaluate(item, framework).tier if item.status == MembershipStatus.APPROVED \
+            else None
+        if tier != item.tier:
             changes[item.organisation_id] = tier
     return changes
 
@@ -298,43 +306,35 @@ def refresh_tier(session: Session, organisation: Organisation, now: datetime, *,
 
 
 def refresh_tiers_for_user(session: Session, user_id: int, now: datetime) -> None:
-    """After a person's training changes: every approved organisation they champion."""
-    organisations = session.scalars(
-        select(Organisation).join(Membership, Membership.organisation_id == Organisation.id)
-        .where(Membership.user_id == user_id, Membership.role == OrgRole.CHAMPION,
-               Membership.withdrawn_at.is_(None),
-               or_(Organisation.status == MembershipStatus.APPROVED,
-                   Organisation.tier.is_not(None))))
-    for organisation in organisations:
-        refresh_tier(session, organisation, now)
+    """After a person's training changes: every organisation they champion, in a fixed number
+    of statements however many (three reads; writes only when a tier changes)."""
+    championed = select(Membership.organisation_id).where(
+        Membership.user_id == user_id, Membership.role == OrgRole.CHAMPION,
+        Membership.withdrawn_at.is_(None))
+    _refresh(session, gather_facts(session, championed, now, _target()), now)
 
 
 def refresh_all_tiers(session: Session, now: datetime, *, target: float | None = None,
                       batch_size: int = BATCH_SIZE) -> int:
     """Re-check every organisation that has or could have a tier; returns how many changed.
 
-    Set-based: per batch of `batch_size` organisations, four reads, one UPDATE per new tier
+    Set-based: per batch of `batch_size` organisations, three reads, one UPDATE per new tier
     value and one INSERT of audit rows, so thousands of organisations cost a few dozen queries.
     """
     target = _target() if target is None else target
-    framework = policy_framework()
-    candidates = session.execute(
-        select(Organisation.id, Organisation.status, Organisation.tier)
+    candidates = session.scalars(
+        select(Organisation.id)
         .where(or_(Organisation.status == MembershipStatus.APPROVED,
                    Organisation.tier.is_not(None)))
         .order_by(Organisation.id)).all()
-    changed = 0
-    for batch in _batches(candidates, batch_size):
-        current = {org_id: tier for org_id, _status, tier in batch}
-        approved = [(org_id, status) for org_id, status, _tier in batch
-                    if status == MembershipStatus.APPROVED]
-        facts = gather_facts(session, approved, now, target)
-        changes = _tier_changes(facts.values(), current, framework)
-        changes.update({org_id: None for org_id, status, tier in batch
-                        if status != MembershipStatus.APPROVED and tier is not None})
-        _apply(session, changes, current, now)
-        changed += len(changes)
-    return changed
+    return sum(_refresh(session, gather_facts(session, batch, now, target), now)
+               for batch in _batches(candidates, batch_size))
+
+
+def _refresh(session: Session, facts: dict[int, TierFacts], now: datetime) -> int:
+    changes = _tier_changes(facts.values(), policy_framework())
+    _apply(session, changes, {org_id: item.tier for org_id, item in facts.items()}, now)
+    return len(changes)
 
 
 def _apply(session: Session, changes: dict[int, Tier | None], current: dict[int, Tier | None],

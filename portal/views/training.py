@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 from portal.certificates import certificate_pdf, display_name
 from portal.db import get_session
 from portal.forms.base import search_text
-from portal.models import Certificate, Course, Module, QuizAttempt, User, utcnow
+from portal.models import Certificate, Course, Module, ModuleVersion, QuizAttempt, User, utcnow
 from portal.permissions import public, refuse, sign_in_required
 from portal.services import lessons, member_list, training
 from portal.services.assignments import learner_assignments
@@ -44,7 +44,8 @@ def is_course_for(user: User, course: Course) -> bool:
 
 def _own_attempt(attempt_id: uuid.UUID) -> QuizAttempt:
     attempt = get_session().scalar(
-        select(QuizAttempt).options(joinedload(QuizAttempt.module_version))
+        select(QuizAttempt).options(joinedload(QuizAttempt.module_version)
+                                    .joinedload(ModuleVersion.module).joinedload(Module.course))
         .where(QuizAttempt.public_id == attempt_id, QuizAttempt.user_id == current_user.id))
     if attempt is None:
         refuse(404, "not_own_attempt")  # someone else's attempt reveals nothing (AUTHZ-06)
