@@ -144,7 +144,10 @@ class ModuleCompletion(Base):
 
 class Certificate(Base):
     __tablename__ = "certificate"
-    __table_args__ = (sa.Index("ix_certificate_user_course", "user_id", "course_id"),
+    # expires_at rides along (PostgreSQL): "is this champion currently certified?" is then an
+    # index-only lookup for each champion of an organisation.
+    __table_args__ = (sa.Index("ix_certificate_user_course", "user_id", "course_id",
+                               postgresql_include=["expires_at"]),
                       sa.Index("ix_certificate_expires_at", "expires_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)

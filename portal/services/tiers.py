@@ -225,20 +225,19 @@ def gather_facts(session: Session, organisations: Sequence[int] | Select,
 def _champion_counts(session: Session, ids: Sequence[int], now: datetime
                      ) -> dict[tuple[int, int | None], tuple[int, int, int]]:
     """Per (organisation, site): current champions, those currently certified, those lapsed."""
-    certificates = (
-        select(Certificate.id, Certificate.user_id, Certificate.expires_at)
-        .join(Course, Course.id == Certificate.course_id)
-        .where(Course.required.is_(True), Course.audience.in_(CHAMPION_AUDIENCES))
-        .subquery())
-    held = certificates.c.id.is_not(None)
-    current = and_(held, or_(certificates.c.expires_at.is_(None),
-                             certificates.c.expires_at > now))
+    certifying = select(Course.id).where(Course.required.is_(True),
+                                         Course.audience.in_(CHAMPION_AUDIENCES))
+    # Certificates joined straight to the membership, so each champion's are found through the
+    # (user_id, course_id) index; only indexed columns are read (user_id marks a match).
+    held = Certificate.user_id.is_not(None)
+    current = and_(held, or_(Certificate.expires_at.is_(None), Certificate.expires_at > now))
     per_champion = (
         select(Membership.organisation_id.label("organisation_id"),
                Membership.site_id.label("site_id"),
                func.max(case((current, 1), else_=0)).label("current"),
                func.max(case((held, 1), else_=0)).label("ever"))
-        .outerjoin(certificates, certificates.c.user_id == Membership.user_id)
+        .outerjoin(Certificate, and_(Certificate.user_id == Membership.user_id,
+                                     Certificate.course_id.in_(certifying)))
         .where(Membership.organisation_id.in_(ids), Membership.role == OrgRole.CHAMPION,
                Membership.withdrawn_at.is_(None))
         .group_by(Membership.organisation_id, Membership.site_id, Membership.id)
