@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.models import Course, Module, Organisation, User
-from portal.services import scale
+from portal.services import organisation_search, scale
 
 LEARNER, HR_LEAD, COORDINATOR = "learner", "hr_lead", "coordinator"
 EMAILS = {LEARNER: scale.LEARNER_EMAIL, HR_LEAD: scale.HR_LEAD_EMAIL,
@@ -33,11 +33,16 @@ class Fixtures:
 
     bench_organisation_id: int
     module_id: int  # the first module of the champions' course
-    organisations: int
+    organisations_listed: int  # in the coordinator's list with no filters (its default view)
 
     @property
     def organisations_last_page(self) -> int:
-        return max(1, math.ceil(self.organisations / LIST_PAGE_SIZE))
+        return max(1, math.ceil(self.organisations_listed / LIST_PAGE_SIZE))
+
+    @property
+    def organisations_middle_page(self) -> int:
+        """The costliest page: later pages are read from the other end of the sort."""
+        return max(1, (self.organisations_last_page + 1) // 2)
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,9 @@ PAGES = [
          COORDINATOR, throughput=False),
     Page("organisations_list_status", lambda f: "/coordinator/organisations?status=lapsed",
          COORDINATOR, throughput=False),
+    Page("organisations_list_middle_page",
+         lambda f: f"/coordinator/organisations?page={f.organisations_middle_page}",
+         COORDINATOR, throughput=False),
     Page("organisations_list_last_page",
          lambda f: f"/coordinator/organisations?page={f.organisations_last_page}",
          COORDINATOR, throughput=False),
@@ -91,8 +99,10 @@ def load_fixtures(session: Session) -> Fixtures:
         .where(Course.audience.in_(["champion", "all"]), Course.retired_at.is_(None),
                Module.retired_at.is_(None), Module.current_version_id.is_not(None))
         .order_by(Course.id, Module.position).limit(1))
-    return Fixtures(bench_organisation_id=bench, module_id=module,
-                    organisations=session.scalar(select(func.count(Organisation.id))))
+    default_view, _errors = organisation_search.parse_search({})
+    listed = session.scalar(select(func.count()).select_from(
+        organisation_search.matching(default_view)))
+    return Fixtures(bench_organisation_id=bench, module_id=module, organisations_listed=listed)
 
 
 def principal(session: Session, role: str) -> User:

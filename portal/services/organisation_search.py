@@ -102,15 +102,22 @@ def matching(search: OrganisationSearch) -> Subquery:
     return outer.subquery("matching")
 
 
-def ordered(query: Select, orgs: Subquery, sort: Sort) -> Select:
-    orders = {
-        Sort.NAME: (func.lower(orgs.c.name),),
-        Sort.NEWEST: (orgs.c.applied_at.desc(),),
-        Sort.APPROVED: (orgs.c.approved_at.is_(None), orgs.c.approved_at.desc()),
-        Sort.RENEWAL: (orgs.c.renewal_due_on.is_(None), orgs.c.renewal_due_on),
-        Sort.EMPLOYEES: (orgs.c.employees.desc(),),
+def ordered(query: Select, orgs: Subquery, sort: Sort, reverse: bool = False) -> Select:
+    """The query in the sort's order, or in exactly the opposite order if reverse.
+
+    Every key has NULLS FIRST/LAST left to the database's default, which flips with the
+    direction (on PostgreSQL and SQLite alike), and the id breaks ties, so the reversed order
+    is the exact mirror of the forward one.
+    """
+    keys = {  # (expression, descending)
+        Sort.NAME: ((func.lower(orgs.c.name), False),),
+        Sort.NEWEST: ((orgs.c.applied_at, True),),
+        Sort.APPROVED: ((orgs.c.approved_at.is_(None), False), (orgs.c.approved_at, True)),
+        Sort.RENEWAL: ((orgs.c.renewal_due_on.is_(None), False), (orgs.c.renewal_due_on, False)),
+        Sort.EMPLOYEES: ((orgs.c.employees, True),),
     }
-    return query.order_by(*orders[sort], orgs.c.id)
+    return query.order_by(*(expression.desc() if descending != reverse else expression.asc()
+                            for expression, descending in (*keys[sort], (orgs.c.id, False))))
 
 
 @dataclass(frozen=True)
@@ -130,9 +137,25 @@ def organisations_page(session: Session, search: OrganisationSearch, page: int,
                        per_page: int = PAGE_SIZE) -> Page:
     orgs = matching(search)
     total = session.scalar(select(func.count()).select_from(orgs)) or 0
-    rows = list(session.execute(ordered(select(orgs), orgs, search.sort)
-                                .offset((page - 1) * per_page).limit(per_page)))
+    rows = page_rows(session, orgs, search.sort, total, (page - 1) * per_page, per_page)
     return Page(rows, boroughs_of(session, [row.id for row in rows]), total, page, per_page)
+
+
+def page_rows(session: Session, orgs: Subquery, sort: Sort, total: int, start: int,
+              per_page: int) -> list:
+    """Rows start to start + per_page in the sort's order.
+
+    The database still sorts and skips every row before an OFFSET, so a page in the second
+    half is read from the other end (the reversed order, a smaller offset) and turned round.
+    """
+    end = min(start + per_page, total)
+    if start >= end:
+        return []  # past the last page
+    if start <= total - end:
+        return list(session.execute(ordered(select(orgs), orgs, sort)
+                                    .offset(start).limit(end - start)))
+    backwards = ordered(select(orgs), orgs, sort, reverse=True)
+    return list(session.execute(backwards.offset(total - end).limit(end - start)))[::-1]
 
 
 def boroughs_of(session: Session, organisation_ids: list[int]) -> dict[int, list[Borough]]:
