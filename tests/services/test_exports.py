@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
+from portal.models import Borough, Sector
 from portal.services import exports
 from portal.services.organisation_search import OrganisationSearch
-from tests.monitoring_data import NOW, build_fixed_data
+from tests.monitoring_data import NOW, build_fixed_data, make_champion, make_org
+
+HOSTILE = ['=HYPERLINK("https://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\t=cmd",
+           "\r=cmd", " =1+1", "\n=1", "＝1+1", "＠SUM(A1)"]
 
 
 @pytest.mark.parametrize(("value", "expected"), [
@@ -28,6 +32,10 @@ def test_chunks_start_with_a_byte_order_mark_and_quote_properly() -> None:
     assert text.startswith("\ufeffName,Note\r\n")
     assert list(csv.reader(io.StringIO(text[1:]))) == [["Name", "Note"],
                                                        ["'=x", 'say "hi", then\nleave']]
+
+
+def test_an_export_without_rows_is_the_header_alone() -> None:
+    assert list(exports.csv_chunks(("Name", "Note"), [])) == ["\ufeffName,Note\r\n"]
 
 
 def test_large_exports_come_in_several_chunks() -> None:
@@ -52,3 +60,23 @@ def test_the_benchmark_entry_point_writes_the_whole_file(session) -> None:
     assert written == len(out.getvalue())
     assert rows[0] == list(exports.CHAMPION_HEADER)
     assert len(rows) == 1 + 7 + 12 + 2 + 3  # current champions of A, B, C and D
+
+
+def test_the_champion_export_neutralises_everything_people_can_type(session) -> None:
+    """CSV-01 for the champion export, which neutralises only the cells people can type
+    (organisation, site and person names, email addresses) and trusts the ones it makes:
+    every hostile value comes out inert, and no cell at all is one a spreadsheet would run."""
+    for number, text in enumerate(HOSTILE):
+        org = make_org(session, f"{text} {number}", sector=Sector.OTHER,
+                       sites=[(Borough.HALTON, 10)], applied=NOW - timedelta(days=1),
+                       approved=NOW)  # its site is named "<organisation name> site 1"
+        make_champion(session, org, org.sites[0], joined=NOW, full_name=f"{text} {number}",
+                      email=f"{text}{number}@example.org".lower())
+    session.flush()
+    text = "".join(exports.champions_csv(session, OrganisationSearch(), NOW))
+    rows = list(csv.reader(io.StringIO(text[1:])))[1:]
+    assert len(rows) == len(HOSTILE)
+    for row in rows:
+        organisation, site, name, email = row[1], row[3], row[5], row[6]
+        assert all(cell.startswith("'") for cell in (organisation, site, name, email)), row
+        assert all(exports.neutralise(cell) == cell for cell in row), row
