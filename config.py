@@ -143,6 +143,9 @@ class Config:
     CHAMPION_CSV_MAX_BYTES = 1024 * 1024
     # Running the scheme: assignments, coverage and tiers.
     TRAINING_DUE_DAYS = 30  # required courses are due this many days after a membership starts
+    # The coordinator dashboard's suppressed figures are kept this long per process and filter
+    # (portal/views/monitoring.py::recent_figures); 0 works them out on every view.
+    DASHBOARD_CACHE_SECONDS = _env_int("DASHBOARD_CACHE_SECONDS", 60)
     COVERAGE_TARGET_PER_100_STAFF = 1.0  # current trained champions per 100 staff on each site
     # Retention schedule (SECURITY.md Part C, P11), applied daily by `apply_retention` and shown
     # on the privacy notice. Starting points to be confirmed in the DPIA.
@@ -192,6 +195,7 @@ class TestConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     MAIL_BACKEND = "smtp"
     MAIL_PORT = 0
+    DASHBOARD_CACHE_SECONDS = 0  # tests change data and look again at once
     WORKER_POLL_SECONDS = 0
     # Never the development folder; tests that upload set their own tmp_path.
     UPLOAD_DIR = Path(tempfile.gettempdir()) / "portal-test-uploads"

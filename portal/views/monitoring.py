@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 
 from flask import Blueprint, Response, current_app, g, render_template, request, stream_with_context
 from flask.typing import ResponseReturnValue
@@ -38,10 +41,44 @@ def filter_choices() -> dict[str, list[tuple[str, str]]]:
 @coordinator_required
 def dashboard() -> ResponseReturnValue:
     parsed = monitoring.parse_filters(request.args)
-    figures = monitoring.dashboard(get_session(), parsed.filters, utcnow())
+    figures, worked_out_at = recent_figures(parsed.filters)
     return render_template("monitoring/dashboard.html", figures=figures, parsed=parsed,
                            form=parsed, charts=dashboard_charts(figures), choices=filter_choices(),
-                           args=parsed.filters.query_args())
+                           args=parsed.filters.query_args(), worked_out_at=worked_out_at)
+
+
+FIGURES_KEPT = 128  # filter combinations per process; more and the oldest go
+
+
+def recent_figures(filters: monitoring.Filters) -> tuple[Dashboard, datetime]:
+    """The dashboard's figures for these filters and when they were worked out: kept in this
+    process for DASHBOARD_CACHE_SECONDS (0: worked out on every view).
+
+    Working them out reads every current champion in the region (about 650 ms at national
+    scale). They are counts with small numbers already suppressed and nothing about any one
+    person, and only coordinators see them, so the same figures can serve every coordinator
+    for a minute; the page says when they were worked out.
+    """
+    seconds = current_app.config["DASHBOARD_CACHE_SECONDS"]
+    now = utcnow()
+    kept: OrderedDict = current_app.extensions.setdefault("portal.dashboard_figures",
+                                                          OrderedDict())
+    key = tuple(sorted(filters.query_args().items()))
+    with _figures_lock:
+        found = kept.get(key)
+    if found is not None and now - found[1] < timedelta(seconds=seconds):
+        return found
+    found = (monitoring.dashboard(get_session(), filters, now), now)
+    if seconds > 0:
+        with _figures_lock:
+            kept[key] = found
+            kept.move_to_end(key)
+            while len(kept) > FIGURES_KEPT:
+                kept.popitem(last=False)
+    return found
+
+
+_figures_lock = threading.Lock()
 
 
 def dashboard_charts(figures: Dashboard) -> dict[str, Chart]:

@@ -305,6 +305,40 @@ def test_downloads_are_rate_limited_per_coordinator(app_factory, data) -> None:
     assert statuses == [200, 200, 429]
 
 
+def test_dashboard_figures_are_kept_a_minute_and_say_when_they_were_worked_out(
+        app_factory, session, data, clock) -> None:
+    """Issue 10: the figures (suppressed counts, nothing about a person) are worked out at most
+    once a DASHBOARD_CACHE_SECONDS per filter and process; each filter has its own."""
+    app = app_factory(DASHBOARD_CACHE_SECONDS=60)
+    client = app.test_client()
+    from tests.conftest import sign_in
+    assert sign_in(client, data.coordinator.email).status_code == 303
+    path, filtered = "/coordinator/dashboard", "/coordinator/dashboard?sector=public"
+    first = client.get(path).get_data(as_text=True)
+    assert "Figures worked out on" in first and "more than 60 seconds old" in first
+    headline = cell_texts(first, "Member organisations and champions by borough")[-1]
+    filtered_first = cell_texts(client.get(filtered).get_data(as_text=True),
+                                "Member organisations and champions by borough")[-1]
+    assert filtered_first != headline
+
+    # the dashboard's own reads are skipped: only the signed-in person is loaded
+    assert count_statements(app, client, path) == 1
+    wirral = make_org(session, "Newcomer Ltd", sector=Sector.PRIVATE,
+                      sites=[(Borough.WIRRAL, 100)])
+    for _ in range(5):
+        make_champion(session, wirral, wirral.sites[0], joined=NOW - timedelta(days=1))
+    session.commit()
+    assert cell_texts(client.get(path).get_data(as_text=True),
+                      "Member organisations and champions by borough")[-1] == headline
+
+    clock.shift(timedelta(seconds=61))
+    fresh = cell_texts(client.get(path).get_data(as_text=True),
+                       "Member organisations and champions by borough")[-1]
+    assert fresh != headline and fresh[1] == str(int(headline[1]) + 1)
+    assert cell_texts(client.get(filtered).get_data(as_text=True),
+                      "Member organisations and champions by borough")[-1] == filtered_first
+
+
 # --- Statement counts (acceptance 2) ---------------------------------------------------------
 
 def count_statements(app, client, path: str) -> int:  # noqa: ANN001
