@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from functools import cache
 from itertools import count
@@ -184,3 +185,22 @@ def make_certificate(session: Session, user: User, course: Course | None = None,
     session.add(certificate)
     session.flush()
     return certificate
+
+
+TRAINING_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "training"
+
+
+def write_copied_course(root: Path, key: str, audience: str, modules: int) -> None:
+    """A course of `modules` copies of the first test module, each with its own id."""
+    folder = root / key
+    folder.mkdir(parents=True)
+    source = (TRAINING_FIXTURES / "basics" / "01-first.md").read_text(encoding="utf-8")
+    stems = []
+    for number in range(1, modules + 1):
+        stems.append(f"{number:02d}-copy")
+        text = re.sub(r"^id: .*$", f"id: {key}-{number}", source, count=1, flags=re.MULTILINE)
+        (folder / f"{stems[-1]}.md").write_text(text, encoding="utf-8")
+    listed = "".join(f"  - {stem}\n" for stem in stems)
+    (folder / "course.md").write_text(
+        f"---\nid: {key}\ntitle: Course {key}\naudience: {audience}\nrequired: false\n"
+        f"refresher_months: 12\nmodules:\n{listed}---\nCopies.\n", encoding="utf-8")

@@ -13,17 +13,17 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bench.sqlcount import count_statements
 from portal import courses as loader
 from portal.courses import check_path, load_catalogue, render_markdown
 from portal.models import Module, ModuleVersion
 from portal.services.catalogue import stored_versions, sync_catalogue
-from tests.factories import sync_courses
+from tests.factories import sync_courses, write_copied_course
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 TRAINING = FIXTURES / "training"
@@ -124,42 +124,17 @@ def test_the_stored_html_is_the_same_as_a_full_load(session, tmp_path) -> None:
             [q.prompt_html for q in loaded.questions]
 
 
-def write_course(root: Path, modules: int) -> None:
-    """One course of `modules` copies of the first test module, each with its own id."""
-    folder = root / "many"
-    folder.mkdir(parents=True)
-    source = (TRAINING / "basics" / "01-first.md").read_text(encoding="utf-8")
-    stems = []
-    for number in range(1, modules + 1):
-        stems.append(f"{number:02d}-copy")
-        text = re.sub(r"^id: .*$", f"id: copy-{number}", source, count=1, flags=re.MULTILINE)
-        (folder / f"{stems[-1]}.md").write_text(text, encoding="utf-8")
-    listed = "".join(f"  - {stem}\n" for stem in stems)
-    (folder / "course.md").write_text(
-        f"---\nid: many\ntitle: Many\naudience: champion\nrequired: false\n"
-        f"refresher_months: 0\nmodules:\n{listed}---\nCopies.\n", encoding="utf-8")
-
-
 @contextmanager
 def counted(session: Session) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    engine = session.get_bind()
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
+    with count_statements(session.get_bind()) as log:
+        yield log.statements
 
 
 @pytest.mark.parametrize("modules", [2, 8])
 def test_an_unchanged_sync_costs_the_same_statements_however_many_modules(
         session, tmp_path, modules) -> None:
     root = tmp_path / "courses"
-    write_course(root, modules)
+    write_copied_course(root, "many", "champion", modules)
     sync(session, root)
     session.expunge_all()
     with counted(session) as statements:
@@ -261,7 +236,7 @@ def test_front_matter_reads_the_same_with_either_yaml_parser(root, monkeypatch) 
 def test_a_changed_sync_costs_the_same_statements_besides_its_inserts(
         session, tmp_path, modules) -> None:
     root = tmp_path / "courses"
-    write_course(root, modules)
+    write_copied_course(root, "many", "champion", modules)
     sync(session, root)
     for path in (root / "many").glob("*-copy.md"):
         edit(path, "Lesson text", "Lesson words")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy import func, select
 
+from bench.sqlcount import count_statements
 from portal.models import AuditEvent, SupportService
 from portal.services import support
 from portal.services.support import InvalidServiceError, Search, validate_service
@@ -236,21 +236,12 @@ def test_pages_hold_a_fixed_number_and_out_of_range_pages_clamp(session) -> None
 
 
 def count_queries(session, search: Search) -> int:
-    statements: list[str] = []
-    engine = session.get_bind()
-
-    def record(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
+    with count_statements(session.get_bind()) as log:
         session.expunge_all()
         page = support.find_services(session, search)
         for service in page.services:  # everything a card shows
             assert service.borough_keys and service.category_keys
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
-    return len(statements)
+    return log.count
 
 
 def test_a_page_costs_the_same_number_of_queries_however_many_services(session) -> None:

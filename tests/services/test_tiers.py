@@ -8,6 +8,7 @@ import sqlalchemy as sa
 import time_machine
 from sqlalchemy import select
 
+from bench.sqlcount import count_statements as statements_of
 from portal.models import (
     AuditEvent,
     CommitmentSignature,
@@ -245,18 +246,9 @@ def test_withdrawing_a_champion_and_adding_a_site_refresh_the_tier(session) -> N
 
 
 def count_statements(session, action) -> int:  # noqa: ANN001
-    statements = []
-
-    def record_statement(*_args: object) -> None:
-        statements.append(1)
-
-    engine = session.get_bind()
-    sa.event.listen(engine, "before_cursor_execute", record_statement)
-    try:
+    with statements_of(session.get_bind()) as log:
         action()
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record_statement)
-    return len(statements)
+    return log.count
 
 
 def test_nightly_refresh_is_set_based_not_per_organisation(session) -> None:

@@ -11,6 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from bench.sqlcount import count_statements as statements_of
 from portal.models import AuditEvent, OrgRole, User
 from portal.services.audit import record_event
 from tests.factories import make_member_organisation, make_user
@@ -120,18 +121,9 @@ def test_pagination_keeps_the_filters(client, session, events) -> None:
 
 
 def count_statements(app: Flask, client: FlaskClient, path: str) -> int:
-    statements: list[str] = []
-
-    def record(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    engine = app.extensions["portal.engine"]
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_of(app.extensions["portal.engine"]) as log:
         assert client.get(path).status_code == 200
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
-    return len(statements)
+    return log.count
 
 
 def test_a_page_costs_the_same_statements_however_many_events(app, client, session,

@@ -14,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from bench.sqlcount import count_statements
 from portal.models import (
     Assignment,
     AttemptStatus,
@@ -143,19 +144,10 @@ def add_champions(session, organisation, count: int, start: int) -> list[User]:
 
 
 def statements_for(app: Flask, client: FlaskClient, path: str) -> int:
-    statements: list[str] = []
-
-    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(statement)
-
-    engine = app.extensions["portal.engine"]
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
+    with count_statements(app.extensions["portal.engine"]) as log:
         response = client.get(path)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
     assert response.status_code == 200
-    return len(statements)
+    return log.count
 
 
 def test_the_dashboard_costs_the_same_statements_for_5_and_500_champions(

@@ -10,10 +10,10 @@ import re
 from datetime import timedelta
 
 import pytest
-import sqlalchemy as sa
 import time_machine
 from sqlalchemy import select
 
+from bench.sqlcount import count_statements as statements_of
 from portal.models import AuditEvent, Borough, OrgRole, Sector
 from tests.conftest import csrf_token
 from tests.factories import DEFAULT_PASSWORD, make_user
@@ -342,20 +342,11 @@ def test_dashboard_figures_are_kept_a_minute_and_say_when_they_were_worked_out(
 # --- Statement counts (acceptance 2) ---------------------------------------------------------
 
 def count_statements(app, client, path: str) -> int:  # noqa: ANN001
-    engine = app.extensions["portal.engine"]
-    statements: list[str] = []
-
-    def record(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_of(app.extensions["portal.engine"]) as log:
         response = client.get(path)
         assert response.status_code == 200, path
         response.get_data()  # drain the stream inside the window
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
-    return len(statements)
+    return log.count
 
 
 COUNTED = ["/coordinator/dashboard", "/coordinator/dashboard?borough=wirral&tier=active",

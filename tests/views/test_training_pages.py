@@ -2,41 +2,30 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
-import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from bench.sqlcount import count_statements
 from portal.models import Course, Membership, Module, OrgRole, utcnow
 from portal.services import assignments, training
 from portal.views.training import is_course_for
 from tests.conftest import csrf_token
-from tests.factories import make_member_organisation, make_organisation, make_user, sync_courses
+from tests.factories import (
+    make_member_organisation,
+    make_organisation,
+    make_user,
+    sync_courses,
+    write_copied_course,
+)
 
 TRAINING = Path(__file__).resolve().parents[1] / "fixtures" / "training"
-
-
-def write_course(root: Path, key: str, audience: str, modules: int) -> None:
-    """A course of `modules` copies of the first test module, each with its own id."""
-    folder = root / key
-    folder.mkdir(parents=True)
-    source = (TRAINING / "basics" / "01-first.md").read_text(encoding="utf-8")
-    stems = []
-    for number in range(1, modules + 1):
-        stems.append(f"{number:02d}-copy")
-        text = re.sub(r"^id: .*$", f"id: {key}-{number}", source, count=1, flags=re.MULTILINE)
-        (folder / f"{stems[-1]}.md").write_text(text, encoding="utf-8")
-    listed = "".join(f"  - {stem}\n" for stem in stems)
-    (folder / "course.md").write_text(
-        f"---\nid: {key}\ntitle: Course {key}\naudience: {audience}\nrequired: false\n"
-        f"refresher_months: 12\nmodules:\n{listed}---\nCopies.\n", encoding="utf-8")
 
 
 def catalogue(tmp_path: Path, extra_modules: int = 0) -> Path:
@@ -45,9 +34,9 @@ def catalogue(tmp_path: Path, extra_modules: int = 0) -> Path:
         root.mkdir()
         (root / "basics").symlink_to(TRAINING / "basics")
     if extra_modules:
-        write_course(root, "more", "champion", extra_modules)
-        write_course(root, "leads", "hr_lead", 2)
-        write_course(root, "everyone", "all", 2)
+        write_copied_course(root, "more", "champion", extra_modules)
+        write_copied_course(root, "leads", "hr_lead", 2)
+        write_copied_course(root, "everyone", "all", 2)
     return root
 
 
@@ -63,17 +52,8 @@ def pass_module(session, user, module: Module) -> None:
 @contextmanager
 def recorded(app: Flask) -> Iterator[list[str]]:
     """The SQL statements run inside the block."""
-    seen: list[str] = []
-
-    def record(*args: object) -> None:
-        seen.append(str(args[2]))
-
-    engine = app.extensions["portal.engine"]
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
+    with count_statements(app.extensions["portal.engine"]) as log:
+        yield log.statements
 
 
 def statements(app: Flask, client: FlaskClient, path: str) -> int:
