@@ -7,7 +7,8 @@ STAMP_INSTALL := $(VENV)/.installed
 STAMP_TEST := $(VENV)/.installed-test
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: run test lint assets install install-test browser-deps bench-deps bench prodlike clean
+.PHONY: run test test-future lint assets install install-test browser-deps future-deps bench-deps bench \
+	prodlike clean
 
 $(STAMP_INSTALL): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -39,6 +40,12 @@ browser-deps:
 	  echo "Installing Debian's chromium for browser tests..."; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; }
 
+# Debian's faketime, to run the suite with the machine's clock moved ahead.
+future-deps:
+	@command -v faketime >/dev/null 2>&1 || { \
+	  echo "Installing Debian's faketime..."; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime) >/dev/null; }
+
 # Debian's wrk, the load generator of the benchmark harness.
 bench-deps:
 	@command -v wrk >/dev/null 2>&1 || { \
@@ -63,6 +70,21 @@ lint: install-test
 test: install-test assets browser-deps lint
 	@$(FLASK) courses check
 	@$(PY) -m pytest
+
+# The fast part of the suite (SQLite, no browser) with the machine's clock one year and three
+# years ahead, both at once (one core each): a test that only passes on today's date fails here
+# the day it is written, not the day its date goes by.
+FUTURE_PYTEST := $(PY) -m pytest -q -p no:cacheprovider -m "not pg and not slow" \
+	--ignore=tests/browser --ignore=tests/prodlike
+test-future: install-test assets future-deps
+	@echo "Running the fast tests with the clock 1 and 3 years ahead..."
+	@export FAKETIME_DONT_FAKE_MONOTONIC=1; \
+	  faketime -f +365d $(FUTURE_PYTEST) --basetemp=.future/1y > .future-1y.log 2>&1 & one=$$!; \
+	  faketime -f +1096d $(FUTURE_PYTEST) --basetemp=.future/3y > .future-3y.log 2>&1 & three=$$!; \
+	  wait $$one; one_rc=$$?; wait $$three; three_rc=$$?; \
+	  echo "== clock one year ahead =="; tail -n 25 .future-1y.log; \
+	  echo "== clock three years ahead =="; tail -n 25 .future-3y.log; \
+	  test $$one_rc -eq 0 && test $$three_rc -eq 0
 
 # SQLite at a small scale by default; BENCH_DATABASE_URL=postgresql://... for PostgreSQL, and
 # BENCH_SCALE=national for the full national data set (see bench/run.py for every setting).

@@ -13,6 +13,10 @@ Settings (environment):
 `python -m bench --only NAMES` (comma-separated phases and/or page names from bench/pages.py)
 measures only those, e.g. `--only sync` or `--only home,sign_in`; such a partial run writes
 bench/results/partial.json (not committed) and leaves latest.json alone.
+
+A whole run writes bench/results/last-run.json (not committed), so `make bench` leaves the tree
+clean. `--record` (or BENCH_RECORD=1, e.g. `make bench BENCH_RECORD=1`) also updates the committed
+results: bench/results/latest.json and <database>-<scale>.json.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ PROJECT_DIR = BENCH_DIR.parent
 DATA_DIR = BENCH_DIR / ".data"
 RESULTS_FILE = BENCH_DIR / "results" / "latest.json"
 PARTIAL_FILE = BENCH_DIR / "results" / "partial.json"  # --only runs; ignored by git
+LAST_RUN_FILE = BENCH_DIR / "results" / "last-run.json"  # whole runs; ignored by git
 
 
 def log(message: str) -> None:
@@ -290,6 +295,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--only", help="comma-separated phases (server, throughput, export, "
                                        "sync) and/or page names to measure; the rest is skipped")
+    parser.add_argument("--record", action="store_true",
+                        default=os.environ.get("BENCH_RECORD") == "1",
+                        help="also update the committed results (latest.json and "
+                             "<database>-<scale>.json); otherwise only last-run.json is written")
     arguments = parser.parse_args(argv)
     only = set(filter(None, (arguments.only or "").split(","))) or None
     phases, chosen_pages = chosen(only)
@@ -321,11 +330,18 @@ def main(argv: list[str] | None = None) -> None:
         results.course_sync = course_sync.measure(course_sync_app, url)
         log(f"course sync: {results.course_sync}")
     results.seconds = time.perf_counter() - started
+    write_results(results, scale_name, only, record=arguments.record)
+
+
+def write_results(results: report.Results, scale_name: str, only: set[str] | None, *,
+                  record: bool) -> None:
     if only:
         results.notes.append(f"partial run: --only {','.join(sorted(only))}")
         written = [PARTIAL_FILE]
-    else:
+    elif record:
         written = [RESULTS_FILE, RESULTS_FILE.with_name(f"{results.database}-{scale_name}.json")]
+    else:
+        written = [LAST_RUN_FILE]
     for path in written:
         report.write(results, path)
     print(report.table(results))

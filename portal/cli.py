@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from portal import clock
 from portal.courses import check_path, load_catalogue
 from portal.db import get_engine, is_unavailable
 from portal.mail import send_due_messages
@@ -244,7 +245,7 @@ def _demo_training(session: Session) -> None:
     if organisation is None or session.scalar(select(Assignment.id).where(
             Assignment.organisation_id == organisation.id).limit(1)) is not None:
         return
-    today = utcnow().date()
+    today = clock.today()
     people = {m.user.email: m for m in organisation.memberships}
     # Joined 40, 25 and 10 days ago: required training overdue, due in 5 days, due in 20.
     for email, days_ago in (("champion11@example.org", 40), ("champion12@example.org", 25),
@@ -429,7 +430,7 @@ def courses_sync() -> None:
             raise click.ClickException("Fix these problems first; nothing was changed.")
         report = sync_catalogue(session, catalogue, stored)
         # A course that has just become required reaches current members now, not tomorrow.
-        assigned = catch_up_required_assignments(session, today=utcnow().date())
+        assigned = catch_up_required_assignments(session, today=clock.today())
     click.echo(f"Courses synced: {len(report.created)} new, {len(report.new_versions)} "
                f"changed, {len(report.unchanged)} unchanged, {len(report.retired)} retired.")
     if assigned:
@@ -495,7 +496,7 @@ def _shown(path: Path) -> Path:
 def lapse_memberships() -> None:
     """Mark approved memberships whose renewal date has passed as lapsed (run daily)."""
     with Session(get_engine()) as session, session.begin():
-        count = lapse_overdue_memberships(session, today=utcnow().date())
+        count = lapse_overdue_memberships(session, today=clock.today())
     click.echo(f"{count} {'membership' if count == 1 else 'memberships'} lapsed.")
 
 
@@ -568,7 +569,7 @@ def reminders_group() -> None:
               help="Run as if today were this date (YYYY-MM-DD); default today.")
 def reminders_run(day: object) -> None:
     """Queue today's reminder digests now; running it again the same day queues nothing new."""
-    today = day.date() if day is not None else utcnow().date()
+    today = day.date() if day is not None else clock.today()
     with Session(get_engine()) as session:
         count = send_reminders(session, today=today)
     click.echo(f"{count} reminder {'e-mail' if count == 1 else 'e-mails'} queued for "

@@ -7,7 +7,6 @@ PUBLIC_ENDPOINTS, so a new view cannot ship without an access decision (AUTHZ-01
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, NoReturn
@@ -18,6 +17,7 @@ from flask_login import current_user, login_required
 from limits import parse
 from sqlalchemy.exc import SQLAlchemyError
 
+from portal import clock
 from portal.db import get_session
 from portal.extensions import limiter
 from portal.models import AuditEvent, Organisation, OrgRole, User
@@ -138,13 +138,13 @@ def organisation_role_required(*roles: OrgRole) -> Callable[[ViewFn], ViewFn]:
 
 def mark_recently_authenticated() -> None:
     """Record that the person has just entered their password in this session."""
-    session[AUTHENTICATED_AT_KEY] = int(time.time())
+    session[AUTHENTICATED_AT_KEY] = clock.timestamp()
 
 
 def authenticated_recently() -> bool:
     stamp = session.get(AUTHENTICATED_AT_KEY)
     window = current_app.config["RECENT_AUTHENTICATION_WINDOW"].total_seconds()
-    return isinstance(stamp, int) and 0 <= time.time() - stamp <= window
+    return isinstance(stamp, int) and 0 <= clock.timestamp() - stamp <= window
 
 
 def recent_authentication_required(view: ViewFn | None = None, *,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -11,6 +10,8 @@ from flask import Flask, Response, current_app, g, request, session
 from flask_login import current_user, logout_user
 from werkzeug.exceptions import BadRequest, MethodNotAllowed, NotFound
 from werkzeug.routing import IntegerConverter, RequestRedirect
+
+from portal import clock
 
 # No inline script or style and nothing from third parties: everything the pages need is ours.
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -86,7 +87,7 @@ def _enforce_session_limits() -> None:
         return
     if not current_user.is_authenticated:
         return
-    now = int(time.time())
+    now = clock.timestamp()
     config = current_app.config
     started = session.get(SESSION_STARTED_KEY, 0)
     seen = session.get(SESSION_SEEN_KEY, 0)
@@ -101,7 +102,7 @@ def _enforce_session_limits() -> None:
 
 
 def start_session_clock() -> None:
-    now = int(time.time())
+    now = clock.timestamp()
     session[SESSION_STARTED_KEY] = now
     session[SESSION_SEEN_KEY] = now
     session.permanent = True
@@ -116,7 +117,7 @@ def begin_two_factor(user_id: int, session_version: int, destination: str) -> No
     """
     session.clear()
     session[TWO_FACTOR_PENDING_KEY] = {"user": user_id, "version": session_version,
-                                       "at": int(time.time()), "next": destination}
+                                       "at": clock.timestamp(), "next": destination}
 
 
 def two_factor_pending(limit: timedelta) -> tuple[int, int, str] | None:
@@ -128,7 +129,7 @@ def two_factor_pending(limit: timedelta) -> tuple[int, int, str] | None:
     destination = marker.get("next")
     if (not all(isinstance(value, int) for value in (user_id, version, started))
             or not isinstance(destination, str) or not is_safe_next(destination)
-            or not 0 <= time.time() - started <= limit.total_seconds()):
+            or not 0 <= clock.timestamp() - started <= limit.total_seconds()):
         end_two_factor()
         return None
     return user_id, version, destination

@@ -13,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from portal import clock
 from portal.models import User
 from portal.security import TWO_FACTOR_PENDING_KEY
 from portal.services.accounts import normalise_email
@@ -41,7 +42,7 @@ def _step_with_time_to_spare(spare: float = 3.0) -> int:
     """The current time step, waiting for the next one if this one ends within `spare` seconds:
     the code starts at the oldest step the drift window allows, so a step ending between making
     the code and checking it would make the code too old (a rare failure in CI)."""
-    into_step = time.time() % STEP_SECONDS
+    into_step = clock.now().timestamp() % STEP_SECONDS
     if into_step > STEP_SECONDS - spare:
         time.sleep(STEP_SECONDS - into_step + 0.05)
     return current_step()

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date
 
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -16,14 +15,10 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import Field, HiddenField, RadioField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from portal import clock
 from portal.forms.base import PortalForm
 from portal.forms.organisations import choices
 from portal.models import ElementStatus
-
-try:
-    UK = ZoneInfo("Europe/London")
-except ZoneInfoNotFoundError:  # no time zone data on this machine: UTC rather than fail
-    UK = UTC
 
 NOTE_MAX = 500
 STATUS_LABELS = {ElementStatus.NOT_STARTED.value: "Not started",
@@ -37,7 +32,7 @@ def one_newline_style(value: object) -> object:
 
 
 def uk_today() -> date:
-    return datetime.now(UK).date()
+    return clock.today()
 
 
 class GovDateField(Field):

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from portal import clock
 from portal.models import AuditEvent, Organisation, User
 
-try:
-    UK = ZoneInfo("Europe/London")
-except ZoneInfoNotFoundError:  # no time zone data: days run in UTC rather than fail
-    UK = UTC
+UK = clock.LONDON
 
 
 def record_event(session: Session, action: str, *, actor: User | None = None,

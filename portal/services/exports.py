@@ -24,7 +24,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from itertools import groupby, islice
 from typing import TextIO
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import (
     ColumnElement,
@@ -39,6 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
+from portal import clock
 from portal.models import (
     Borough,
     ElementStatus,
@@ -61,10 +61,7 @@ from portal.services.monitoring import (
 )
 from portal.services.organisation_search import OrganisationSearch, matching, ordered
 
-try:
-    UK = ZoneInfo("Europe/London")  # dates in files are the dates people in the region saw
-except ZoneInfoNotFoundError:
-    UK = UTC
+UK = clock.LONDON  # dates in files are the dates people in the region saw
 
 FORMULA_STARTS = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
 BATCH_ROWS = 5000
@@ -260,7 +257,7 @@ def write_champions_csv(session: Session, out: TextIO, *,
     the number of characters written. Memory stays flat: one chunk at a time."""
     written = 0
     for chunk in champions_csv(session, search or OrganisationSearch(),
-                               now or datetime.now(UTC)):
+                               now or clock.now()):
         written += out.write(chunk)
     return written
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from portal import clock
 from portal.models import (
     Borough,
     JoinDraft,
@@ -185,7 +186,7 @@ def notice_already_sent_today(session: Session, dedupe_key: str) -> bool:
 def existing_account_dedupe_key(email: str) -> str:
     """At most one "you already have an account" e-mail per address per day (P10)."""
     digest = hashlib.sha256(normalise_email(email).encode()).hexdigest()[:32]
-    return f"join-existing:{digest}:{utcnow().date().isoformat()}"
+    return f"join-existing:{digest}:{clock.today().isoformat()}"
 
 
 # Confirming the applicant's e-mail address.

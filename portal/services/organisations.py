@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased, selectinload
 
+from portal import clock
 from portal.models import (
     Borough,
     CommitmentSignature,
@@ -237,7 +238,7 @@ def withdraw_membership(session: Session, organisation: Organisation, *, actor: 
 def reinstate_membership(session: Session, organisation: Organisation, *, actor: User,
                          renewal_months: int) -> None:
     """Back to approved; a renewal date already past starts a new year from today."""
-    today = utcnow().date()
+    today = clock.today()
     renewal = organisation.renewal_due_on
     if renewal is None or renewal < today:
         renewal = add_months(today, renewal_months)
@@ -273,7 +274,7 @@ def renewal_opens_on(organisation: Organisation, window_days: int) -> date | Non
 
 def can_renew(organisation: Organisation, window_days: int) -> bool:
     opens = renewal_opens_on(organisation, window_days)
-    return organisation.is_approved and opens is not None and utcnow().date() >= opens
+    return organisation.is_approved and opens is not None and clock.today() >= opens
 
 
 def renew_membership(session: Session, organisation: Organisation, *, actor: User,

@@ -8,16 +8,16 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from functools import partial
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from portal import clock
 from portal.models import (
     SupportService,
     SupportServiceBorough,
@@ -53,7 +53,6 @@ CATEGORIES: dict[str, str] = {
     "emergency": "Emergencies",
     "reporting": "Reporting a crime",
 }
-UK = ZoneInfo("Europe/London")
 CHECK_EVERY_MONTHS = 6
 PER_PAGE = 20
 MAX_SEARCH_WORDS = 10
@@ -342,7 +341,7 @@ def _ordering(search: Search) -> list:
 # --- Coordinators' upkeep ----------------------------------------------------------------
 
 def uk_today() -> date:
-    return datetime.now(UK).date()
+    return clock.today()
 
 
 def months_before(day: date, months: int) -> date:

@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import secrets
 import struct
-import time
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
@@ -20,6 +19,7 @@ import segno
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from portal import clock
 from portal.models import RecoveryCode, User, utcnow
 
 DIGITS = 6
@@ -40,7 +40,7 @@ def new_secret() -> str:
 
 
 def current_step(now: float | None = None) -> int:
-    return int((time.time() if now is None else now) // STEP_SECONDS)
+    return int((clock.now().timestamp() if now is None else now) // STEP_SECONDS)
 
 
 def code_at(secret: str, step: int) -> str:

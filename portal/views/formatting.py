@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, datetime, timedelta
 
 from flask import Flask
 
-try:
-    UK = ZoneInfo("Europe/London")
-except ZoneInfoNotFoundError:  # no time zone data on this machine: show UTC rather than fail
-    UK = UTC
+from portal import clock
+
+UK = clock.LONDON
 
 
 def govuk_date(value: date | datetime | None) -> str:

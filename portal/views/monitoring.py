@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
+from portal import clock
 from portal.db import get_session
 from portal.extensions import limiter
 from portal.models import Borough, MembershipStatus, Sector, Tier, utcnow
@@ -128,7 +129,7 @@ def _download(chunks: Callable[[Session], Iterator[str]], what: str) -> Response
     def generate() -> Iterator[str]:
         yield from chunks(get_session())
 
-    name = exports.filename(current_app.config["SCHEME_NAME"], what, utcnow().date())
+    name = exports.filename(current_app.config["SCHEME_NAME"], what, clock.today())
     response = Response(stream_with_context(generate()), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Content-Security-Policy"] = "sandbox"

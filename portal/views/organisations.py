@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from portal import clock
 from portal.db import get_session
 from portal.forms.assignments import AssignTrainingForm, CancelAssignmentForm
 from portal.forms.champions import InviteHrLeadForm
@@ -259,7 +260,7 @@ def _chosen_training(value: str) -> tuple[Course | None, Module | None]:
 def assign(organisation: Organisation) -> ResponseReturnValue:
     """Assign a course or a module to one, several or all current champions, by a date."""
     session = get_session()
-    today = utcnow().date()
+    today = clock.today()
     form = AssignTrainingForm(today=today)
     form.training.choices, hints = _training_choices(assigning.assignable_courses(session))
     champions = current_champions(organisation)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
-from bench import exports, pages, quiz, report, servertime
+from bench import exports, pages, quiz, report, run, servertime
 from bench.sessions import session_cookie
 from bench.sqlcount import count_statements
 from portal.models import AttemptStatus, QuizAttempt, User
@@ -83,3 +85,20 @@ def test_an_export_entry_streams_its_generator_and_rows_are_counted(session) -> 
 
 def _demo_export(_session) -> list[str]:
     return ["a,b\n", "1,2\n", "3,4\n"]
+
+
+def test_a_whole_run_writes_only_a_file_git_ignores_unless_asked_to_record(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`make bench` leaves `git status` clean; `--record` updates the committed results."""
+    written: list = []
+    monkeypatch.setattr(run.report, "write", lambda results, path: written.append(path))
+    monkeypatch.setattr(run.report, "table", lambda results: "")
+    results = run.report.Results(scale_name="small", scale=None, database="sqlite")
+    run.write_results(results, "small", None, record=False)
+    assert written == [run.LAST_RUN_FILE]
+    ignored = subprocess.run(["git", "check-ignore", "-q", str(run.LAST_RUN_FILE)],
+                             cwd=run.PROJECT_DIR, check=False)
+    assert ignored.returncode == 0, "last-run.json must be ignored by git"
+    written.clear()
+    run.write_results(results, "small", None, record=True)
+    assert written == [run.RESULTS_FILE, run.RESULTS_FILE.with_name("sqlite-small.json")]
