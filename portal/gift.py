@@ -132,6 +132,11 @@ _FORMATS = ("moodle", "html", "plain", "markdown")  # Moodle reads these names i
 # Moodle's own pattern: one or two digits, an optional point and more digits, between % signs.
 _WEIGHT = re.compile(r"%(-*)([0-9]{1,2}\.?[0-9]*)%")
 _TRUE_FALSE = {"T": True, "TRUE": True, "F": False, "FALSE": False}
+# What PHP's trim() removes, which Moodle applies to lines and texts (no Unicode spaces).
+_TRIM = " \t\n\r\0\x0b"
+_SPACES = re.compile(r"[ \t\r\f\v]+")  # what a browser collapses (not non-breaking spaces)
+# Stands for the blank of a missing-word question until the text's format is known.
+_BLANK = "\ue010"
 # Moodle marks an answer right when its fraction is within a millionth of 1 (1e-4 percent).
 _FULL_MARKS = 100 - 1e-4
 
@@ -196,7 +201,7 @@ def _chunks(text: str) -> list[tuple[int, list[str]]]:
     lines: list[str] = []
     start = 0
     for number, line in enumerate([*text.split("\n"), ""], start=1):
-        stripped = line.strip()
+        stripped = line.strip(_TRIM)
         if stripped.startswith("//"):
             continue
         if stripped:
@@ -222,7 +227,7 @@ def _category_comment(lines: list[str]) -> str:
 
 
 def _parse_question(line: int, chunk: str) -> _Question:
-    text = _ESCAPE.sub(lambda match: _PLACEHOLDERS[match[1]], chunk).strip()
+    text = _ESCAPE.sub(lambda match: _PLACEHOLDERS[match[1]], chunk).strip(_TRIM)
     title, text = _split_title(text)
     opening, closing = text.find("{"), text.find("}")
     if opening == -1 and closing == -1:
@@ -232,13 +237,13 @@ def _parse_question(line: int, chunk: str) -> _Question:
         raise _Skip("unreadable", "the { and } around the answers do not pair up (write \\{ or "
                                "\\} for a literal brace)")
     # Answers before the end of the text make a missing-word question: Moodle shows a blank.
-    gap = "" if text.endswith("}") else "_____"
+    gap = "" if text.endswith("}") else _BLANK
     prompt = _with_format(text[:opening] + gap + text[closing + 1:])
-    body, separator, explanation = text[opening + 1:closing].strip().rpartition("####")
+    body, separator, explanation = text[opening + 1:closing].strip(_TRIM).rpartition("####")
     if not separator:  # no general feedback: rpartition left everything in the last part
         body, explanation = explanation, ""
-    general = _with_format(explanation, prompt.format)
-    kind, answers, notes = _answers(body.strip(), prompt.format, missing_word=bool(gap))
+    general = _with_format(explanation, prompt.format)  # not trimmed first, as in Moodle
+    kind, answers, notes = _answers(body.strip(_TRIM), prompt.format, missing_word=bool(gap))
     if not prompt.text.strip():
         raise _Skip(kind, "the question has no text before its answers")
     return _Question(line, title, prompt, answers, general, kind, notes)
@@ -250,15 +255,14 @@ def _split_title(text: str) -> tuple[str, str]:
     end = text.find("::", 2)
     if end == -1:
         raise _Skip("unreadable", "the question title ::...:: is never closed")
-    return _restore(text[2:end]).strip(), text[end + 2:].strip()
+    return _restore(text[2:end]).strip(_TRIM), text[end + 2:].strip(_TRIM)
 
 
 def _with_format(text: str, default: str = "moodle") -> _Text:
     """Read a leading [format] marker as Moodle does (exact lower-case names only)."""
-    text = text.strip()
     if text.startswith("[") and (end := text.find("]")) != -1 and text[1:end] in _FORMATS:
-        return _Text(_restore(text[end + 1:]).strip(), text[1:end])
-    return _Text(_restore(text).strip(), default)
+        return _Text(_restore(text[end + 1:]).strip(_TRIM), text[1:end])
+    return _Text(_restore(text).strip(_TRIM), default)
 
 
 def _restore(text: str) -> str:
@@ -283,9 +287,9 @@ def _answers(body: str, default: str, *, missing_word: bool) -> _Parsed:
         raise _Skip(f"matching{blank}", "a <quiz> question has one list of answers to tick, not "
                                         "pairs to match: rewrite each pair as its own question")
     head, has_feedback, feedback = body.partition("#")
-    if (correct := _TRUE_FALSE.get(head.strip() if has_feedback else body)) is None:
+    if (correct := _TRUE_FALSE.get(head.strip(_TRIM) if has_feedback else body)) is None:
         hint = (" (Moodle reads true/false only as T, TRUE, F or FALSE in capitals)"
-                if head.strip().upper() in _TRUE_FALSE else "")
+                if head.strip(_TRIM).upper() in _TRUE_FALSE else "")
         raise _Skip(f"short answer{blank}", "learners would type the answer, and the portal "
                                             f"stores no free text{hint}")
     return f"true/false{blank}", _true_false(correct, feedback, default), []
@@ -294,7 +298,8 @@ def _answers(body: str, default: str, *, missing_word: bool) -> _Parsed:
 def _true_false(correct: bool, feedback: str, default: str) -> list[_Answer]:
     # Moodle's order: the first #feedback is shown for the wrong answer, the second for the right.
     wrong, _, right = feedback.partition("#")
-    wrong_text, right_text = _with_format(wrong, default), _with_format(right, default)
+    wrong_text = _with_format(wrong.strip(_TRIM), default)
+    right_text = _with_format(right.strip(_TRIM), default)
     if not correct:
         wrong_text, right_text = right_text, wrong_text  # now: feedback for True, for False
     return [_Answer(_Text("True", "plain"), 100.0 if correct else 0.0, right_text),
@@ -303,7 +308,7 @@ def _true_false(correct: bool, feedback: str, default: str) -> list[_Answer]:
 
 def _choice(body: str, default: str, kind: str) -> _Parsed:
     # As Moodle: every = or ~ starts an answer; text before the first one is a 0% answer.
-    parts = [part.strip() for part in body.replace("=", "~=").split("~")]
+    parts = [part.strip(_TRIM) for part in body.replace("=", "~=").split("~")]
     if not parts[0]:
         parts.pop(0)
     if len(parts) < 2:
@@ -319,8 +324,8 @@ def _choice(body: str, default: str, kind: str) -> _Parsed:
 def _choice_answer(part: str, default: str, kind: str) -> _Answer:
     if part.startswith("="):
         weight, rest = 100.0, part[1:]
-        if _WEIGHT.match(rest.strip()):
-            raise _Skip(kind, f'in "={rest.strip()}" Moodle gives full marks and shows the '
+        if _WEIGHT.match(rest):
+            raise _Skip(kind, f'in "={_restore(rest)}" Moodle gives full marks and shows the '
                               "%...% as part of the answer: put a weight after ~, not =")
     elif match := _WEIGHT.match(part):
         if len(match[1]) > 1:
@@ -329,7 +334,8 @@ def _choice_answer(part: str, default: str, kind: str) -> _Answer:
     else:
         weight, rest = 0.0, part
     text, _, feedback = rest.partition("#")
-    return _Answer(_with_format(text, default), weight, _with_format(feedback, default))
+    return _Answer(_with_format(text.strip(_TRIM), default), weight,
+                   _with_format(feedback.strip(_TRIM), default))
 
 
 def _check_single(answers: list[_Answer], kind: str) -> list[str]:
@@ -355,6 +361,8 @@ def _check_multiple(answers: list[_Answer], kind: str) -> list[str]:
     right = [answer.weight for answer in answers if answer.weight > 0]
     others = [answer for answer in answers if answer.weight <= 0]
     total = sum(right)
+    if not right:
+        raise _Skip(kind, "no answer has = or a positive weight, so no choice earns marks")
     if total < _FULL_MARKS:
         raise _Skip(kind, f"the answers with a positive weight add up to {total:g}%, so no "
                           "choice earns full marks in Moodle, and the portal has no part marks: "
@@ -390,6 +398,8 @@ def _render_block(question: _Question) -> _Block:
                   _lines(answer.feedback, question)) for answer in question.answers],
         explanation=_lines(question.explanation, question),
     )
+    if not "".join(block.prompt).strip() or not all(text for text, _, _ in block.answers):
+        raise _Skip(question.kind, "the question or one of its answers shows no text")
     texts = [normalise_text(text) for text, _, _ in block.answers]
     if len(set(texts)) < len(texts):
         raise _Skip(question.kind, "two answers have the same text (ignoring case and spacing), "
@@ -403,7 +413,8 @@ def _lines(piece: _Text, question: _Question) -> list[str]:
     if not piece.text:
         return []
     if piece.format == "markdown":
-        return [_protect_markdown_line(line) for line in piece.text.split("\n")]
+        text = piece.text.replace(_BLANK, r"\_" * 5)
+        return [_protect_markdown_line(line) for line in text.split("\n")]
     lines = _visible_lines(piece, question)
     return [_escape_line(line) + ("<br>" if index < len(lines) - 1 else "")
             for index, line in enumerate(lines)]
@@ -418,12 +429,12 @@ def _one_line(piece: _Text, question: _Question) -> str:
 
 def _visible_lines(piece: _Text, question: _Question) -> list[str]:
     """The lines a reader sees: Moodle shows each line break in plain and Moodle-format text."""
-    text = piece.text
+    text = piece.text.replace(_BLANK, "_____")
     if piece.format == "html":
         text, dropped = _html_text(text)
         if dropped and _HTML_NOTE not in question.notes:
             question.notes.append(_HTML_NOTE)
-    return [" ".join(line.split()) for line in text.split("\n")]
+    return [_SPACES.sub(" ", line).strip(" ") for line in text.split("\n")]
 
 
 def _escape_line(line: str) -> str:
@@ -462,7 +473,7 @@ class _HtmlText(HTMLParser):
         self.parts: list[str] = []
         self.hidden = 0  # inside <script>, <style> and the like
         self.dropped = False  # a tag other than a line or paragraph break was left out
-        self.links: list[str | None] = []
+        self.links: list[tuple[str | None, int]] = []  # each open link's address, first part
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in DROPPED_WITH_CONTENT:
@@ -470,7 +481,7 @@ class _HtmlText(HTMLParser):
         if tag in _HTML_BREAKS:
             self.parts.append("\n")
         if tag == "a":
-            self.links.append(dict(attrs).get("href"))
+            self.links.append((dict(attrs).get("href"), len(self.parts)))
         self.dropped |= tag not in ("br", "p")
 
     def handle_endtag(self, tag: str) -> None:
@@ -478,20 +489,22 @@ class _HtmlText(HTMLParser):
             self.hidden = max(0, self.hidden - 1)
         if tag in _HTML_BREAKS:
             self.parts.append("\n")
-        if tag == "a" and self.links and (href := self.links.pop()):
-            if re.match(r"(https?|mailto):", href, re.IGNORECASE):
+        if tag == "a" and self.links:
+            href, start = self.links.pop()
+            shown = "".join(self.parts[start:]).strip()
+            if href and re.match(r"(https?|mailto):", href, re.IGNORECASE) and shown != href:
                 self.parts.append(f" ({href})")
 
     def handle_data(self, data: str) -> None:
         if not self.hidden:
-            self.parts.append(re.sub(r"\s+", " ", data))
+            self.parts.append(re.sub(r"[ \t\n\r\f]+", " ", data))
 
 
 def _html_text(source: str) -> tuple[str, bool]:
     parser = _HtmlText()
     parser.feed(source)
     parser.close()
-    lines = (" ".join(line.split()) for line in "".join(parser.parts).split("\n"))
+    lines = (_SPACES.sub(" ", line).strip(" ") for line in "".join(parser.parts).split("\n"))
     return "\n".join(line for line in lines if line), parser.dropped
 
 

@@ -107,6 +107,9 @@ CORPUS_QUESTIONS = [
              (("The only right one", True, ""), ("Not this", False, ""))),
     Expected("A champion _____ first.", (
         ("listens", True, ""), ("investigates", False, ""), ("decides", False, ""))),
+    Expected("Listening _____ is part of the role.", (("True", True, ""), ("False", False, ""))),
+    Expected("A champion _____ first.", (("listens", True, ""), ("decides", False, "")),
+             markdown=True),
     Expected("Plain *text* 1. here", (("*one*", True, "- two"), ("other", False, ""))),
     Expected("Auto-format _text_", (("yes", True, ""), ("no", False, ""))),
     Expected("Some emphasis and strong text.\n\na list item\n\n[x] not an answer", (
@@ -182,7 +185,7 @@ def test_every_supported_corpus_question_reads_as_its_gift_source(tmp_path: Path
 
 def test_markdown_marker_keeps_markdown_and_html_marker_keeps_only_text(tmp_path: Path) -> None:
     questions = load_converted(import_gift(CORPUS).markdown, tmp_path).questions
-    markdown, from_html = questions[15], questions[16]
+    markdown, from_html = questions[17], questions[18]
     assert "<em>emphasis</em>" in markdown.prompt_html
     assert "<strong>strong</strong>" in markdown.prompt_html
     assert rendered(markdown.prompt_html)[1] >= {"ul", "li"}
@@ -233,6 +236,35 @@ def test_crlf_line_endings_and_a_byte_order_mark_change_nothing(tmp_path: Path) 
     plain, converted = import_gift(CORPUS), import_gift(windows)
     assert converted.markdown == plain.markdown
     assert converted.skipped == plain.skipped and converted.notes == plain.notes
+
+
+@pytest.mark.parametrize(("gift", "expected"), [
+    # A format name Moodle does not know (it reads lower case only) is text.
+    ("[HTML]<b>Q</b> {=a ~b}", Expected("[HTML]<b>Q</b>", (("a", True, ""), ("b", False, "")))),
+    # General feedback is not trimmed before Moodle looks for its marker.
+    ("Q {=a ~b ####  [html]<b>G</b>}",
+     Expected("Q", (("a", True, ""), ("b", False, "")), "[html]<b>G</b>")),
+    # Text before the first = or ~ is a wrong answer in Moodle.
+    ("Q {first ~a =b}", Expected("Q", (("first", False, ""), ("a", False, ""), ("b", True, "")))),
+    # A link whose text is its address is not shown twice.
+    ('[html]See <a href="https://example.org">https://example.org</a> {=a ~b}',
+     Expected("See https://example.org", (("a", True, ""), ("b", False, "")))),
+    # Weights with decimals, and feedback on a weighted answer.
+    ("Q {~%12.5%a ~%87.5%b#fb ~%-100%c}",
+     Expected("Q", (("a", True, ""), ("b", True, "fb"), ("c", False, "")))),
+])
+def test_moodle_details_read_as_moodle_reads_them(gift: str, expected: Expected,
+                                                  tmp_path: Path) -> None:
+    result = convert_gift(gift, "detail.gift")
+    assert result.skipped == []
+    (question,) = load_converted(result.markdown, tmp_path).questions
+    assert_reads_as(question, expected)
+
+
+def test_html_that_shows_no_text_is_skipped() -> None:
+    result = convert_gift('[html]Q {=<img src\\="x.png"> ~b}\n\nFine? {T}\n', "img.gift")
+    assert [(skip.line, skip.reason) for skip in result.skipped] == [
+        (1, "the question or one of its answers shows no text")]
 
 
 @pytest.mark.parametrize(("answers", "right"), [
