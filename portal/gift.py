@@ -4,7 +4,9 @@ The conversion follows what Moodle's own GIFT importer does with the same text (
 gift in Moodle), so a question reads and marks in the portal as it would in Moodle:
 
 - Text in Moodle's default format, `[moodle]` or `[plain]` is shown literally: every character
-  Markdown would read as syntax is escaped, and each line break stays a line break.
+  Markdown would read as syntax is escaped, and each line break stays a line break. (Moodle's
+  auto-format would also read HTML tags and entities written into such text, and link bare
+  addresses; the import shows those literally: an author who means HTML says `[html]`.)
 - `[markdown]` text stays Markdown; `[html]` text is shown as the text a browser would show (its
   tags are dropped, a link keeps its address in brackets), then escaped like plain text. The
   portal sanitises rendered HTML anyway, but HTML written into Markdown would be read as Markdown
@@ -97,6 +99,9 @@ class _Answer:
     text: _Text
     weight: float  # percent, as Moodle stores it
     feedback: _Text
+
+
+_Parsed = tuple[str, list[_Answer], list[str]]  # the Moodle type, the answers, notes
 
 
 @dataclass
@@ -269,9 +274,6 @@ def _restore(text: str) -> str:
     return text.translate(_UNESCAPE)
 
 
-_Parsed = tuple[str, list["_Answer"], list[str]]  # the Moodle type, the answers, notes
-
-
 def _answers(body: str, default: str, *, missing_word: bool) -> _Parsed:
     """Decide the question type in Moodle's order, skipping the types <quiz> cannot hold."""
     blank = " (missing word)" if missing_word else ""
@@ -298,12 +300,12 @@ def _answers(body: str, default: str, *, missing_word: bool) -> _Parsed:
 def _true_false(correct: bool, feedback: str, default: str) -> list[_Answer]:
     # Moodle's order: the first #feedback is shown for the wrong answer, the second for the right.
     wrong, _, right = feedback.partition("#")
-    wrong_text = _with_format(wrong.strip(_TRIM), default)
-    right_text = _with_format(right.strip(_TRIM), default)
-    if not correct:
-        wrong_text, right_text = right_text, wrong_text  # now: feedback for True, for False
-    return [_Answer(_Text("True", "plain"), 100.0 if correct else 0.0, right_text),
-            _Answer(_Text("False", "plain"), 0.0 if correct else 100.0, wrong_text)]
+    wrong_text, right_text = (_with_format(text.strip(_TRIM), default) for text in (wrong, right))
+    if correct:
+        return [_Answer(_Text("True", "plain"), 100.0, right_text),
+                _Answer(_Text("False", "plain"), 0.0, wrong_text)]
+    return [_Answer(_Text("True", "plain"), 0.0, wrong_text),
+            _Answer(_Text("False", "plain"), 100.0, right_text)]
 
 
 def _choice(body: str, default: str, kind: str) -> _Parsed:
