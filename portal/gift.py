@@ -29,9 +29,12 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
+import nh3
+
 from portal.courses import (
     DROPPED_WITH_CONTENT,
     MAX_FILE_BYTES,
+    URL_SCHEMES,
     MarkdownLimitError,
     normalise_text,
     render_markdown,
@@ -467,47 +470,54 @@ _HTML_BREAKS = frozenset({"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", 
                           "ol", "blockquote", "pre", "table", "hr", "dt", "dd"})
 
 
+# A browser's HTML parser (html5ever, through nh3) first reduces the HTML to the tags that shape
+# its text: line breaks, blocks and links with a safe address. Scripts and styles go with
+# their content, as on the portal's pages.
+_HTML_SHAPE = nh3.Cleaner(
+    tags=set(_HTML_BREAKS | {"a"}),
+    clean_content_tags=set(DROPPED_WITH_CONTENT),
+    attributes={"a": {"href"}},
+    url_schemes=set(URL_SCHEMES),
+    link_rel=None,
+    strip_comments=True,
+)
+_TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)")
+
+
 class _HtmlText(HTMLParser):
-    """The text a browser shows for a piece of HTML, with its line breaks."""
+    """The text of HTML already reduced by _HTML_SHAPE, with its line breaks."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
-        self.hidden = 0  # inside <script>, <style> and the like
-        self.dropped = False  # a tag other than a line or paragraph break was left out
         self.links: list[tuple[str | None, int]] = []  # each open link's address, first part
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in DROPPED_WITH_CONTENT:
-            self.hidden += 1
         if tag in _HTML_BREAKS:
             self.parts.append("\n")
         if tag == "a":
             self.links.append((dict(attrs).get("href"), len(self.parts)))
-        self.dropped |= tag not in ("br", "p")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in DROPPED_WITH_CONTENT:
-            self.hidden = max(0, self.hidden - 1)
         if tag in _HTML_BREAKS:
             self.parts.append("\n")
         if tag == "a" and self.links:
             href, start = self.links.pop()
-            shown = "".join(self.parts[start:]).strip()
-            if href and re.match(r"(https?|mailto):", href, re.IGNORECASE) and shown != href:
+            if href and "".join(self.parts[start:]).strip() != href:
                 self.parts.append(f" ({href})")
 
     def handle_data(self, data: str) -> None:
-        if not self.hidden:
-            self.parts.append(re.sub(r"[ \t\n\r\f]+", " ", data))
+        self.parts.append(re.sub(r"[ \t\n\r\f]+", " ", data))
 
 
 def _html_text(source: str) -> tuple[str, bool]:
+    """The text HTML shows, and whether tags other than paragraph and line breaks were left out."""
     parser = _HtmlText()
-    parser.feed(source)
+    parser.feed(_HTML_SHAPE.clean(source))
     parser.close()
     lines = (_SPACES.sub(" ", line).strip(" ") for line in "".join(parser.parts).split("\n"))
-    return "\n".join(line for line in lines if line), parser.dropped
+    dropped = any(name.lower() not in ("p", "br") for name in _TAG_NAME.findall(source))
+    return "\n".join(line for line in lines if line), dropped
 
 
 def _plain(piece: _Text) -> str:

@@ -353,6 +353,47 @@ def test_any_plain_text_reads_exactly_as_written(tmp_path: Path, prompt: str, ri
         meant(f"G {general}")))
 
 
+# Text built to look like <quiz> syntax, Markdown and HTML at once.
+SYNTAX_TEXT = st.text(alphabet=st.sampled_from(list(" \n\t-*+>[]x<>/quiz#=.1!&;()`_|ab")),
+                      min_size=1, max_size=40)
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(form=st.sampled_from(["markdown", "html", "plain", "moodle"]), prompt=SYNTAX_TEXT,
+       right=SYNTAX_TEXT, wrong=SYNTAX_TEXT, feedback=SYNTAX_TEXT, general=SYNTAX_TEXT)
+def test_every_import_passes_courses_check(tmp_path: Path, form: str, prompt: str, right: str,
+                                           wrong: str, feedback: str, general: str) -> None:
+    """Acceptance 3 in every format: a question is imported as a valid block or skipped."""
+    gift = (f"[{form}]Q {gift_escape(prompt)} {{\n=R {gift_escape(right)}#"
+            f"{gift_escape(feedback)}\n~W {gift_escape(wrong)}\n####{gift_escape(general)}\n}}"
+            "\n\nFine? {T}\n")
+    result = convert_gift(gift, "any.gift")
+    module = load_converted(result.markdown, tmp_path)
+    assert len(module.questions) == result.imported == 2 - len(result.skipped)
+    assert all(skip.reason for skip in result.skipped)
+
+
+GIFT_PIECES = st.sampled_from([
+    *" \n\t-*+>[]x<>/#=.1!&;()`_|ab\\:~{}%", "{T}", "{F#no#yes}", "~%50%", "~%-100%", "::t::",
+    "[markdown]", "[html]", "<quiz>", "</quiz>", "- [x] ", "\r\n", "####", "$CATEGORY: c\n\n",
+    "// c\n", "\\n", "\n\n"])
+
+
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pieces=st.lists(GIFT_PIECES, min_size=1, max_size=60))
+def test_any_gift_text_gives_valid_blocks_or_a_clear_error(tmp_path: Path,
+                                                           pieces: list[str]) -> None:
+    """Whatever the file holds, what is imported passes `courses check`; the rest is reported."""
+    try:
+        result = convert_gift("".join(pieces), "any.gift")
+    except GiftError as error:
+        assert error.problems and all(reason for _, reason in error.problems)
+        return
+    assert len(load_converted(result.markdown, tmp_path).questions) == result.imported
+
+
 def write_module(tmp_path: Path, blocks: str) -> Path:
     module = tmp_path / "course" / "01-imported.md"
     module.parent.mkdir(exist_ok=True)
