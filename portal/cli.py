@@ -453,12 +453,12 @@ def courses_import_gift(file: Path, output: Path | None, strict: bool) -> None:
             click.echo(f"{file}:{line}: {reason}", err=True)
         raise click.ClickException("No question could be imported; nothing was written.") \
             from error
-    # The report goes to stderr, so the blocks alone can be piped from stdout.
-    for skipped in result.skipped:
-        click.echo(f"{file}:{skipped.line}: skipped {skipped.kind} question: {skipped.reason}",
-                   err=True)
-    for note in result.notes:
-        click.echo(f"{file}:{note.line}: note: {note.text}", err=True)
+    # The report goes to stderr, in file order, so the blocks alone can be piped from stdout.
+    report = [(skip.line, f"skipped {skip.kind} question: {skip.reason}")
+              for skip in result.skipped]
+    report += [(note.line, f"note: {note.text}") for note in result.notes]
+    for line, message in sorted(report, key=lambda item: item[0]):
+        click.echo(f"{file}:{line}: {message}", err=True)
     if strict and result.skipped:
         raise click.ClickException(f"--strict: {len(result.skipped)} question(s) could not be "
                                    "imported; nothing was written.")

@@ -109,7 +109,6 @@ _Parsed = tuple[str, list[_Answer], list[str]]  # the Moodle type, the answers, 
 
 @dataclass
 class _Question:
-    line: int
     title: str
     prompt: _Text
     answers: list[_Answer]
@@ -122,7 +121,6 @@ class _Question:
 class _Block:
     """A converted question as Markdown lines, checked to render within the portal's limits."""
 
-    line: int
     title: str
     prompt: list[str]
     answers: list[tuple[str, bool, list[str]]]
@@ -182,7 +180,7 @@ def convert_gift(text: str, source_name: str) -> GiftImport:
             if lines[0].startswith("$CATEGORY:"):
                 parts.append(_category_comment(lines))
                 continue
-            question = _parse_question(line, "\n".join(lines))
+            question = _parse_question("\n".join(lines))
             block = _render_block(question)
         except _Skip as skip:
             result.skipped.append(Skipped(line, skip.kind, skip.reason))
@@ -234,7 +232,7 @@ def _category_comment(lines: list[str]) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _parse_question(line: int, chunk: str) -> _Question:
+def _parse_question(chunk: str) -> _Question:
     text = _ESCAPE.sub(lambda match: _PLACEHOLDERS[match[1]], chunk).strip(_TRIM)
     title, text = _split_title(text)
     opening, closing = text.find("{"), text.find("}")
@@ -254,7 +252,7 @@ def _parse_question(line: int, chunk: str) -> _Question:
     kind, answers, notes = _answers(body.strip(_TRIM), prompt.format, missing_word=bool(gap))
     if not prompt.text.strip():
         raise _Skip(kind, "the question has no text before its answers")
-    return _Question(line, title, prompt, answers, general, kind, notes)
+    return _Question(title, prompt, answers, general, kind, notes)
 
 
 def _split_title(text: str) -> tuple[str, str]:
@@ -396,7 +394,6 @@ def _check_multiple(answers: list[_Answer], kind: str) -> list[str]:
 
 def _render_block(question: _Question) -> _Block:
     block = _Block(
-        line=question.line,
         title=question.title,
         prompt=_lines(question.prompt, question),
         answers=[(_one_line(answer.text, question), answer.weight > 0,
