@@ -185,7 +185,9 @@ def test_every_supported_corpus_question_reads_as_its_gift_source(tmp_path: Path
 
 def test_markdown_marker_keeps_markdown_and_html_marker_keeps_only_text(tmp_path: Path) -> None:
     questions = load_converted(import_gift(CORPUS).markdown, tmp_path).questions
-    markdown, from_html = questions[17], questions[18]
+    by_text = {rendered(question.prompt_html)[0].split(" ")[0]: question
+               for question in questions}
+    markdown, from_html = by_text["Some"], by_text["An"]
     assert "<em>emphasis</em>" in markdown.prompt_html
     assert "<strong>strong</strong>" in markdown.prompt_html
     assert rendered(markdown.prompt_html)[1] >= {"ul", "li"}
