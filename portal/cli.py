@@ -441,21 +441,36 @@ def courses_sync() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the <quiz> blocks to this file instead of the screen.")
-def courses_import_gift(file: Path, output: Path | None) -> None:
-    """Turn a Moodle GIFT question bank into <quiz> blocks; nothing is written on any error."""
+@click.option("--strict", is_flag=True,
+              help="Fail, writing nothing, if any question cannot be imported.")
+def courses_import_gift(file: Path, output: Path | None, strict: bool) -> None:
+    """Turn a Moodle GIFT question bank into <quiz> blocks, reporting questions left out."""
     from portal.gift import GiftError, import_gift
 
     try:
-        markdown = import_gift(file)
+        result = import_gift(file)
     except GiftError as error:
         for line, reason in error.problems:
-            click.echo(f"{file}:{line}: {reason}")
-        raise click.ClickException("The file was not converted.") from error
+            click.echo(f"{file}:{line}: {reason}", err=True)
+        raise click.ClickException("No question could be imported; nothing was written.") \
+            from error
+    # The report goes to stderr, in file order, so the blocks alone can be piped from stdout.
+    report = [(skip.line, f"skipped {skip.kind} question: {skip.reason}")
+              for skip in result.skipped]
+    report += [(note.line, f"note: {note.text}") for note in result.notes]
+    for line, message in sorted(report, key=lambda item: item[0]):
+        click.echo(f"{file}:{line}: {message}", err=True)
+    if strict and result.skipped:
+        raise click.ClickException(f"--strict: {len(result.skipped)} question(s) could not be "
+                                   "imported; nothing was written.")
     if output is None:
-        click.echo(markdown)
+        click.echo(result.markdown, nl=False)
     else:
-        output.write_text(markdown, encoding="utf-8")
-        click.echo(f"Wrote {output}.")
+        output.write_text(result.markdown, encoding="utf-8")
+    click.echo(f"Imported {result.imported} question(s), skipped {len(result.skipped)}"
+               + (f"; wrote {output}." if output else "."), err=True)
+
+
 @click.group("directory", cls=AppGroup, help="The public support directory.")
 def directory_group() -> None:
     pass
