@@ -211,3 +211,12 @@ def test_homicide_figure_is_the_ons_one_for_the_year_ending_march_2021() -> None
     assert "There were 114 domestic homicides in the year ending March 2021." in text
     assert any("ons.gov.uk" in s and "yearendingmarch2021" in s
                for s in BY_ID["what-domestic-abuse-is"].sources)
+
+
+def test_the_directory_page_with_no_results_offers_each_helpline_to_the_right_people(
+        client) -> None:  # noqa: ANN001 - the Flask test client fixture
+    html = client.get("/support?q=zzzznothingmatches").get_data(as_text=True)
+    assert "No services match" in html
+    assert "For women, the National Domestic Abuse Helpline" in html
+    assert "For men, the Men&#39;s Advice Line" in html or "For men, the Men's Advice Line" in html
+    assert "tel:08088010327" in html and "tel:08009995428" in html
