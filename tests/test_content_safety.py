@@ -220,3 +220,57 @@ def test_the_directory_page_with_no_results_offers_each_helpline_to_the_right_pe
     assert "For women, the National Domestic Abuse Helpline" in html
     assert "For men, the Men&#39;s Advice Line" in html or "For men, the Men's Advice Line" in html
     assert "tel:08088010327" in html and "tel:08009995428" in html
+
+
+# --- The missing topics are taught and quizzed (issue 20) ----------------------------------
+
+# topic: (phrases the lesson must contain, a phrase a question or its answers must contain)
+TOPICS = {
+    "protection orders": (("non-molestation order", "stalking protection order"),
+                          "non-molestation order"),
+    "new protection notices and orders": (("Domestic abuse protection notices and orders",),
+                                          "a notice that bans him"),
+    "refuges and sanctuary schemes": (("refuge", "sanctuary scheme"), "sanctuary scheme"),
+    "migrant victims": (("no recourse to public funds",
+                         "Migrant Victims of Domestic Abuse Concession"),
+                        "no recourse to public funds"),
+    "suicide risk": (("suicide", "Samaritans"), "ending her life"),
+    "the Record step": (("Recognise, Respond, Refer and Record", "factual record"),
+                        "factual record"),
+    "a subject access request": (("subject access request",), "subject access request"),
+    "the LADO": (("Local Authority Designated Officer (LADO)",), "LADO"),
+    "employer law": (("time off for dependants", "Northern Ireland"), "Northern Ireland"),
+}
+
+
+def question_and_answers(question: Question) -> str:
+    parts = [question.prompt_html] + [a.text_html + " " + a.feedback_html for a in question.answers]
+    return flat(text_of(" ".join(parts))).lower()
+
+
+@pytest.mark.parametrize("topic", list(TOPICS))
+def test_each_missing_topic_is_taught_and_quizzed(topic: str) -> None:
+    lesson_phrases, quiz_phrase = TOPICS[topic]
+    taught = [m for m in MODULES if all(
+        phrase.lower() in flat(text_of(m.body_html)).lower() for phrase in lesson_phrases)]
+    assert taught, topic
+    assert any(quiz_phrase.lower() in question_and_answers(q) for m in taught
+               for q in m.questions), topic
+
+
+# --- Jargon is explained where it is first used ---------------------------------------------
+
+JARGON = {
+    "safeguarding": "Safeguarding means",
+    "signpost": "Signposting means",
+    "capability process": "A capability process is",
+    "non-molestation order": "a family court order that stops someone molesting",
+    "special category data": "That is the law's name for",
+}
+
+
+@pytest.mark.parametrize("term", list(JARGON))
+def test_jargon_is_explained_in_the_module_that_first_uses_it(term: str) -> None:
+    ordered = [m for c in CATALOGUE.courses for m in c.modules]
+    first = next(m for m in ordered if term in flat(text_of(m.body_html)).lower())
+    assert JARGON[term] in flat(text_of(first.body_html)), first.id
