@@ -12,9 +12,11 @@ from portal.models import AuditEvent, SupportService
 from portal.services.directory import DATA_FILE, read_directory
 from portal.services.support import validate_service
 
-# Every service the seed documents name with a way to reach it (reference/seeds/003 lists them).
+# Every service the seed documents name with a way to reach it (reference/seeds/003 lists them),
+# except the "Worst Kept Secret Helpline": its operator, area and hours could not be confirmed
+# from the service's own material, so it is left out (issue 20; tests/test_content_safety.py).
 SEEDED_NUMBERS = {
-    "999", "101", "0800 555 111", "0808 2000 247", "0800 028 3398", "0808 801 0327",
+    "999", "101", "0800 555 111", "0808 2000 247", "0808 801 0327",
     "0800 999 5428", "0330 363 0063", "116 123", "0151 443 2610", "0151 548 3333",
     "0151 443 2600",
 }
@@ -148,3 +150,32 @@ def test_loading_never_brings_back_a_retired_service(app, session, tmp_path: Pat
     assert "1 updated" in load(app, "--file", str(path)).output
     session.refresh(service)
     assert service.is_retired and service.summary == "Changed."
+
+
+# Issue 20: the directory covers the city region and the specialist services named there. Halton
+# and Liverpool have no borough-only domestic abuse service yet: none could be verified from the
+# service's own published material (see the report on issue 20), so the test says so.
+CITY_REGION = ["halton", "knowsley", "liverpool", "sefton", "st-helens", "wirral"]
+BOROUGH_ONLY_DOMESTIC_ABUSE = {"knowsley", "sefton", "st-helens", "wirral"}
+
+
+@pytest.mark.parametrize("borough", CITY_REGION)
+def test_every_city_region_borough_has_local_services(borough: str) -> None:
+    local = [e for e in raw_entries() if borough in e["boroughs"]]
+    assert local, borough
+    borough_only = [e for e in local if e["boroughs"] == [borough]
+                    and "domestic-abuse" in e["categories"]]
+    assert bool(borough_only) == (borough in BOROUGH_ONLY_DOMESTIC_ABUSE), borough
+
+
+@pytest.mark.parametrize(("key", "category"), [
+    ("national-stalking-helpline", "stalking"),
+    ("rape-crisis-24-7-support-line", "sexual-violence"),
+    ("hourglass", "domestic-abuse"),
+    ("signhealth-domestic-abuse-service", "domestic-abuse"),
+    ("southall-black-sisters", "domestic-abuse"),
+])
+def test_the_specialist_services_of_issue_20_are_listed(key: str, category: str) -> None:
+    entries = {e["key"]: e for e in raw_entries()}
+    assert category in entries[key]["categories"]
+    assert "checked 2026-12-07" in entries[key]["source"]
