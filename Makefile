@@ -99,11 +99,15 @@ lock: install-test
 audit: install-test
 	@$(PY) requirements/audit.py $(LOCK_TEST)
 
-# A CycloneDX SBOM of what production runs, with the lock's hashes; build/ is not committed.
+# A CycloneDX SBOM of what production runs: the runtime lock installed into a venv of its own
+# (hashes checked), read with its licences and dependency graph; build/ is not committed.
+SBOM_VENV := build/sbom/venv
 sbom: install-test
-	@mkdir -p $(dir $(SBOM))
-	@$(VENV)/bin/cyclonedx-py requirements --pyproject pyproject.toml --of JSON --output-reproducible \
-	  -o $(SBOM) $(LOCK_RUNTIME)
+	@rm -rf $(SBOM_VENV) && python3 -m venv $(SBOM_VENV)
+	@set -o pipefail; $(SBOM_VENV)/bin/python -m pip install $(PIP_QUIET) --require-hashes \
+	  -r $(LOCK_RUNTIME) $(HIDE_IGNORED)
+	@$(VENV)/bin/cyclonedx-py environment --pyproject pyproject.toml --of JSON --output-reproducible \
+	  -o $(SBOM) $(SBOM_VENV)/bin/python
 	@echo "SBOM written to $(SBOM)"
 
 clean:
