@@ -90,6 +90,10 @@ def test_audit_fails_on_a_finding_and_on_an_unaudited_package() -> None:
         "nowhere: NOT AUDITED (Dependency not found on PyPI)",
     ]
     assert audit.problems({"dependencies": [report["dependencies"][0]]}) == []
+    # --if-reachable lets only a wholly unreachable service pass, never a partial lookup.
+    assert not audit.unreachable(report)
+    assert audit.unreachable({"dependencies": [report["dependencies"][2]] * 3})
+    assert not audit.unreachable({"dependencies": []})
 
 
 @pytest.mark.slow
