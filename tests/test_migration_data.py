@@ -1,4 +1,4 @@
-"""Migrations keep the data they find (issue 21).
+"""REL-12: migrations keep the data they find (issue 21).
 
 For each revision: an empty database is migrated to the revision before it, every table that
 exists then gets representative rows, the revision is applied, and every row must still be there
@@ -195,6 +195,7 @@ def migrate(url: str, revision: str) -> None:
 
 @pytest.mark.parametrize("revision", UPGRADES)
 def test_upgrade_keeps_the_rows_it_finds(empty_database_url: str, revision: str) -> None:
+    """REL-12: the revision keeps every row, value and count it finds, and backfills as it says."""
     previous = {r: p for p, r in revisions()}[revision]
     migrate(empty_database_url, previous)
     engine = sa.create_engine(empty_database_url)
@@ -208,6 +209,7 @@ def test_upgrade_keeps_the_rows_it_finds(empty_database_url: str, revision: str)
 
 
 def test_newest_revision_down_and_up_keeps_the_rows(empty_database_url: str) -> None:
+    """REL-12: down and up again over a full set of rows keeps what the revision before holds."""
     config = alembic_config(empty_database_url)
     head = ScriptDirectory.from_config(config).get_revision(head_revision())
     migrate(empty_database_url, "head")

@@ -1,4 +1,5 @@
-"""The lock files and their audit (issue 21): what `make` installs is pinned, hashed and audited."""
+"""CONF-10: the lock files and their audit (issue 21): what `make` installs is pinned, hashed
+and audited."""
 
 from __future__ import annotations
 
