@@ -86,8 +86,8 @@ prodlike: install-test assets
 	@TEST_DATABASE_URL="$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}" \
 	  REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/0}" $(PY) -m bench.prodlike
 
-# Re-resolve both locks from pyproject.toml, keeping every pin that still fits (README.md, "Dependencies").
-# PyPI only: this machine's extra package folders must not leak into the lock.
+# Re-resolve both locks from pyproject.toml, keeping every pin that still fits (README.md,
+# "Dependencies"). PyPI only: this machine's extra package folders must not leak into the lock.
 LOCK_COMPILE := env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null $(VENV)/bin/pip-compile --quiet \
 	--generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 lock: install-test
