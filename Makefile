@@ -6,28 +6,38 @@ FLASK := $(VENV)/bin/flask --app portal
 STAMP_INSTALL := $(VENV)/.installed
 STAMP_TEST := $(VENV)/.installed-test
 PIP_QUIET := --quiet --disable-pip-version-check
+# Every Python package comes from a lock with hashes (README.md, "Dependencies", says how to update
+# them); pipefail so that a refused hash fails the build instead of being filtered away.
+LOCK_RUNTIME := requirements/runtime.lock
+LOCK_TEST := requirements/test.lock
+PIP_LOCKED := set -o pipefail; $(PY) -m pip install $(PIP_QUIET) --require-hashes -r
+PIP_PORTAL := set -o pipefail; $(PY) -m pip install $(PIP_QUIET) --no-deps --no-build-isolation -e .
+HIDE_IGNORED := 2>&1 | { grep -v "is ignored" || true; }
+SBOM := build/sbom/portal-runtime.cdx.json
 
 .PHONY: run test test-future lint assets install install-test browser-deps future-deps bench-deps bench \
-	prodlike clean
+	prodlike clean lock audit sbom
 
-$(STAMP_INSTALL): pyproject.toml
+$(STAMP_INSTALL): $(LOCK_RUNTIME) pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
-	@echo "Installing Python packages into $(VENV)..."
-	@$(PY) -m pip install $(PIP_QUIET) --upgrade pip 2>&1 | grep -v "is ignored" || true
-	@$(PY) -m pip install $(PIP_QUIET) -e . 2>&1 | grep -v "is ignored" || true
+	@echo "Installing Python packages into $(VENV) from $(LOCK_RUNTIME)..."
+	@$(PIP_LOCKED) $(LOCK_RUNTIME) $(HIDE_IGNORED)
+	@$(PIP_PORTAL) $(HIDE_IGNORED)
 	@$(PY) -c "import flask, portal" && touch $@
 
-$(STAMP_TEST): $(STAMP_INSTALL) pyproject.toml
-	@$(PY) -m pip install $(PIP_QUIET) -e '.[test]' 2>&1 | grep -v "is ignored" || true
-	@$(PY) -c "import pytest, playwright, aiosmtpd, httpx" && touch $@
+$(STAMP_TEST): $(STAMP_INSTALL) $(LOCK_TEST) pyproject.toml
+	@echo "Installing test packages into $(VENV) from $(LOCK_TEST)..."
+	@$(PIP_LOCKED) $(LOCK_TEST) $(HIDE_IGNORED)
+	@$(PIP_PORTAL) $(HIDE_IGNORED)
+	@$(PY) -c "import pytest, playwright, aiosmtpd, httpx, piptools, pip_audit" && touch $@
 
 install: $(STAMP_INSTALL)
 
 install-test: $(STAMP_TEST)
 
-node_modules/.package-lock.json: package.json
-	@echo "Installing front-end packages..."
-	@npm install --no-audit --no-fund --loglevel=error
+node_modules/.package-lock.json: package.json package-lock.json
+	@echo "Installing front-end packages from package-lock.json..."
+	@npm ci --no-audit --no-fund --loglevel=error
 
 portal/static/.built: node_modules/.package-lock.json portal/assets/build.mjs $(wildcard portal/assets/scss/*.scss portal/assets/js/*.js)
 	@npm run --silent build
@@ -96,6 +106,31 @@ bench: install assets bench-deps
 prodlike: install-test assets
 	@TEST_DATABASE_URL="$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}" \
 	  REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/0}" $(PY) -m bench.prodlike
+
+# Re-resolve both locks from pyproject.toml, keeping every pin that still fits (README.md,
+# "Dependencies"). PyPI only: this machine's extra package folders must not leak into the lock.
+LOCK_COMPILE := env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null $(VENV)/bin/pip-compile --quiet \
+	--generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
+lock: install-test
+	@$(LOCK_COMPILE) $(LOCK_ARGS) --extra test -o $(LOCK_TEST) pyproject.toml requirements/bootstrap.in
+	@$(LOCK_COMPILE) $(LOCK_ARGS) -c $(LOCK_TEST) -o $(LOCK_RUNTIME) pyproject.toml requirements/bootstrap.in
+
+# Known vulnerabilities in every locked package (the test lock holds the runtime one), from PyPI's
+# vulnerability data; fails on a finding and on a package it could not look up (CI passes
+# AUDIT_FLAGS=--if-reachable: see requirements/audit.py).
+audit: install-test
+	@$(PY) requirements/audit.py $(AUDIT_FLAGS) $(LOCK_TEST)
+
+# A CycloneDX SBOM of what production runs: the runtime lock installed into a venv of its own
+# (hashes checked), read with its licences and dependency graph; build/ is not committed.
+SBOM_VENV := build/sbom/venv
+sbom: install-test
+	@rm -rf $(SBOM_VENV) && python3 -m venv $(SBOM_VENV)
+	@set -o pipefail; $(SBOM_VENV)/bin/python -m pip install $(PIP_QUIET) --require-hashes \
+	  -r $(LOCK_RUNTIME) $(HIDE_IGNORED)
+	@$(VENV)/bin/cyclonedx-py environment --pyproject pyproject.toml --of JSON --output-reproducible \
+	  -o $(SBOM) $(SBOM_VENV)/bin/python
+	@echo "SBOM written to $(SBOM)"
 
 clean:
 	rm -rf $(VENV) node_modules portal/static instance

@@ -190,7 +190,7 @@ MINIMUM_VERSIONS = {
 @pytest.mark.parametrize("package", sorted(MINIMUM_VERSIONS))
 def test_dependencies_are_at_least_the_fixed_versions(package: str) -> None:
     """CONF-10: pyproject.toml requires the versions with the known fixes, and those (or newer)
-    are what is installed. Hash-pinned installs and an SBOM are not done: see the matrix."""
+    are what is installed (the locks in requirements/ pin them: tests/test_supply_chain.py)."""
     minimum, _why = MINIMUM_VERSIONS[package]
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     [requirement] = [r for r in project["project"]["dependencies"]
