@@ -143,6 +143,7 @@ def test_production_starts_with_no_accounts_at_all(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("SECRET_KEY", "k7Q2mX9vR4tL8pW1zN6bY3cF5hJ0dS2aG8eU4iO7qT1rV5xC9nM3")
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("TRUSTED_HOSTS", "portal.test")
+    monkeypatch.setenv("RATELIMIT_SINGLE_PROCESS", "true")  # one test client, one process
     app = create_app(ProductionConfig())
     client = app.test_client()
     assert client.get("/", base_url="https://portal.test").status_code == 200

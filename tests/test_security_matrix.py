@@ -136,7 +136,11 @@ MATRIX: dict[str, tuple[str, ...] | Partly | NotApplicable] = {
                  "test_behind_one_proxy_a_spoofed_forwarded_for_does_not_reset_the_count"),
     # Needs REDIS_URL (skipped without it); the two-gunicorn run is in tests/prodlike.
     "AUTH-03": t(AUTH, "test_throttle_is_shared_by_two_instances_using_redis")
-    + t(PRODLIKE, "test_auth_03_sign_in_throttling_is_shared_across_instances"),
+    + t(PRODLIKE, "test_auth_03_sign_in_throttling_is_shared_across_instances")
+    # Production refuses per-process (memory://) counters unless one process is declared.
+    + t(S_CONFIG, "test_production_refuses_rate_limits_counted_per_process",
+        "test_production_shares_rate_limits_through_redis",
+        "test_a_single_process_deployment_may_opt_out_and_is_told_so"),
     "AUTH-04": t(COORD_SECURITY, "test_auth_04_changing_a_password_shares_the_sign_in_throttle")
     + t(MONITORING, "test_password_confirmation_is_throttled_with_sign_in"),
     "AUTH-05": t(AUTH, "test_wrong_password_and_unknown_email_get_identical_responses"),
@@ -422,11 +426,14 @@ MATRIX: dict[str, tuple[str, ...] | Partly | NotApplicable] = {
                  "test_static_files_are_nosniff_and_may_be_cached")
     + t(MAIN, "test_hsts_is_sent_in_production"),
     "CONF-02": t(APP, "test_production_refuses_a_missing_or_weak_secret_key",
+                 "test_a_weak_secret_key_is_refused_with_how_to_make_a_good_one",
+                 "test_keys_made_as_the_message_says_always_pass",
                  "test_production_refuses_to_start_without_a_database_url",
                  "test_production_starts_with_strong_settings")
     + t(S_CONFIG, "test_production_refuses_to_start_in_debug_mode",
         "test_production_refuses_to_start_without_trusted_hosts",
-        "test_production_settings_are_the_safe_ones"),
+        "test_production_settings_are_the_safe_ones",
+        "test_production_refuses_rate_limits_counted_per_process"),
     "CONF-03": t(MAIN, "test_unexpected_errors_show_a_reference_and_no_traceback",
                  "test_werkzeug_debugger_is_unreachable")
     + t(S_CONFIG, "test_a_crash_shows_a_reference_that_is_in_the_log",
