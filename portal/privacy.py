@@ -142,6 +142,9 @@ REGISTRY: dict[str, Table] = {
                                        "former_member", Erasure.REPLACE, placeholder=False),
             "is_active": Personal(Category.ACCOUNT, "whether the account may sign in",
                                   "former_member", Erasure.REPLACE, placeholder=False),
+            "password_change_required": Personal(
+                Category.ACCOUNT, "replacing a one-time password at the first sign-in",
+                "former_member", Erasure.REPLACE, placeholder=False),
             "password_changed_at": Personal(Category.ACCOUNT, "ending older sessions and links",
                                             "former_member", Erasure.CLEAR),
             "email_verified_at": Personal(Category.ACCOUNT, "knowing the address is theirs",

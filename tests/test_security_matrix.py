@@ -178,13 +178,12 @@ MATRIX: dict[str, tuple[str, ...] | Partly | NotApplicable] = {
         "invitation or the application and is confirmed by a link sent to it. If e-mail change "
         "is ever added, this row applies (fresh password, single-use link, notice to the old "
         "address)."),
-    "AUTH-13": Partly(
-        t(CLI, "test_seed_demo_refuses_in_production",
-          "test_create_coordinator_prints_a_one_time_password")
-        + t(S_AUTH, "test_production_starts_with_no_accounts_at_all"),
-        not_covered="The coordinator's one-time password is printed to be changed at first "
-                    "sign-in, but changing it is not enforced by the portal (a gap, not a "
-                    "judgement: see the matrix notes on the issue)."),
+    "AUTH-13": t(CLI, "test_seed_demo_refuses_in_production",
+                 "test_create_coordinator_prints_a_one_time_password")
+    + t(S_AUTH, "test_production_starts_with_no_accounts_at_all",
+        "test_auth_13_a_one_time_password_reaches_only_the_password_change",
+        "test_auth_13_choosing_a_password_opens_the_portal",
+        "test_auth_13_sign_out_and_exit_still_work_before_the_change"),
     "AUTH-14": t(TWO_FACTOR, "test_auth_14_password_alone_leaves_nobody_signed_in",
                  "test_auth_14_pending_session_reaches_no_signed_in_page",
                  "test_auth_14_a_used_code_cannot_be_replayed",
