@@ -401,7 +401,15 @@ MATRIX: dict[str, tuple[str, ...] | Partly | NotApplicable] = {
     + t(FILES, "test_an_oversized_upload_gets_the_friendly_413_page"),
     "FILE-02": t(UPLOADS, "test_genuine_documents_are_accepted",
                  "test_disguised_or_dangerous_types_are_rejected_with_a_reason",
-                 "test_name_and_content_must_agree")
+                 "test_name_and_content_must_agree",
+                 # Opened by a parser; active content refused.
+                 "test_pdfs_with_markup_or_active_content_are_refused_with_a_reason",
+                 "test_active_content_is_found_by_parsing_not_by_spelling",
+                 "test_pdfs_that_do_not_parse_are_refused",
+                 "test_a_pdf_that_needs_a_password_is_refused_but_restrictions_alone_are_not",
+                 "test_macro_enabled_documents_are_refused_with_a_reason",
+                 "test_a_macro_enabled_word_type_is_refused_even_under_a_docx_name",
+                 "test_archives_that_do_not_read_through_are_refused")
     + t(POLICY, "test_unacceptable_files_are_refused_and_nothing_is_kept"),
     "FILE-03": t(UPLOADS, "test_display_names_are_cleaned",
                  "test_very_long_names_keep_their_extension_within_120_characters",
