@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from portal.models import (
     LIVE_STATUSES,
     Assignment,
+    AuditEvent,
     Base,
     Invitation,
     JoinDraft,
@@ -38,6 +39,8 @@ from portal.models import (
     WithdrawalReason,
 )
 from portal.privacy import (
+    ERASED_DOMAIN,
+    ERASED_NAME,
     REGISTRY,
     Erasure,
     Export,
@@ -45,6 +48,7 @@ from portal.privacy import (
     Match,
     Personal,
     Role,
+    erased_address,
     exported_columns,
     linked_tables,
 )
@@ -386,8 +390,9 @@ def _cell(value: object) -> str:
 def erase_person(session: Session, person: User, *, actor: User | None, now: datetime,
                  reason: str = "request") -> None:
     """Anonymise a person: every registered column of theirs is replaced, cleared or deleted as
-    the registry says; what figures need is kept without their name. A serving champion must be
-    withdrawn first (see StillAChampionError); any HR lead role ends with the erasure.
+    the registry says; what figures need is kept without their name, and detached from their
+    account (see `_detach_records`). A serving champion must be withdrawn first (see
+    StillAChampionError); any HR lead role ends with the erasure.
 
     The account can no longer sign in and every session of theirs ends. The audit trail notes
     the erasure and who did it, and nothing of what was erased.
@@ -402,6 +407,7 @@ def erase_person(session: Session, person: User, *, actor: User | None, now: dat
     _end_roles(session, person, footprint, actor=actor, now=now)
     for table, links in footprint.rows.items():
         _erase_rows(session, table, links)
+    _detach_records(session, person, footprint, now=now)
     person.session_version += 1
     person.erased_at = now
     record_event(session, "person.erased", actor=actor, target=person,
@@ -460,3 +466,48 @@ def _erase_rows(session: Session, table: str, links: dict[object, set[Role]]) ->
                 placeholder = rule.placeholder
                 setattr(row, attribute, placeholder(row) if callable(placeholder)
                         else placeholder)
+
+
+def _detach_records(session: Session, person: User, footprint: Footprint, *,
+                    now: datetime) -> User:
+    """Move every kept row about the person (roles, invitations accepted, assignments, quiz
+    attempts, completions, certificates: each SUBJECT link by user id in the registry) to a new
+    placeholder account that nothing ties to theirs, and with them the audit events of what the
+    person did to those rows. Figures still count one person with those records, but the erased
+    account keeps no role or training that could be read back to whoever it was.
+
+    The placeholder's times are the day of the erasure, not its moment, so they do not match
+    the erased account's to the microsecond.
+    """
+    session.flush()  # the rows the registry deletes are gone before anything moves
+    day = datetime.combine(now.date(), datetime.min.time(), tzinfo=now.tzinfo)
+    placeholder = User(email=f"erased-{uuid.uuid4().hex}@{ERASED_DOMAIN}", full_name=ERASED_NAME,
+                       password_hash=None, is_active=False, created_at=day, erased_at=day)
+    session.add(placeholder)
+    session.flush()
+    placeholder.email = erased_address(placeholder)
+    for table, column in _detached_links():
+        keys = footprint.keys(table, Role.SUBJECT)
+        if not keys:
+            continue
+        columns = Base.metadata.tables[table].c
+        session.execute(sa.update(Base.metadata.tables[table])
+                        .where(columns[column] == person.id, _primary_key(table).in_(keys))
+                        .values({column: placeholder.id}))
+        session.execute(sa.update(AuditEvent).where(
+            AuditEvent.actor_id == person.id,
+            AuditEvent.target_type == mapped_class(table).__name__.lower(),
+            AuditEvent.target_id.in_([key for key in keys if isinstance(key, int)]))
+            .values(actor_id=placeholder.id))
+    session.expire_all()  # relationships loaded before (person.memberships) are out of date
+    return placeholder
+
+
+def _detached_links() -> list[tuple[str, str]]:
+    """(table, column) of every registered link that ties a kept row to the person it is about
+    by their user id, other than the account itself."""
+    return [(table, column) for table, entry in linked_tables().items()
+            for column, link in entry.links.items()
+            if link.role == Role.SUBJECT and link.match == Match.USER_ID
+            and table != "user_account"]
+

@@ -32,6 +32,7 @@ from portal.privacy import (
     personal_columns,
 )
 from portal.services import monitoring
+from portal.services.audit import record_event
 from portal.services.exports import neutralise
 from portal.services.invitations import hash_token
 from portal.services.monitoring import Filters
@@ -292,7 +293,11 @@ def test_priv_03_erasure_handles_every_registered_column(session, erasable: Worl
     erase_person(session, erasable.subject, actor=coordinator, now=utcnow())
     session.commit()
     session.expire_all()
+    placeholder = placeholder_of(session, erasable.subject)
     for table, column, rule in personal_columns():
+        if (table, column) in detached_links():
+            check_detached(session, table, column, before, erasable.subject, placeholder)
+            continue
         cls_table = Base.metadata.tables[table]
         (key,) = cls_table.primary_key.columns
         for row_key, (roles, old) in before.get(table, {}).items():
@@ -300,6 +305,35 @@ def test_priv_03_erasure_handles_every_registered_column(session, erasable: Worl
                 continue
             new = session.execute(select(cls_table).where(key == row_key)).mappings().first()
             check_erased(table, column, rule, old, new)
+
+
+def detached_links() -> set[tuple[str, str]]:
+    """Links by user id to the rows about a person that erasure moves to a placeholder."""
+    return {(table, column) for table, entry in linked_tables().items()
+            for column, link in entry.links.items()
+            if link.role == Role.SUBJECT and link.match == Match.USER_ID
+            and table != "user_account"}
+
+
+def placeholder_of(session, person: User) -> User:
+    """The account the erased person's kept records were moved to (the only other erased one
+    in these tests)."""
+    (placeholder,) = session.scalars(select(User).where(User.erased_at.is_not(None),
+                                                        User.id != person.id)).all()
+    return placeholder
+
+
+def check_detached(session, table: str, column: str, before: dict, person: User,
+                   placeholder: User) -> None:
+    """Rows the registry keeps now point at the placeholder; deleted ones are gone."""
+    cls_table = Base.metadata.tables[table]
+    (key,) = cls_table.primary_key.columns
+    for row_key, (roles, old) in before.get(table, {}).items():
+        if Role.SUBJECT not in roles or old[column] != person.id:
+            continue
+        new = session.execute(select(cls_table).where(key == row_key)).mappings().first()
+        if new is not None:
+            assert new[column] == placeholder.id, f"{table}.{column}"
 
 
 def check_erased(table: str, column: str, rule: Personal, old: dict, new: object) -> None:
@@ -355,8 +389,84 @@ def test_priv_03_erasure_keeps_the_scheme_figures(session, erasable: World) -> N
                  now=utcnow())
     session.commit()
     after = scheme_figures(session)
-    before["people"] = [(before["people"][0][0] + 1,)]  # the coordinator made for the test
+    # The coordinator made for the test, and the placeholder the records were moved to (an
+    # erased account: no figure of people counts erased accounts).
+    before["people"] = [(before["people"][0][0] + 2,)]
     assert after == before
+
+
+def user_links() -> list[tuple[str, str]]:
+    """Every column of every table that holds a user id (a foreign key to user_account)."""
+    return [(table.name, column.name) for table in Base.metadata.sorted_tables
+            for column in table.columns
+            if any(fk.column.table.name == "user_account" for fk in column.foreign_keys)]
+
+
+def test_priv_03_after_erasure_no_row_can_be_joined_back_to_the_person(session,
+                                                                      erasable: World) -> None:
+    """PRIV-03, acceptance: walking the privacy registry, no row about the erased person (a
+    role, an invitation they accepted, an assignment, a quiz attempt, a completion, a
+    certificate, an audit event about those) stays tied to their account; the records move to
+    a placeholder account that no row ties back to theirs, so the figures keep them."""
+    subject = erasable.subject
+    moved = {table: tied_to(session, table, column, subject) for table, column in detached_links()
+             if REGISTRY[table].columns[column].erasure != Erasure.DELETE_ROW}
+    assert moved["membership"] and moved["quiz_attempt"] and moved["module_completion"]
+    assert moved["certificate"] and moved["assignment"] and moved["invitation"]
+    accepted = session.scalar(select(Invitation).where(Invitation.accepted_by_id == subject.id))
+    acceptance = record_event(session, "invitation.accepted", actor=subject, target=accepted,
+                              organisation=accepted.organisation)  # as the join flow does
+    erase_person(session, subject, actor=make_user(session, is_coordinator=True), now=utcnow())
+    session.commit()
+    session.expire_all()
+    after = find_footprint(session, subject)
+    # 1. Walking the registry from the erased account finds only the account itself and the
+    # audit events about the account (its erasure, views of it): no role, no training.
+    about = {table for table in after.rows if after.keys(table, Role.SUBJECT)}
+    assert about == {"user_account", "audit_event"}, about
+    events = session.scalars(select(AuditEvent).where(
+        AuditEvent.id.in_(after.keys("audit_event", Role.SUBJECT)))).all()
+    assert {(event.target_type, event.target_id) for event in events} == {("user", subject.id)}
+    # 2. The placeholder has every kept record, and walking from it reaches nothing of theirs.
+    placeholder = placeholder_of(session, subject)
+    theirs = find_footprint(session, placeholder)
+    for table, column in detached_links():
+        if table in moved:  # the rest (reminders, recovery codes) were deleted
+            assert tied_to(session, table, column, placeholder) == moved[table], table
+            assert tied_to(session, table, column, subject) == 0, table
+    assert theirs.keys("audit_event", Role.ACTOR) == [acceptance.id]  # moved with the invitation
+    # 3. No row anywhere holds both accounts' ids, and nothing the erased account did was done
+    # to a record about the placeholder.
+    for table, column in user_links():
+        columns = Base.metadata.tables[table].c
+        others = [other for other_table, other in user_links() if other_table == table]
+        for other in others:
+            both = session.scalar(select(sa.func.count()).select_from(columns[column].table)
+                                  .where(columns[column] == subject.id,
+                                         columns[other] == placeholder.id))
+            assert both == 0, (table, column, other)
+    by_them = session.scalars(select(AuditEvent).where(AuditEvent.actor_id == subject.id)).all()
+    placeholder_rows = {(mapped_class_name(table), key) for table in theirs.rows
+                        for key in theirs.keys(table, Role.SUBJECT)}
+    assert not [event.action for event in by_them
+                if (event.target_type, event.target_id) in placeholder_rows]
+    # 4. The placeholder's own row carries nothing of the erased account's.
+    erased = session.get(User, subject.id)
+    assert placeholder.full_name == "Erased person" and not placeholder.is_active
+    assert placeholder.password_hash is None and placeholder.email.endswith(ERASED_DOMAIN)
+    assert placeholder.created_at != erased.created_at
+    assert placeholder.erased_at != erased.erased_at
+
+
+def tied_to(session, table: str, column: str, person: User) -> int:
+    columns = Base.metadata.tables[table].c
+    return session.scalar(select(sa.func.count()).select_from(columns[column].table)
+                          .where(columns[column] == person.id))
+
+
+def mapped_class_name(table: str) -> str:
+    return next(m.class_ for m in Base.registry.mappers
+                if m.local_table.name == table).__name__.lower()
 
 
 def test_priv_03_other_peoples_rows_are_untouched(session, erasable: World) -> None:
