@@ -410,7 +410,8 @@ MATRIX: dict[str, tuple[str, ...] | Partly | NotApplicable] = {
                  "test_a_pdf_that_needs_a_password_is_refused_but_restrictions_alone_are_not",
                  "test_macro_enabled_documents_are_refused_with_a_reason",
                  "test_a_macro_enabled_word_type_is_refused_even_under_a_docx_name",
-                 "test_archives_that_do_not_read_through_are_refused")
+                 "test_archives_that_do_not_read_through_are_refused",
+                 "test_a_damaged_part_read_while_recognising_the_type_is_refused_not_a_crash")
     + t(POLICY, "test_unacceptable_files_are_refused_and_nothing_is_kept"),
     "FILE-03": t(UPLOADS, "test_display_names_are_cleaned",
                  "test_very_long_names_keep_their_extension_within_120_characters",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -90,9 +91,10 @@ def check_pdf(data: bytes) -> None:
         found = _active_content(_open_pdf(data))
     except ContentRejected:
         raise
-    except (PyPdfError, RecursionError, *ZIP_ERRORS, KeyError, TypeError, IndexError,
-            AttributeError, AssertionError) as error:
-        # A parser fed hostile bytes can fail in many ways; each means "not a PDF we accept".
+    except Exception as error:
+        # A parser fed hostile bytes can fail in any way its authors did not foresee (PyPdfError,
+        # struct, zlib, recursion, key and type errors...): each means "not a PDF we accept",
+        # never a 500.
         log.info("upload.pdf_unreadable", extra={"error": type(error).__name__})
         raise ContentRejected(NOT_A_PDF) from error
     if found is None and RAW_ACTIVE_NAMES.search(data):
@@ -186,7 +188,7 @@ def check_office_document(data: bytes, *, label: str, odt: bool) -> None:
             _check_declared_content(archive, entries, label=label, odt=odt)
     except ContentRejected:
         raise
-    except ZIP_ERRORS as error:
+    except (*ZIP_ERRORS, struct.error) as error:
         raise ContentRejected(NOT_A_DOCUMENT.format(label=label)) from error
 
 

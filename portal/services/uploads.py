@@ -119,8 +119,7 @@ def _sniff_zip(data: bytes) -> FileKind:
             elif "[Content_Types].xml" in names and "word/document.xml" in names:
                 if WORD_MAIN_PART in _read_small(archive, archive.getinfo("[Content_Types].xml")):
                     return DOCX
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError,
-            RuntimeError, ValueError, OSError):
+    except (*upload_content.ZIP_ERRORS, struct.error):  # zlib.error too: damaged entries
         pass
     raise UploadRejected("The selected file must be " + ALLOWED_TYPES_TEXT)
 

@@ -260,6 +260,19 @@ def test_archives_that_do_not_read_through_are_refused() -> None:
         check_upload(bytes(damaged), "policy.docx", max_bytes=MAX)
 
 
+
+def test_a_damaged_part_read_while_recognising_the_type_is_refused_not_a_crash() -> None:
+    """FILE-02: a corrupt deflate stream raises zlib.error, which is not an OSError: it once
+    escaped as a 500 while the type was being recognised (found by mutating documents)."""
+    data = docx_bytes(extra={})
+    damaged = bytearray(data)
+    start = data.index(b"[Content_Types].xml") + len("[Content_Types].xml")
+    for offset in range(4, 12):
+        damaged[start + offset] ^= 0x5A
+    with pytest.raises(UploadRejected):
+        check_upload(bytes(damaged), "policy.docx", max_bytes=MAX)
+
+
 def test_name_and_content_must_agree() -> None:
     with pytest.raises(UploadRejected, match="is a PDF but its name does not end in .pdf"):
         check_upload(PDF_BYTES, "policy.docx", max_bytes=MAX)
