@@ -534,7 +534,8 @@ MATRIX: dict[str, tuple[str, ...] | Partly | NotApplicable] = {
                  "test_priv_03_erasure_leaves_the_coordinator_dashboard_unchanged",
                  "test_priv_03_a_serving_champion_is_withdrawn_before_erasure")
     + t(PEOPLE, "test_priv_03_erasure_end_to_end",
-        "test_a_serving_champion_is_withdrawn_first_from_the_erasure_page"),
+        "test_a_serving_champion_is_withdrawn_first_from_the_erasure_page")
+    + t(REGISTRY, "test_priv_03_only_links_to_the_person_a_row_is_about_are_detached"),
     "PRIV-04": t(RETENTION, "test_priv_04_each_rule_acts_when_its_period_has_passed_and_only_once",
                  "test_priv_04_nothing_is_touched_before_its_time",
                  "test_priv_04_a_second_run_skips_while_another_holds_the_lock",

@@ -51,6 +51,7 @@ from portal.privacy import (
     erased_address,
     exported_columns,
     linked_tables,
+    personal_columns,
 )
 from portal.services.audit import record_event
 from portal.services.errors import PortalError
@@ -471,7 +472,7 @@ def _erase_rows(session: Session, table: str, links: dict[object, set[Role]]) ->
 def _detach_records(session: Session, person: User, footprint: Footprint, *,
                     now: datetime) -> User:
     """Move every kept row about the person (roles, invitations accepted, assignments, quiz
-    attempts, completions, certificates: each SUBJECT link by user id in the registry) to a new
+    attempts, completions, certificates: each link the registry marks Erasure.DETACH) to a new
     placeholder account that nothing ties to theirs, and with them the audit events of what the
     person did to those rows. Figures still count one person with those records, but the erased
     account keeps no role or training that could be read back to whoever it was.
@@ -504,10 +505,7 @@ def _detach_records(session: Session, person: User, footprint: Footprint, *,
 
 
 def _detached_links() -> list[tuple[str, str]]:
-    """(table, column) of every registered link that ties a kept row to the person it is about
-    by their user id, other than the account itself."""
-    return [(table, column) for table, entry in linked_tables().items()
-            for column, link in entry.links.items()
-            if link.role == Role.SUBJECT and link.match == Match.USER_ID
-            and table != "user_account"]
+    """(table, column) of every link the registry says erasure moves (Erasure.DETACH)."""
+    return [(table, column) for table, column, rule in personal_columns()
+            if rule.erasure == Erasure.DETACH]
 
