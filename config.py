@@ -248,11 +248,13 @@ def require_shared_limiter(storage_uri: str, *, single_process: bool) -> str:
     one process says so with RATELIMIT_SINGLE_PROCESS=true, and the app logs it at start-up."""
     if storage_uri.startswith(SHARED_LIMITER_SCHEMES) or single_process:
         return storage_uri
+    scheme = urlsplit(storage_uri).scheme
     raise ConfigError(
-        f"RATELIMIT_STORAGE_URI is {urlsplit(storage_uri).scheme or storage_uri!r}://, which "
-        "each process counts alone, so sign-in limits multiply with the number of workers. Set "
-        "it to the Redis every instance shares (redis://host:6379/0), or, for a deployment of "
-        "exactly one process, set RATELIMIT_SINGLE_PROCESS=true.")
+        f"RATELIMIT_STORAGE_URI is {f'{scheme}://' if scheme else repr(storage_uri)}, not a "
+        "Redis store every instance shares: each process would count sign-in attempts alone, so "
+        "the limits would multiply with the number of workers. Set it to the shared Redis "
+        "(redis://host:6379/0), or, for a deployment of exactly one process, set "
+        "RATELIMIT_SINGLE_PROCESS=true.")
 
 
 def require_strong_secret(secret: str | None) -> str:
