@@ -7,8 +7,11 @@ start without it.
 
 from __future__ import annotations
 
+import math
 import os
+import string
 import tempfile
+import zlib
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,7 +23,12 @@ INSTANCE_DIR = PROJECT_ROOT / "instance"
 
 # Well-known placeholder secrets people paste from tutorials; never acceptable in production.
 KNOWN_WEAK_SECRETS = {"dev", "secret", "changeme", "change-me", "development", "test"}
-MIN_SECRET_BYTES = 32
+# A key signs every session and link: at least as hard to guess as 32 random bytes (CONF-02).
+MIN_SECRET_BITS = 256
+HOW_TO_MAKE_A_KEY = ("Generate one with `python -c \"import secrets; "
+                      "print(secrets.token_urlsafe(48))\"` (64 random characters, about 384 bits).")
+# Limiter stores every instance shares; memory:// counts in each process alone (SECURITY.md 4).
+SHARED_LIMITER_SCHEMES = ("redis://", "rediss://", "redis+sentinel://", "redis+cluster://")
 
 
 class ConfigError(RuntimeError):
@@ -101,6 +109,8 @@ class Config:
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_KEY_PREFIX = _env("RATELIMIT_KEY_PREFIX", "portal")
     RATELIMIT_HEADERS_ENABLED = True
+    # Production refuses per-process storage unless the deployment says it runs one process.
+    RATELIMIT_SINGLE_PROCESS = False
     SIGN_IN_LIMIT_PER_ACCOUNT = "10 per 15 minutes"
     SIGN_IN_LIMIT_PER_ADDRESS = "50 per 15 minutes"
     RESET_LIMIT_PER_ACCOUNT = "3 per hour"
@@ -215,6 +225,10 @@ class ProductionConfig(Config):
             raise ConfigError("FLASK_DEBUG must be off in production.")
         self.SECRET_KEY = require_strong_secret(_env("SECRET_KEY"))
         self.DATABASE_URL = require_setting("DATABASE_URL", _env("DATABASE_URL"))
+        single_process = _env("RATELIMIT_SINGLE_PROCESS", "false").lower() == "true"
+        self.RATELIMIT_SINGLE_PROCESS = single_process
+        self.RATELIMIT_STORAGE_URI = require_shared_limiter(
+            _env("RATELIMIT_STORAGE_URI", "memory://"), single_process=single_process)
         self.TRUSTED_HOSTS = (_env("TRUSTED_HOSTS") or "").split(",") if _env("TRUSTED_HOSTS") \
             else _hosts_from(self.BASE_URL)
         if not [host for host in self.TRUSTED_HOSTS if host.strip()]:
@@ -228,15 +242,89 @@ def require_setting(name: str, value: str | None) -> str:
     return value
 
 
+def require_shared_limiter(storage_uri: str, *, single_process: bool) -> str:
+    """Refuse limiter storage that each process keeps alone: with two gunicorn workers every
+    worker would allow the whole sign-in limit again (AUTH-05). A deployment that really runs
+    one process says so with RATELIMIT_SINGLE_PROCESS=true, and the app logs it at start-up."""
+    if storage_uri.startswith(SHARED_LIMITER_SCHEMES) or single_process:
+        return storage_uri
+    scheme = urlsplit(storage_uri).scheme
+    raise ConfigError(
+        f"RATELIMIT_STORAGE_URI is {f'{scheme}://' if scheme else repr(storage_uri)}, not a "
+        "Redis store every instance shares: each process would count sign-in attempts alone, so "
+        "the limits would multiply with the number of workers. Set it to the shared Redis "
+        "(redis://host:6379/0), or, for a deployment of exactly one process, set "
+        "RATELIMIT_SINGLE_PROCESS=true.")
+
+
 def require_strong_secret(secret: str | None) -> str:
-    """Refuse a missing, short or placeholder SECRET_KEY: it signs every session and token."""
+    """Refuse a missing, placeholder or guessable SECRET_KEY: it signs every session and token."""
     secret = require_setting("SECRET_KEY", secret)
     if secret.lower() in KNOWN_WEAK_SECRETS or secret.startswith("development-only"):
-        raise ConfigError("SECRET_KEY is a placeholder value. Generate one with "
-                          "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`.")
-    if len(secret.encode()) < MIN_SECRET_BYTES or len(set(secret)) < 16:
-        raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_BYTES} random bytes.")
+        raise ConfigError(f"SECRET_KEY is a placeholder value. {HOW_TO_MAKE_A_KEY}")
+    bits = estimated_entropy_bits(secret)
+    if bits < MIN_SECRET_BITS:
+        raise ConfigError(f"SECRET_KEY is too easy to guess: about {bits:.0f} bits, and at least "
+                          f"{MIN_SECRET_BITS} are needed, from a random source rather than "
+                          f"words or patterns. {HOW_TO_MAKE_A_KEY}")
     return secret
+
+
+_CHARACTER_CLASSES = (string.ascii_lowercase, string.ascii_uppercase, string.digits,
+                      string.punctuation + " ")
+_HEX_ALPHABETS = ("0123456789abcdef", "0123456789ABCDEF")
+
+
+def estimated_entropy_bits(secret: str) -> float:
+    """A cautious estimate of how many bits of randomness the key holds, from its length and the
+    spread of its characters: never more than
+
+    - its length times log2 of the alphabet it was drawn from (hex keys count 4 bits a
+      character; otherwise the classes used: lower case, upper case, digits, symbols), where
+      the alphabet is also estimated from how many different characters the key uses (a random
+      string of that length would use about as many; a sentence uses far fewer),
+    - leaving out characters that repeat or continue the step before them (aaaa, abcd, 2468),
+    - and never more than the key's compressed size (a block said twice counts once).
+    """
+    if not secret:
+        return 0.0
+    alphabet = _class_alphabet(secret)
+    alphabet = min(alphabet, _alphabet_from_spread(len(secret), len(set(secret)), alphabet))
+    by_spread = _unpatterned_length(secret) * math.log2(max(alphabet, 2))
+    compressed = zlib.compress(secret.encode(), 9)
+    by_compression = 8 * max(len(compressed) - 6, 0)  # less the zlib header and checksum
+    return min(by_spread, by_compression)
+
+
+def _class_alphabet(secret: str) -> int:
+    if any(set(secret) <= set(hex_digits) for hex_digits in _HEX_ALPHABETS):
+        return 16
+    size = sum(len(chars) for chars in _CHARACTER_CLASSES if any(ch in chars for ch in secret))
+    unclassified = {ch for ch in secret if not any(ch in chars for chars in _CHARACTER_CLASSES)}
+    return size + (256 if unclassified else 0)  # letters beyond ASCII: a generous guess
+
+
+def _alphabet_from_spread(length: int, distinct: int, upper_bound: int) -> float:
+    """The alphabet size A for which `length` random draws are expected to give `distinct`
+    different characters: A * (1 - (1 - 1/A) ** length) = distinct, found by bisection."""
+    if distinct >= length:
+        return upper_bound
+    low, high = float(distinct), float(upper_bound)
+    for _ in range(60):
+        middle = (low + high) / 2
+        if middle * (1 - (1 - 1 / middle) ** length) < distinct:
+            low = middle
+        else:
+            high = middle
+    return low
+
+
+def _unpatterned_length(secret: str) -> int:
+    """Characters that do not repeat a small step between the two before them (aaa, abc, 246)."""
+    steps = [ord(b) - ord(a) for a, b in zip(secret, secret[1:], strict=False)]
+    patterned = sum(1 for before, step in zip(steps, steps[1:], strict=False)
+                    if step == before and abs(step) <= 2)
+    return len(secret) - patterned - (1 if len(secret) > 1 and steps[0] == 0 else 0)
 
 
 CONFIGS: dict[str, type[Config]] = {

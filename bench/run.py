@@ -129,7 +129,9 @@ def server_env(url: str) -> dict[str, str]:
     return {"PORTAL_ENV": "production", "DATABASE_URL": url,
             "SECRET_KEY": os.environ.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(48),
             "TRUSTED_HOSTS": "127.0.0.1,localhost", "RATELIMIT_STORAGE_URI": "memory://",
-            "MAIL_BACKEND": "console"}
+            # The benchmark measures pages, not the limiter (its sessions are signed directly,
+            # bench/sessions.py), and needs no Redis: the opt-out production otherwise refuses.
+            "RATELIMIT_SINGLE_PROCESS": "true", "MAIL_BACKEND": "console"}
 
 
 def portal_app() -> Flask:

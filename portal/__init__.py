@@ -39,6 +39,11 @@ def register_extensions(app: Flask) -> None:
     init_db(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    if app.config["RATELIMIT_SINGLE_PROCESS"]:
+        # Said at every start-up, so nobody scales out without noticing (config.py, AUTH-05).
+        app.logger.warning("RATELIMIT_SINGLE_PROCESS is set: rate limits are counted by this "
+                           "process alone (%s). Run exactly one process, or use Redis.",
+                           app.config["RATELIMIT_STORAGE_URI"].split(":", 1)[0])
     login_manager.init_app(app)
     app.extensions["portal.passwords"] = Passwords(app.config)
 

@@ -310,10 +310,11 @@ def create_coordinator(email: str, name: str) -> None:
         if session.scalar(select(User).where(User.email == email)):
             raise click.ClickException(f"An account for {email} already exists.")
         session.add(User(email=email, full_name=name, is_coordinator=True,
-                         password_hash=passwords.hash(temporary)))
+                         password_hash=passwords.hash(temporary), password_change_required=True))
     click.echo(f"Created coordinator {email}. They set up two-factor sign-in with an "
                "authenticator app when they first sign in.")
-    click.echo("One-time password (change it after signing in):")
+    click.echo("One-time password (they must choose their own at first sign-in, after setting "
+               "up the app, before they can see anything else):")
     click.echo(temporary)
 
 

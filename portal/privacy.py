@@ -50,6 +50,9 @@ class Erasure(enum.StrEnum):
     REPLACE = "replace"  # overwritten with a placeholder that identifies nobody
     CLEAR = "clear"  # emptied (NULL)
     DELETE_ROW = "delete_row"  # the whole row is deleted
+    # The row is kept for the figures but moved to a new erased placeholder account, so nothing
+    # left ties it to the erased one (a role or a quiz attempt would tell whose it was).
+    DETACH = "detach"
     KEEP = "keep"  # kept: it identifies nobody once the account is anonymised, and figures need it
 
 
@@ -107,6 +110,11 @@ def _reference(role: Role, retention: str, purpose: str) -> Personal:
     return Personal(Category.REFERENCE, purpose, retention, Erasure.KEEP, of=role)
 
 
+def _detached(retention: str, purpose: str) -> Personal:
+    """The link from a kept record to the person it is about: moved away by erasure."""
+    return Personal(Category.REFERENCE, purpose, retention, Erasure.DETACH, of=Role.SUBJECT)
+
+
 def _record(reason: str, *names: str, export: bool = True) -> dict[str, NotPersonal]:
     return {name: NotPersonal(reason, export) for name in names}
 
@@ -142,6 +150,9 @@ REGISTRY: dict[str, Table] = {
                                        "former_member", Erasure.REPLACE, placeholder=False),
             "is_active": Personal(Category.ACCOUNT, "whether the account may sign in",
                                   "former_member", Erasure.REPLACE, placeholder=False),
+            "password_change_required": Personal(
+                Category.ACCOUNT, "replacing a one-time password at the first sign-in",
+                "former_member", Erasure.REPLACE, placeholder=False),
             "password_changed_at": Personal(Category.ACCOUNT, "ending older sessions and links",
                                             "former_member", Erasure.CLEAR),
             "email_verified_at": Personal(Category.ACCOUNT, "knowing the address is theirs",
@@ -178,7 +189,7 @@ REGISTRY: dict[str, Table] = {
         links={"user_id": Link(SUBJECT)},
         columns={
             "id": _key(),
-            "user_id": _reference(SUBJECT, "former_member", "whose role this is"),
+            "user_id": _detached("former_member", "whose role this is"),
             **_kept(Category.ROLE, "former_member", ROLE_PURPOSE, "organisation_id", "role",
                     "site_id", "created_at", "withdrawn_at", "withdrawal_reason"),
             "job_title": Personal(Category.IDENTITY, "telling colleagues who the person is",
@@ -194,7 +205,7 @@ REGISTRY: dict[str, Table] = {
                                   "closed_invitation", Erasure.REPLACE, placeholder=ERASED_NAME),
             "job_title": Personal(Category.IDENTITY, "the job title the role starts with",
                                   "closed_invitation", Erasure.CLEAR),
-            "accepted_by_id": _reference(SUBJECT, "closed_invitation", "who accepted"),
+            "accepted_by_id": _detached("closed_invitation", "who accepted"),
             "invited_by_id": _reference(ACTOR, "closed_invitation", "who sent the invitation"),
             **_record("the state of the invitation", "id", "organisation_id", "role", "site_id",
                       "created_at", "expires_at", "last_sent_at", "resend_day",
@@ -258,7 +269,7 @@ REGISTRY: dict[str, Table] = {
                "cancelled_by_id": Link(ACTOR)},
         columns={
             "id": _key(),
-            "user_id": _reference(SUBJECT, "former_member", "who is asked to do the training"),
+            "user_id": _detached("former_member", "who is asked to do the training"),
             **_kept(Category.TRAINING, "former_member", TRAINING_PURPOSE, "organisation_id",
                     "course_id", "module_id", "source", "due_on", "created_at", "completed_at",
                     "cancelled_at"),
@@ -284,7 +295,7 @@ REGISTRY: dict[str, Table] = {
         columns={
             "id": _key(),
             "public_id": NotPersonal("a random id for the attempt's address", export=False),
-            "user_id": _reference(SUBJECT, "former_member", "whose attempt this is"),
+            "user_id": _detached("former_member", "whose attempt this is"),
             **_kept(Category.TRAINING, "former_member", TRAINING_PURPOSE, "module_id",
                     "module_version_id", "status", "drawn", "selected", "correct_count",
                     "score", "passed", "started_at", "submitted_at"),
@@ -293,7 +304,7 @@ REGISTRY: dict[str, Table] = {
         links={"user_id": Link(SUBJECT)},
         columns={
             "id": _key(),
-            "user_id": _reference(SUBJECT, "former_member", "whose completion this is"),
+            "user_id": _detached("former_member", "whose completion this is"),
             **_kept(Category.TRAINING, "former_member", TRAINING_PURPOSE, "module_id",
                     "module_version_id", "version", "attempt_id", "completed_at"),
         }),
@@ -301,7 +312,7 @@ REGISTRY: dict[str, Table] = {
         links={"user_id": Link(SUBJECT)},
         columns={
             "id": _key(),
-            "user_id": _reference(SUBJECT, "former_member", "whose certificate this is"),
+            "user_id": _detached("former_member", "whose certificate this is"),
             "code": Personal(Category.REFERENCE, "checking the certificate at /verify",
                              "former_member", Erasure.REPLACE, placeholder=fresh_certificate_code),
             **_kept(Category.TRAINING, "former_member", TRAINING_PURPOSE, "course_id",

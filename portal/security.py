@@ -6,7 +6,7 @@ import secrets
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, g, request, session
+from flask import Flask, Response, current_app, g, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 from werkzeug.exceptions import BadRequest, MethodNotAllowed, NotFound
 from werkzeug.routing import IntegerConverter, RequestRedirect
@@ -29,6 +29,11 @@ CONTENT_SECURITY_POLICY = "; ".join([
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
 # Primary keys are INTEGER columns: PostgreSQL refuses larger values and SQLite cannot bind them.
 LARGEST_DATABASE_ID = 2**31 - 1
+# What an account with a one-time password may reach before choosing its own (AUTH-13): the
+# change itself, signing out, the quick exit (safety before everything), files and health checks.
+# Two-factor set-up comes before all of these: the person is not signed in until it is done.
+BEFORE_OWN_PASSWORD = frozenset({"auth.change_password", "auth.sign_out", "main.exit_page",
+                                 "static", "health.live", "health.ready"})
 SESSION_SEEN_KEY = "seen"
 SESSION_STARTED_KEY = "started"
 TWO_FACTOR_PENDING_KEY = "two_factor_pending"
@@ -39,6 +44,7 @@ def register_security(app: Flask) -> None:
     app.before_request_funcs.setdefault(None, []).insert(0, _assign_request_id)
     app.before_request(_refuse_nul_characters)
     app.before_request(_enforce_session_limits)
+    app.before_request(_require_own_password)
     app.after_request(_add_security_headers)
 
 
@@ -99,6 +105,14 @@ def _enforce_session_limits() -> None:
         return
     if now - seen >= 30:  # refresh at most every 30 s, so not every request rewrites the cookie
         session[SESSION_SEEN_KEY] = now
+
+
+def _require_own_password() -> Response | None:
+    """A one-time password was read off a console: nothing else until it is replaced."""
+    if (not current_user.is_authenticated or not current_user.password_change_required
+            or request.endpoint in BEFORE_OWN_PASSWORD):
+        return None
+    return redirect(url_for("auth.change_password"), code=303)
 
 
 def start_session_clock() -> None:

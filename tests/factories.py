@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import date, datetime
 from functools import cache
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 from dateutil.relativedelta import relativedelta
+from pypdf import PdfWriter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -44,6 +46,16 @@ _numbers = count(1)
 
 
 @cache
+@cache
+def pdf_document() -> bytes:
+    """A real one-page PDF, as pypdf writes one: what an evidence upload must parse as."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
 def default_password_hash() -> str:
     # Same cheap parameters as TestConfig, computed once for the whole run.
     return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(DEFAULT_PASSWORD)

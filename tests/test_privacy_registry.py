@@ -80,6 +80,18 @@ def test_priv_01_a_row_is_either_deleted_or_kept_for_each_kind_of_link() -> None
             assert Erasure.DELETE_ROW not in erasures or erasures == {Erasure.DELETE_ROW}, table
 
 
+def test_priv_03_only_links_to_the_person_a_row_is_about_are_detached() -> None:
+    """Erasure moves a kept row to a placeholder account through the column holding the id of
+    the person it is about; nothing else can be moved that way."""
+    detached = [(table, column) for table, column, rule in personal_columns()
+                if rule.erasure == Erasure.DETACH]
+    assert ("quiz_attempt", "user_id") in detached and ("membership", "user_id") in detached
+    for table, column in detached:
+        link = REGISTRY[table].links.get(column)
+        assert link is not None and link.role == Role.SUBJECT, (table, column)
+        assert link.match == Match.USER_ID and table != "user_account", (table, column)
+
+
 def test_priv_01_linked_tables_have_a_single_column_key() -> None:
     for table in (name for name, entry in REGISTRY.items() if entry.links):
         assert len(Base.metadata.tables[table].primary_key.columns) == 1, table

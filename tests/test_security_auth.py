@@ -1,7 +1,8 @@
 """Sign-in throttling by address, proxies, cookies, sessions and authentication events.
 
-AUTH-02, AUTH-13, CONF-06, SESS-01, SESS-03, SESS-04, SESS-05, SESS-06, SESS-07, SESS-10,
-LOG-01 and LOG-02; the rest of sign-in is in tests/views/test_auth.py.
+AUTH-02, AUTH-13 (with the first-sign-in password change), CONF-06, SESS-01, SESS-03, SESS-04,
+SESS-05, SESS-06, SESS-07, SESS-10, LOG-01 and LOG-02; the rest of sign-in is in
+tests/views/test_auth.py.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import uuid
 import zlib
 from datetime import timedelta
 from http.cookies import SimpleCookie
@@ -22,7 +24,8 @@ from sqlalchemy import select
 
 from config import ProductionConfig
 from portal import create_app
-from portal.models import AuditEvent, Module, OrgRole, OutboxMessage, QuizAttempt, utcnow
+from portal.models import AuditEvent, Module, OrgRole, OutboxMessage, QuizAttempt, User, utcnow
+from portal.security import BEFORE_OWN_PASSWORD
 from tests.conftest import csrf_token, sign_in
 from tests.factories import (
     DEFAULT_PASSWORD,
@@ -143,6 +146,7 @@ def test_production_starts_with_no_accounts_at_all(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("SECRET_KEY", "k7Q2mX9vR4tL8pW1zN6bY3cF5hJ0dS2aG8eU4iO7qT1rV5xC9nM3")
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("TRUSTED_HOSTS", "portal.test")
+    monkeypatch.setenv("RATELIMIT_SINGLE_PROCESS", "true")  # one test client, one process
     app = create_app(ProductionConfig())
     client = app.test_client()
     assert client.get("/", base_url="https://portal.test").status_code == 200
@@ -155,6 +159,92 @@ def test_production_starts_with_no_accounts_at_all(monkeypatch: pytest.MonkeyPat
     with engine.connect() as connection:
         assert connection.scalar(sa.text("SELECT count(*) FROM user_account")) == 0
     engine.dispose()
+
+
+def one_time_coordinator(app: Flask) -> tuple[str, str]:
+    """A coordinator made as in production, by the CLI: (e-mail address, one-time password)."""
+    result = app.test_cli_runner().invoke(args=["create-coordinator", "first@example.org"])
+    assert result.exit_code == 0, result.output
+    return "first@example.org", result.output.strip().splitlines()[-1]
+
+
+def signed_in_with_one_time_password(app: Flask) -> tuple[FlaskClient, str]:
+    """Signed in with the one-time password, two-factor set up: (client, one-time password)."""
+    email, one_time = one_time_coordinator(app)
+    client = app.test_client()
+    response = sign_in(client, email, one_time)  # the app is set up on the way (tests/two_factor)
+    assert response.status_code == 200 and "recovery codes" in response.get_data(as_text=True)
+    return client, one_time
+
+
+def get_routes(app: Flask) -> list[tuple[str, str]]:
+    """(endpoint, path) of every GET route, arguments filled with 1 (the refusal comes first)."""
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods:
+            continue
+        values = {name: uuid.UUID(int=1) if type(converter).__name__ == "UUIDConverter" else 1
+                  for name, converter in rule._converters.items()}
+        routes.append((rule.endpoint, rule.build(values, append_unknown=False)[1]))
+    return routes
+
+
+def test_auth_13_a_one_time_password_reaches_only_the_password_change(app: Flask) -> None:
+    """AUTH-13: after two-factor set-up, an account made with a one-time password gets the
+    redirect to the password change from every GET route but the few it needs."""
+    client, _ = signed_in_with_one_time_password(app)
+    checked = []
+    for endpoint, path in get_routes(app):
+        if endpoint in BEFORE_OWN_PASSWORD:
+            continue
+        response = client.get(path)
+        assert response.status_code == 303, (path, response.status_code)
+        assert response.headers["Location"] == "/account/password", path
+        checked.append(path)
+    assert len(checked) > 60 and "/dashboard" in checked and "/" in checked
+    assert "/coordinator/applications" in checked and "/account" in checked
+    page = client.get("/account/password")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Choose your own password" in text
+    assert "One-time password" in text
+    # A form elsewhere is refused the same way, before it does anything.
+    response = client.post("/account/recovery-codes",
+                           data={"csrf_token": csrf_token(client, "/account/password")})
+    assert response.status_code == 303 and response.headers["Location"] == "/account/password"
+
+
+def test_auth_13_choosing_a_password_opens_the_portal(app: Flask, session) -> None:
+    """AUTH-13: the change needs the one-time password; afterwards the portal is open, the
+    requirement is gone, and the one-time password no longer works."""
+    client, one_time = signed_in_with_one_time_password(app)
+    wrong = client.post("/account/password", data={
+        "csrf_token": csrf_token(client, "/account/password"),
+        "current_password": "not the one-time password", "password": NEW_PASSWORD})
+    assert wrong.status_code == 200 and client.get("/dashboard").status_code == 303
+    response = client.post("/account/password", data={
+        "csrf_token": csrf_token(client, "/account/password"),
+        "current_password": one_time, "password": NEW_PASSWORD})
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith("/welcome")  # the exit explanation, once
+    assert client.get("/dashboard").status_code == 200
+    user = session.scalar(select(User).where(User.email == "first@example.org"))
+    assert user.password_change_required is False
+    assert sign_in(app.test_client(), user.email, one_time).status_code == 200  # form again
+
+
+def test_auth_13_sign_out_and_exit_still_work_before_the_change(app: Flask) -> None:
+    """AUTH-13, PRIV-09: safety first: the quick exit and signing out are never held back."""
+    client, one_time = signed_in_with_one_time_password(app)
+    exit_response = client.get("/exit")
+    assert exit_response.status_code == 303
+    assert exit_response.headers["Location"] == app.config["EXIT_URL"]
+    assert client.get("/account/password").status_code == 302  # signed out: to sign in
+    client = app.test_client()
+    assert sign_in(client, "first@example.org", one_time).status_code == 303  # code step done
+    assert client.get("/dashboard").headers["Location"] == "/account/password"
+    response = client.post("/sign-out",
+                           data={"csrf_token": csrf_token(client, "/account/password")})
+    assert response.status_code == 303 and response.headers["Location"] == "/sign-in"
 
 
 # --- Cookies and sessions ---------------------------------------------------------------------

@@ -35,6 +35,8 @@ def production_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     monkeypatch.setenv("DATABASE_URL", "sqlite://")
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
     monkeypatch.delenv("TRUSTED_HOSTS", raising=False)
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
+    monkeypatch.delenv("RATELIMIT_SINGLE_PROCESS", raising=False)
     return monkeypatch
 
 
@@ -71,6 +73,40 @@ def test_production_settings_are_the_safe_ones(production_env) -> None:
     assert config["SEND_HSTS"] is True and config["TRUSTED_HOSTS"]
     assert config["DEMO_DATA_ALLOWED"] is False
     assert not isinstance(app.wsgi_app, DebuggedApplication)
+
+
+@pytest.mark.parametrize("storage", [None, "memory://", "memcached://127.0.0.1:11211"])
+def test_production_refuses_rate_limits_counted_per_process(production_env,
+                                                            storage: str | None) -> None:
+    """AUTH-03, CONF-02: memory:// (the default) counts in each gunicorn worker alone, so two
+    workers allowed 20 wrong passwords before the first 429; production will not start so."""
+    if storage is None:
+        production_env.delenv("RATELIMIT_STORAGE_URI")
+    else:
+        production_env.setenv("RATELIMIT_STORAGE_URI", storage)
+    with pytest.raises(ConfigError, match="RATELIMIT_STORAGE_URI") as refused:
+        ProductionConfig()
+    message = str(refused.value)
+    assert "redis://" in message and "RATELIMIT_SINGLE_PROCESS=true" in message
+
+
+def test_production_shares_rate_limits_through_redis(production_env) -> None:
+    """AUTH-03: a Redis URL is accepted as it is, with no opt-out needed."""
+    config = ProductionConfig()
+    assert config.RATELIMIT_STORAGE_URI == "redis://127.0.0.1:6379/0"
+    assert config.RATELIMIT_SINGLE_PROCESS is False
+
+
+def test_a_single_process_deployment_may_opt_out_and_is_told_so(
+        production_env, caplog: pytest.LogCaptureFixture) -> None:
+    """AUTH-03: the explicit opt-out for one process starts, and every start-up logs it."""
+    production_env.setenv("RATELIMIT_STORAGE_URI", "memory://")
+    production_env.setenv("RATELIMIT_SINGLE_PROCESS", "true")
+    with caplog.at_level(logging.WARNING):
+        app = create_app(ProductionConfig())
+    assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
+    assert any("RATELIMIT_SINGLE_PROCESS is set" in record.getMessage()
+               and record.levelno == logging.WARNING for record in caplog.records)
 
 
 # --- CONF-03, CONF-04 -------------------------------------------------------------------------

@@ -139,7 +139,11 @@ MATRIX: dict[str, tuple[str, ...] | Partly | NotApplicable] = {
                  "test_behind_one_proxy_a_spoofed_forwarded_for_does_not_reset_the_count"),
     # Needs REDIS_URL (skipped without it); the two-gunicorn run is in tests/prodlike.
     "AUTH-03": t(AUTH, "test_throttle_is_shared_by_two_instances_using_redis")
-    + t(PRODLIKE, "test_auth_03_sign_in_throttling_is_shared_across_instances"),
+    + t(PRODLIKE, "test_auth_03_sign_in_throttling_is_shared_across_instances")
+    # Production refuses per-process (memory://) counters unless one process is declared.
+    + t(S_CONFIG, "test_production_refuses_rate_limits_counted_per_process",
+        "test_production_shares_rate_limits_through_redis",
+        "test_a_single_process_deployment_may_opt_out_and_is_told_so"),
     "AUTH-04": t(COORD_SECURITY, "test_auth_04_changing_a_password_shares_the_sign_in_throttle")
     + t(MONITORING, "test_password_confirmation_is_throttled_with_sign_in"),
     "AUTH-05": t(AUTH, "test_wrong_password_and_unknown_email_get_identical_responses"),
@@ -177,13 +181,12 @@ MATRIX: dict[str, tuple[str, ...] | Partly | NotApplicable] = {
         "invitation or the application and is confirmed by a link sent to it. If e-mail change "
         "is ever added, this row applies (fresh password, single-use link, notice to the old "
         "address)."),
-    "AUTH-13": Partly(
-        t(CLI, "test_seed_demo_refuses_in_production",
-          "test_create_coordinator_prints_a_one_time_password")
-        + t(S_AUTH, "test_production_starts_with_no_accounts_at_all"),
-        not_covered="The coordinator's one-time password is printed to be changed at first "
-                    "sign-in, but changing it is not enforced by the portal (a gap, not a "
-                    "judgement: see the matrix notes on the issue)."),
+    "AUTH-13": t(CLI, "test_seed_demo_refuses_in_production",
+                 "test_create_coordinator_prints_a_one_time_password")
+    + t(S_AUTH, "test_production_starts_with_no_accounts_at_all",
+        "test_auth_13_a_one_time_password_reaches_only_the_password_change",
+        "test_auth_13_choosing_a_password_opens_the_portal",
+        "test_auth_13_sign_out_and_exit_still_work_before_the_change"),
     "AUTH-14": t(TWO_FACTOR, "test_auth_14_password_alone_leaves_nobody_signed_in",
                  "test_auth_14_pending_session_reaches_no_signed_in_page",
                  "test_auth_14_a_used_code_cannot_be_replayed",
@@ -309,7 +312,8 @@ MATRIX: dict[str, tuple[str, ...] | Partly | NotApplicable] = {
                 "test_chunks_start_with_a_byte_order_mark_and_quote_properly",
                 "test_the_champion_export_neutralises_everything_people_can_type")
     + t(MONITORING, "test_hostile_names_are_neutralised_in_every_export")
-    + t(PRIVACY, "test_csv_cells_never_start_a_formula")  # subject access CSV files
+    + t(PRIVACY, "test_csv_cells_never_start_a_formula",  # subject access CSV files
+        "test_csv_01_a_formula_in_the_subject_access_export_is_neutralised")
     + t(FILES, "test_each_kind_of_bad_row_has_a_reason"),  # formulas refused on the way in
     "SQL-01": Partly(
         t(SUPPORT_SERVICE, "test_like_wildcards_and_quotes_are_not_interpreted")
@@ -401,7 +405,16 @@ MATRIX: dict[str, tuple[str, ...] | Partly | NotApplicable] = {
     + t(FILES, "test_an_oversized_upload_gets_the_friendly_413_page"),
     "FILE-02": t(UPLOADS, "test_genuine_documents_are_accepted",
                  "test_disguised_or_dangerous_types_are_rejected_with_a_reason",
-                 "test_name_and_content_must_agree")
+                 "test_name_and_content_must_agree",
+                 # Opened by a parser; active content refused.
+                 "test_pdfs_with_markup_or_active_content_are_refused_with_a_reason",
+                 "test_active_content_is_found_by_parsing_not_by_spelling",
+                 "test_pdfs_that_do_not_parse_are_refused",
+                 "test_a_pdf_that_needs_a_password_is_refused_but_restrictions_alone_are_not",
+                 "test_macro_enabled_documents_are_refused_with_a_reason",
+                 "test_a_macro_enabled_word_type_is_refused_even_under_a_docx_name",
+                 "test_archives_that_do_not_read_through_are_refused",
+                 "test_a_damaged_part_read_while_recognising_the_type_is_refused_not_a_crash")
     + t(POLICY, "test_unacceptable_files_are_refused_and_nothing_is_kept"),
     "FILE-03": t(UPLOADS, "test_display_names_are_cleaned",
                  "test_very_long_names_keep_their_extension_within_120_characters",
@@ -425,11 +438,14 @@ MATRIX: dict[str, tuple[str, ...] | Partly | NotApplicable] = {
                  "test_static_files_are_nosniff_and_may_be_cached")
     + t(MAIN, "test_hsts_is_sent_in_production"),
     "CONF-02": t(APP, "test_production_refuses_a_missing_or_weak_secret_key",
+                 "test_a_weak_secret_key_is_refused_with_how_to_make_a_good_one",
+                 "test_keys_made_as_the_message_says_always_pass",
                  "test_production_refuses_to_start_without_a_database_url",
                  "test_production_starts_with_strong_settings")
     + t(S_CONFIG, "test_production_refuses_to_start_in_debug_mode",
         "test_production_refuses_to_start_without_trusted_hosts",
-        "test_production_settings_are_the_safe_ones"),
+        "test_production_settings_are_the_safe_ones",
+        "test_production_refuses_rate_limits_counted_per_process"),
     "CONF-03": t(MAIN, "test_unexpected_errors_show_a_reference_and_no_traceback",
                  "test_werkzeug_debugger_is_unreachable")
     + t(S_CONFIG, "test_a_crash_shows_a_reference_that_is_in_the_log",
@@ -514,16 +530,19 @@ MATRIX: dict[str, tuple[str, ...] | Partly | NotApplicable] = {
                  "test_priv_01_each_personal_column_has_purpose_retention_and_handling"),
     "PRIV-02": t(PRIVACY, "test_priv_02_export_holds_every_registered_personal_column",
                  "test_priv_02_export_holds_nobody_elses_data",
-                 "test_priv_02_csv_files_hold_the_same_rows_as_the_json")
+                 "test_priv_02_csv_files_hold_the_same_rows_as_the_json",
+                 "test_priv_02_export_is_readable")
     + t(PEOPLE, "test_priv_02_coordinator_downloads_the_subject_access_zip"),
     "PRIV-03": t(PRIVACY, "test_priv_03_erasure_handles_every_registered_column",
+                 "test_priv_03_after_erasure_no_row_can_be_joined_back_to_the_person",
                  "test_priv_03_after_erasure_their_email_and_name_are_nowhere",
                  "test_priv_03_erasure_keeps_the_scheme_figures",
                  "test_priv_03_the_account_is_locked_and_the_audit_notes_only_the_fact",
                  "test_priv_03_erasure_leaves_the_coordinator_dashboard_unchanged",
                  "test_priv_03_a_serving_champion_is_withdrawn_before_erasure")
     + t(PEOPLE, "test_priv_03_erasure_end_to_end",
-        "test_a_serving_champion_is_withdrawn_first_from_the_erasure_page"),
+        "test_a_serving_champion_is_withdrawn_first_from_the_erasure_page")
+    + t(REGISTRY, "test_priv_03_only_links_to_the_person_a_row_is_about_are_detached"),
     "PRIV-04": t(RETENTION, "test_priv_04_each_rule_acts_when_its_period_has_passed_and_only_once",
                  "test_priv_04_nothing_is_touched_before_its_time",
                  "test_priv_04_a_second_run_skips_while_another_holds_the_lock",

@@ -63,6 +63,10 @@ class User(UserMixin, Base):
     # carries the version it was issued with, and older ones stop working.
     session_version: Mapped[int] = mapped_column(default=1)
     password_changed_at: Mapped[datetime | None]
+    # Set for an account given a one-time password (`flask create-coordinator`): until the person
+    # chooses their own, the password change is the only page they can reach (AUTH-13).
+    password_change_required: Mapped[bool] = mapped_column(default=False,
+                                                           server_default=sa.false())
     # Set when the person proved they read this mailbox: a confirmation or invitation link.
     email_verified_at: Mapped[datetime | None]
     exit_explained_at: Mapped[datetime | None]

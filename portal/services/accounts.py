@@ -118,6 +118,7 @@ def set_password(user: User, passwords: Passwords, new_password: str) -> None:
     passwords.check_policy(new_password, email=user.email, name=user.full_name)
     user.password_hash = passwords.hash(new_password)
     user.password_changed_at = utcnow()
+    user.password_change_required = False  # a password of their own choosing now
     user.session_version += 1
 
 

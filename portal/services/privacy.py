@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import csv
 import enum
+import html
 import io
 import json
+import re
 import uuid
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+import nh3
 import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -23,16 +26,21 @@ from sqlalchemy.orm import Session
 from portal.models import (
     LIVE_STATUSES,
     Assignment,
+    AuditEvent,
     Base,
     Invitation,
     JoinDraft,
     Membership,
+    Module,
+    ModuleVersion,
     Organisation,
     OrgRole,
     User,
     WithdrawalReason,
 )
 from portal.privacy import (
+    ERASED_DOMAIN,
+    ERASED_NAME,
     REGISTRY,
     Erasure,
     Export,
@@ -40,16 +48,19 @@ from portal.privacy import (
     Match,
     Personal,
     Role,
+    erased_address,
     exported_columns,
     linked_tables,
+    personal_columns,
 )
 from portal.services.audit import record_event
 from portal.services.errors import PortalError
+from portal.services.exports import neutralise
+from portal.services.policy_framework import policy_framework
 
 WITHHELD = "stored, not shown"
 CONNECTION = {frozenset({Role.SUBJECT}): "about you", frozenset({Role.ACTOR}): "done by you",
               frozenset({Role.SUBJECT, Role.ACTOR}): "about you, done by you"}
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class AlreadyErasedError(PortalError):
@@ -145,22 +156,42 @@ def _audit_keys(session: Session, table: str, column: str, footprint: Footprint)
 
 
 # Subject access export (PRIV-02).
+#
+# The export is for the person to read: organisations, sites, courses, modules and documents by
+# name, questions and answers by their text, "you" for their own account, and no internal ids,
+# request ids or hashes. Each column the registry says is theirs is shown under its name less a
+# trailing "_id"; a reference to a record that has no name of its own is left out (that record,
+# if it is theirs, is in the export itself).
+
+YOU = "you"
+# Columns that mean something only inside the portal: the row's own key is left out everywhere.
+INTERNAL_COLUMNS = {("audit_event", "request_id"), ("audit_event", "target_id"),
+                    ("outbox_message", "dedupe_key")}
+RENAMED = {"element_key": "policy_element"}
+INTERNAL_REFERENCE = re.compile(r"^(?:[a-z_]+:)?\d+$")
+# What names each kind of referenced record: (table, column or function of the row).
+NAMED_BY = {"organisation": "name", "site": "name", "course": "title",
+            "policy_document": "filename", "support_service": "name"}
+
 
 def personal_data(session: Session, person: User) -> dict[str, list[dict]]:
-    """Every linked table (even when empty) → the person's rows, each with only their columns."""
+    """Every linked table (even when empty) → the person's rows, each with only their columns,
+    readable: names instead of ids, question and answer texts instead of keys."""
     footprint = find_footprint(session, person)
-    tables = {}
+    raw = {}
     for name in linked_tables():
         links = footprint.rows.get(name, {})
         table = Base.metadata.tables[name]
         found = session.execute(select(table).where(_primary_key(name).in_(list(links)))
                                 .order_by(_primary_key(name))).mappings() if links else []
-        tables[name] = [_exported_row(name, row, links[row[_primary_key(name).name]], person)
-                        for row in found]
-    return tables
+        raw[name] = [(row, links[row[_primary_key(name).name]]) for row in found]
+    names = _names(session, raw)
+    return {name: [_exported_row(name, row, roles, person, names) for row, roles in rows]
+            for name, rows in raw.items()}
 
 
-def _exported_row(table: str, row: sa.RowMapping, roles: set[Role], person: User) -> dict:
+def _exported_row(table: str, row: sa.RowMapping, roles: set[Role], person: User,
+                  names: dict[tuple[str, object], object]) -> dict:
     """The row's columns that are the person's; a link to someone else (another actor on the
     same record) is left out, so the export holds nobody else's data."""
     exported = {"connection": CONNECTION[frozenset(roles)]}
@@ -172,8 +203,112 @@ def _exported_row(table: str, row: sa.RowMapping, roles: set[Role], person: User
             continue
         if isinstance(rule, Personal) and rule.export == Export.WITHHELD:
             value = WITHHELD if value is not None else None
-        exported[column] = _plain(value)
+        shown = _readable(table, column, value, row, names)
+        if shown is not _LEFT_OUT:
+            exported[shown_as(column)] = _plain(shown)
     return exported
+
+
+_LEFT_OUT = object()
+
+
+def shown_as(column: str) -> str:
+    """The name a column has in the export: what it means rather than how it is stored."""
+    return RENAMED.get(column, column.removesuffix("_id"))
+
+
+def _readable(table: str, column: str, value: object, row: sa.RowMapping,
+              names: dict[tuple[str, object], object]) -> object:
+    """The value as the person can read it, or _LEFT_OUT for internal ids."""
+    if _internal(table, column):
+        return _LEFT_OUT
+    if table == "reminder" and column == "reference" and INTERNAL_REFERENCE.match(str(value)):
+        return _LEFT_OUT  # "assignment:12": the kind is shown, the id means nothing outside
+    if column == "element_key" and value is not None:
+        element = policy_framework().get(str(value))
+        return element.title if element is not None else value
+    if table == "quiz_attempt" and column in ("drawn", "selected"):
+        return _attempt_texts(value, names.get(("questions", row["module_version_id"])),
+                              chosen=column == "selected")
+    target = _referenced_table(table, column)
+    if target is None or value is None or value == WITHHELD:
+        return value
+    if target == "user_account":
+        return YOU  # other people's ids were left out before
+    return names.get((target, value), _LEFT_OUT)
+
+
+def _internal(table: str, column: str) -> bool:
+    return column == _primary_key(table).name or (table, column) in INTERNAL_COLUMNS
+
+
+def _referenced_table(table: str, column: str) -> str | None:
+    for foreign_key in Base.metadata.tables[table].c[column].foreign_keys:
+        return foreign_key.column.table.name
+    return None
+
+
+def _names(session: Session, raw: dict[str, list[tuple[sa.RowMapping, set[Role]]]]
+           ) -> dict[tuple[str, object], object]:
+    """(table, id) → what to show for every record the rows refer to, a query per kind."""
+    wanted: dict[str, set[object]] = {}
+    for table, rows in raw.items():
+        for column in Base.metadata.tables[table].c:
+            target = _referenced_table(table, column.name)
+            if target in NAMED_BY or target in ("module", "module_version"):
+                wanted.setdefault(target, set()).update(
+                    row[column.name] for row, _ in rows if row[column.name] is not None)
+    names: dict[tuple[str, object], object] = {}
+    for target, ids in wanted.items():
+        if target == "module":
+            found = session.execute(select(Module.id, ModuleVersion.title).join(
+                ModuleVersion, ModuleVersion.id == Module.current_version_id)
+                .where(Module.id.in_(ids)))
+            names |= {("module", key): title for key, title in found}
+        elif target == "module_version":
+            for version in session.scalars(select(ModuleVersion).where(ModuleVersion.id.in_(ids))):
+                names[("module_version", version.id)] = f"{version.title} (version " \
+                                                        f"{version.version})"
+                names[("questions", version.id)] = version.questions
+        else:
+            table = Base.metadata.tables[target]
+            found = session.execute(select(table.c.id, table.c[NAMED_BY[target]])
+                                    .where(table.c.id.in_(ids)))
+            names |= {(target, key): name for key, name in found}
+    return names
+
+
+def _attempt_texts(value: object, questions_of_version: object, *, chosen: bool) -> object:
+    """The questions of an attempt, and the answers offered or chosen, by their text."""
+    if value is None or not isinstance(questions_of_version, list):
+        return value
+    questions = {question["id"]: question for question in questions_of_version}
+    if chosen:  # {question id: [answer keys]}
+        pairs = [(key, keys) for key, keys in value.items()] if isinstance(value, dict) else []
+        label = "your answers"
+    else:  # [{"question": id, "answers": [keys]}]
+        pairs = [(item.get("question"), item.get("answers", [])) for item in value
+                 if isinstance(item, dict)] if isinstance(value, list) else []
+        label = "answers shown"
+    readable = []
+    for question_id, keys in pairs:
+        question = questions.get(question_id) or questions.get(_as_int(question_id))
+        if question is None:
+            continue
+        answers = {answer["key"]: answer for answer in question["answers"]}
+        readable.append({"question": _text(question["prompt_html"]),
+                         label: [_text(answers[key]["text_html"]) for key in keys
+                                 if key in answers]})
+    return readable
+
+
+def _as_int(value: object) -> object:
+    return int(value) if isinstance(value, str) and value.isdigit() else value
+
+
+def _text(fragment: str) -> str:
+    """Plain text of rendered course HTML (tags dropped, entities decoded)."""
+    return " ".join(html.unescape(nh3.clean(fragment, tags=set())).split())
 
 
 def _plain(value: object) -> object:
@@ -191,7 +326,7 @@ def subject_access_zip(session: Session, person: User, *, now: datetime, scheme_
                        retention: dict[str, timedelta]) -> bytes:
     """The person's data as one JSON file and one CSV file per table, in a zip."""
     tables = personal_data(session, person)
-    document = {"scheme": scheme_name, "generated_at": now.isoformat(), "person_id": person.id,
+    document = {"scheme": scheme_name, "generated_at": now.isoformat(),
                 "tables": tables, "about_the_data": _about_the_data(),
                 "retention_days": {key: period / timedelta(days=1)
                                    for key, period in retention.items()}}
@@ -207,8 +342,9 @@ def subject_access_zip(session: Session, person: User, *, now: datetime, scheme_
 
 def _about_the_data() -> dict[str, dict[str, dict[str, str]]]:
     """What each personal column is, why it is kept and for how long (Art 15(1)(a), (b), (d))."""
-    return {name: {column: {"category": rule.category.value, "purpose": rule.purpose,
-                            "retention": rule.retention}
+    return {name: {shown_as(column): {"category": rule.category.value,
+                                                "purpose": rule.purpose,
+                                                "retention": rule.retention}
                    for column, rule in entry.columns.items() if isinstance(rule, Personal)}
             for name, entry in linked_tables().items()}
 
@@ -219,28 +355,35 @@ def _readme(scheme_name: str, now: datetime) -> str:
             "personal-data.json holds everything, with what each item is for and how long it "
             "is kept.\nEach .csv file holds the same rows of one kind of record, for "
             "spreadsheets.\nThe 'connection' column says whether a record is about you or "
-            "records something you did.\nPasswords are never shown, only whether one is "
-            "stored.\n")
+            "records something you did.\nOrganisations, sites, courses and modules are shown "
+            "by name, and quiz questions and answers by their text.\nPasswords are never "
+            "shown, only whether one is stored.\n")
 
 
 def _csv(table: str, rows: list[dict]) -> str:
     present = {column for row in rows for column in row}
-    header = ["connection", *(column for column in exported_columns(table, set(Role))
-                              if not rows or column in present)]
+    columns = ["connection", *(shown_as(column) for column in exported_columns(table, set(Role))
+                               if not _internal(table, column))]
+    header = list(dict.fromkeys(column for column in columns if not rows or column in present))
     output = io.StringIO()
     writer = csv.writer(output)
-    writer.writerow(header)
+    writer.writerow([_heading(column) for column in header])
     for row in rows:
         writer.writerow([_cell(row.get(column)) for column in header])
     return output.getvalue()
 
 
+def _heading(column: str) -> str:
+    return column.replace("_", " ").capitalize()
+
+
 def _cell(value: object) -> str:
-    """A CSV cell that a spreadsheet shows as text, never runs as a formula (CSV-01)."""
+    """A CSV cell a spreadsheet shows as text, never runs as a formula: the same rule as every
+    other export (exports.neutralise: leading spaces and full-width signs too; CSV-01)."""
     if value is None:
         return ""
     text = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    return neutralise(text)
 
 
 # Erasure (PRIV-03).
@@ -248,8 +391,9 @@ def _cell(value: object) -> str:
 def erase_person(session: Session, person: User, *, actor: User | None, now: datetime,
                  reason: str = "request") -> None:
     """Anonymise a person: every registered column of theirs is replaced, cleared or deleted as
-    the registry says; what figures need is kept without their name. A serving champion must be
-    withdrawn first (see StillAChampionError); any HR lead role ends with the erasure.
+    the registry says; what figures need is kept without their name, and detached from their
+    account (see `_detach_records`). A serving champion must be withdrawn first (see
+    StillAChampionError); any HR lead role ends with the erasure.
 
     The account can no longer sign in and every session of theirs ends. The audit trail notes
     the erasure and who did it, and nothing of what was erased.
@@ -264,6 +408,7 @@ def erase_person(session: Session, person: User, *, actor: User | None, now: dat
     _end_roles(session, person, footprint, actor=actor, now=now)
     for table, links in footprint.rows.items():
         _erase_rows(session, table, links)
+    _detach_records(session, person, footprint, now=now)
     person.session_version += 1
     person.erased_at = now
     record_event(session, "person.erased", actor=actor, target=person,
@@ -322,3 +467,45 @@ def _erase_rows(session: Session, table: str, links: dict[object, set[Role]]) ->
                 placeholder = rule.placeholder
                 setattr(row, attribute, placeholder(row) if callable(placeholder)
                         else placeholder)
+
+
+def _detach_records(session: Session, person: User, footprint: Footprint, *,
+                    now: datetime) -> User:
+    """Move every kept row about the person (roles, invitations accepted, assignments, quiz
+    attempts, completions, certificates: each link the registry marks Erasure.DETACH) to a new
+    placeholder account that nothing ties to theirs, and with them the audit events of what the
+    person did to those rows. Figures still count one person with those records, but the erased
+    account keeps no role or training that could be read back to whoever it was.
+
+    The placeholder's times are the day of the erasure, not its moment, so they do not match
+    the erased account's to the microsecond.
+    """
+    session.flush()  # the rows the registry deletes are gone before anything moves
+    day = datetime.combine(now.date(), datetime.min.time(), tzinfo=now.tzinfo)
+    placeholder = User(email=f"erased-{uuid.uuid4().hex}@{ERASED_DOMAIN}", full_name=ERASED_NAME,
+                       password_hash=None, is_active=False, created_at=day, erased_at=day)
+    session.add(placeholder)
+    session.flush()
+    placeholder.email = erased_address(placeholder)
+    for table, column in _detached_links():
+        keys = footprint.keys(table, Role.SUBJECT)
+        if not keys:
+            continue
+        columns = Base.metadata.tables[table].c
+        session.execute(sa.update(Base.metadata.tables[table])
+                        .where(columns[column] == person.id, _primary_key(table).in_(keys))
+                        .values({column: placeholder.id}))
+        session.execute(sa.update(AuditEvent).where(
+            AuditEvent.actor_id == person.id,
+            AuditEvent.target_type == mapped_class(table).__name__.lower(),
+            AuditEvent.target_id.in_([key for key in keys if isinstance(key, int)]))
+            .values(actor_id=placeholder.id))
+    session.expire_all()  # relationships loaded before (person.memberships) are out of date
+    return placeholder
+
+
+def _detached_links() -> list[tuple[str, str]]:
+    """(table, column) of every link the registry says erasure moves (Erasure.DETACH)."""
+    return [(table, column) for table, column, rule in personal_columns()
+            if rule.erasure == Erasure.DETACH]
+

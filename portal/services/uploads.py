@@ -1,9 +1,11 @@
 """Evidence uploads: what we accept, how we store it, and the virus-scanner hook (SECURITY.md B.8).
 
 Files are PDF, DOCX or ODT only, up to UPLOAD_MAX_BYTES, recognised by their content (never by
-name or the browser's content type). DOCX and ODT are ZIP archives: we read the central
-directory and at most one small entry, and refuse archives that claim a huge uncompressed size or
-too many entries, so nothing is ever fully unpacked (FILE-06). Bytes are kept outside static/
+name or the browser's content type), then opened with a parser and refused if they do not parse
+or hold active content (services/upload_content.py). DOCX and ODT are ZIP archives: archives
+that claim a huge uncompressed size or too many entries are refused from the central directory
+alone, before anything is unpacked (FILE-06); within those limits the parser reads each entry
+through a chunk at a time, never whole into memory or onto disk. Bytes are kept outside static/
 under a random storage key; the name the person chose is cleaned and kept for display only.
 """
 
@@ -22,6 +24,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from portal.services import upload_content
 from portal.services.errors import PortalError
 
 MAX_ZIP_ENTRIES = 2000
@@ -30,8 +33,6 @@ MAX_COMPRESSION_RATIO = 200  # a real document rarely passes 20; bombs reach tho
 MAX_DISPLAY_NAME = 120
 ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"
 WORD_MAIN_PART = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
-# Markup near the start of a "PDF" makes it an HTML/PDF polyglot: refuse it (FILE-02).
-MARKUP = re.compile(rb"<\s*(?:!doctype|html|script|svg|body|iframe)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,13 @@ def check_upload(data: bytes, filename: str | None, *, max_bytes: int) -> Checke
     if stated != kind.extension:
         raise UploadRejected(f"The file is {_a(kind.label)} but its name does not end in "
                              f".{kind.extension}. Rename it or choose another file")
+    try:
+        if kind == PDF:
+            upload_content.check_pdf(data)
+        else:
+            upload_content.check_office_document(data, label=kind.label, odt=kind == ODT)
+    except upload_content.ContentRejected as refused:
+        raise UploadRejected(refused.reason) from refused
     return CheckedUpload(kind=kind, data=data, display_name=name)
 
 
@@ -92,9 +100,7 @@ def _a(label: str) -> str:
 def sniff(data: bytes) -> FileKind:
     """What the bytes are, whatever the file is called."""
     if data.startswith(b"%PDF-"):
-        if MARKUP.search(data[:4096]):
-            raise UploadRejected("The selected file must be " + ALLOWED_TYPES_TEXT)
-        return PDF
+        return PDF  # opened and checked whole by upload_content.check_pdf
     if data.startswith(b"PK\x03\x04"):
         return _sniff_zip(data)
     raise UploadRejected("The selected file must be " + ALLOWED_TYPES_TEXT)
@@ -113,8 +119,7 @@ def _sniff_zip(data: bytes) -> FileKind:
             elif "[Content_Types].xml" in names and "word/document.xml" in names:
                 if WORD_MAIN_PART in _read_small(archive, archive.getinfo("[Content_Types].xml")):
                     return DOCX
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError,
-            RuntimeError, ValueError, OSError):
+    except (*upload_content.ZIP_ERRORS, struct.error):  # zlib.error too: damaged entries
         pass
     raise UploadRejected("The selected file must be " + ALLOWED_TYPES_TEXT)
 

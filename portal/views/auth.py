@@ -167,6 +167,7 @@ def change_password() -> ResponseReturnValue:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
+        first_own_password = user.password_change_required
         if not passwords().verify(user.password_hash, form.current_password.data):
             form.current_password.errors.append("Your current password is not correct")
         else:
@@ -179,10 +180,14 @@ def change_password() -> ResponseReturnValue:
                              request_id=g.request_id)
                 get_session().commit()
                 login_user(user)  # this session carries on with the new session version
+                if first_own_password:
+                    flash("Your password has been changed", "success")
+                    return redirect(after_sign_in(user, url_for("main.dashboard")), code=303)
                 flash("Your password has been changed. You have been signed out on other "
                       "devices.", "success")
                 return redirect(url_for("auth.account"), code=303)
-    return render_template("auth/change_password.html", form=form)
+    return render_template("auth/change_password.html", form=form,
+                           first_own_password=current_user.password_change_required)
 
 
 def reset_email_key() -> str:

@@ -8,9 +8,9 @@ from playwright.sync_api import Page
 from portal.models import OrgRole
 from tests.browser.conftest import LiveServer
 from tests.browser.test_joining import click, go, sign_in, sign_out
-from tests.factories import DEFAULT_PASSWORD, make_member_organisation, make_user
+from tests.factories import DEFAULT_PASSWORD, make_member_organisation, make_user, pdf_document
 
-PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
+PDF = pdf_document()
 
 
 def seed(server: LiveServer) -> tuple[int, str, str]:

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy import select
 
 from config import Config
-from portal.models import AuditEvent, Base, Invitation, User, utcnow
+from portal.models import AuditEvent, Base, Invitation, ModuleVersion, User, utcnow
 from portal.privacy import (
     ERASED_DOMAIN,
     REGISTRY,
@@ -32,16 +32,22 @@ from portal.privacy import (
     personal_columns,
 )
 from portal.services import monitoring
+from portal.services.audit import record_event
+from portal.services.exports import neutralise
+from portal.services.invitations import hash_token
 from portal.services.monitoring import Filters
 from portal.services.privacy import (
+    INTERNAL_COLUMNS,
     WITHHELD,
     AlreadyErasedError,
     OwnAccountError,
     StillAChampionError,
     _cell,
+    _heading,
     _plain,
     erase_person,
     find_footprint,
+    shown_as,
     subject_access_zip,
 )
 from tests.factories import make_user
@@ -107,7 +113,23 @@ def expected_value(table: str, column: str, rule: Personal, value: object,
     link = REGISTRY[table].links.get(column)
     if link is not None and link.match == Match.USER_ID and value != person.id:
         return None  # someone else's id on the same record: left out
+    if link is not None and link.match == Match.USER_ID:
+        return "you"
     return _plain(value)
+
+
+def is_internal(table: str, column: str) -> bool:
+    (key,) = Base.metadata.tables[table].primary_key.columns
+    return column == key.name or (table, column) in INTERNAL_COLUMNS
+
+
+def is_reference(table: str, column: str) -> bool:
+    """A column naming another record (not a person): shown by that record's name."""
+    columns = Base.metadata.tables[table].c
+    if column not in columns:
+        return False
+    targets = {fk.column.table.name for fk in columns[column].foreign_keys}
+    return bool(targets) and targets != {"user_account"}
 
 
 def test_the_world_reaches_every_registered_link(session, world: World) -> None:
@@ -131,12 +153,62 @@ def test_priv_02_export_holds_every_registered_personal_column(session, world: W
         exported = [row for row in tables[table]
                     if rule.of in _roles(row["connection"])]
         assert len(exported) == len(rows), f"{table} ({rule.of})"
+        checked += 1
+        if is_internal(table, column):  # an id that means nothing outside the portal
+            assert all(shown_as(column) not in row for row in exported), f"{table}.{column}"
+            continue
+        if is_reference(table, column) or (table, column) in READABLE:
+            continue  # shown by name: test_priv_02_export_is_readable
         wanted = sorted(json.dumps(expected_value(table, column, rule, row[column],
                                                   world.subject), default=str) for row in rows)
-        got = sorted(json.dumps(row.get(column), default=str) for row in exported)
+        got = sorted(json.dumps(row.get(shown_as(column)), default=str) for row in exported)
         assert got == wanted, f"{table}.{column}"
-        checked += 1
     assert checked >= 60  # nearly every personal column has a row for the subject
+
+
+# Columns shown through a translation (texts for keys): checked by the readability test.
+READABLE = {("quiz_attempt", "drawn"), ("quiz_attempt", "selected"),
+            ("reminder", "reference")}
+
+
+def test_priv_02_export_is_readable(session, world: World) -> None:
+    """PRIV-02: organisations, sites, courses, modules, policy elements and documents by name,
+    questions and answers by their text; no internal ids, request ids or hashes anywhere."""
+    document, csv_tables, texts = read_zip(export(session, world.subject))
+    tables = document["tables"]
+    assert "person_id" not in document
+    membership = next(row for row in tables["membership"] if row["role"] == "champion")
+    assert membership["organisation"] == world.champion_org.name and membership["user"] == "you"
+    assert membership["site"] == "Head office"
+    assert {row["course"] for row in tables["certificate"]} == {"Basics course"}
+    assert {row["module"] for row in tables["module_completion"]} == {"First module",
+                                                                      "Second module"}
+    attempt = next(row for row in tables["quiz_attempt"] if row["status"] == "submitted")
+    assert attempt["module_version"] == "First module (version 1)"
+    assert attempt["drawn"][0] == {"question": "Which colour is the sky on a clear day?",
+                                   "answers shown": ["Green", "Blue"]}
+    assert {"question": "The sun rises in the east.", "your answers": ["True"]} \
+        in attempt["selected"]
+    element = tables["policy_element_record"][0]
+    assert element["policy_element"] == "Written policy approved by leadership"
+    assert element["document"] == "policy.pdf"
+    assert all("reference" not in row for row in tables["reminder"])  # "assignment:1"
+    for table, rows in tables.items():
+        for row in rows:
+            for key, value in row.items():
+                assert key != "id" and not key.endswith("_id"), (table, key)
+                assert key not in ("request", "dedupe_key", "target", "public"), (table, key)
+                if is_reference(table, key + "_id") and value is not None:
+                    assert isinstance(value, str) and not value.isdigit(), (table, key, value)
+    everything = "\n".join(texts.values())
+    hashes = [hash_token("s1"), hash_token("s2"), "1" * 64, "0" * 64,
+              *session.scalars(select(ModuleVersion.content_hash))]
+    for secret in (world.subject.password_hash, *hashes):
+        assert secret not in everything, secret
+    header = texts["membership.csv"].splitlines()[0]
+    assert header.startswith("Connection,User,Organisation,Role,Site,Created at")
+    assert {row["Organisation"] for row in csv_tables["membership"]} == {
+        world.champion_org.name, world.lead_org.name}
 
 
 def _roles(connection: str) -> set[Role]:
@@ -155,7 +227,8 @@ def test_priv_02_csv_files_hold_the_same_rows_as_the_json(session, world: World)
         for json_row, csv_row in zip(rows, csv_tables[table], strict=True):
             for column, value in json_row.items():
                 if isinstance(value, str | int) and not isinstance(value, bool):
-                    assert csv_row[column].removeprefix("'") == str(value), (table, column)
+                    assert csv_row[_heading(column)].removeprefix("'") == str(value), \
+                        (table, column)
     assert "README.txt" in texts
     about = document["about_the_data"]["user_account"]["email"]
     assert about["category"] == "contact" and about["retention"] in Config.RETENTION
@@ -170,8 +243,8 @@ def test_priv_02_export_holds_nobody_elses_data(session, world: World) -> None:
     for table, rows in document["tables"].items():
         for row in rows:
             for column, link in REGISTRY[table].links.items():
-                if link.match == Match.USER_ID and column in row:
-                    assert row[column] == world.subject.id, (table, column)
+                if link.match == Match.USER_ID and shown_as(column) in row:
+                    assert row[shown_as(column)] == "you", (table, column)
 
 
 def test_priv_02_export_shows_secrets_only_as_stored(session, world: World) -> None:
@@ -181,11 +254,32 @@ def test_priv_02_export_shows_secrets_only_as_stored(session, world: World) -> N
     assert "token_hash" not in texts["invitation.csv"].splitlines()[0]
 
 
-def test_csv_cells_never_start_a_formula() -> None:
-    """CSV-01: a name like =HYPERLINK(...) is shown as text in a spreadsheet."""
-    assert _cell("=HYPERLINK(\"http://x\")").startswith("'=")
-    assert _cell("+1") == "'+1" and _cell("@SUM(A1)") == "'@SUM(A1)"
+@pytest.mark.parametrize("text", [
+    "=HYPERLINK(\"http://x\")", "+1", "-1+2", "@SUM(A1)", "\t=1", "\r=1",
+    "  =HYPERLINK(\"http://x\")",  # leading spaces: spreadsheets trim them and run the rest
+    "\uff1dHYPERLINK(\"http://x\")", "\uff0b1", "\uff0d1", "\uff20SUM(A1)",  # full-width signs
+])
+def test_csv_cells_never_start_a_formula(text: str) -> None:
+    """CSV-01: the subject access export neutralises cells with the function every other
+    export uses (exports.neutralise), so a name like =HYPERLINK(...) is shown as text."""
+    assert _cell(text) == neutralise(text) == "'" + text
+
+
+def test_csv_cells_that_are_not_formulas_are_kept() -> None:
     assert _cell({"a": 1}) == '{"a": 1}' and _cell(None) == "" and _cell(3) == "3"
+    assert _cell("Harbour Lights Ltd") == "Harbour Lights Ltd"
+
+
+def test_csv_01_a_formula_in_the_subject_access_export_is_neutralised(session,
+                                                                      world: World) -> None:
+    """CSV-01: a job title typed with a leading space and a full-width equals sign arrives in
+    the person's CSV as text."""
+    hostile = " \uff1dHYPERLINK(\"http://evil.example\")"
+    for membership in world.subject.memberships:
+        membership.job_title = hostile
+    session.commit()
+    _, csv_tables, _ = read_zip(export(session, world.subject))
+    assert {row["Job title"] for row in csv_tables["membership"]} == {"'" + hostile}
 
 
 def snapshot_of(session, person: User) -> dict:
@@ -199,7 +293,11 @@ def test_priv_03_erasure_handles_every_registered_column(session, erasable: Worl
     erase_person(session, erasable.subject, actor=coordinator, now=utcnow())
     session.commit()
     session.expire_all()
+    placeholder = placeholder_of(session, erasable.subject)
     for table, column, rule in personal_columns():
+        if (table, column) in detached_links():
+            check_detached(session, table, column, before, erasable.subject, placeholder)
+            continue
         cls_table = Base.metadata.tables[table]
         (key,) = cls_table.primary_key.columns
         for row_key, (roles, old) in before.get(table, {}).items():
@@ -207,6 +305,33 @@ def test_priv_03_erasure_handles_every_registered_column(session, erasable: Worl
                 continue
             new = session.execute(select(cls_table).where(key == row_key)).mappings().first()
             check_erased(table, column, rule, old, new)
+
+
+def detached_links() -> set[tuple[str, str]]:
+    """Links by user id to the rows about a person that erasure moves to a placeholder."""
+    return {(table, column) for table, column, rule in personal_columns()
+            if rule.erasure == Erasure.DETACH}
+
+
+def placeholder_of(session, person: User) -> User:
+    """The account the erased person's kept records were moved to (the only other erased one
+    in these tests)."""
+    (placeholder,) = session.scalars(select(User).where(User.erased_at.is_not(None),
+                                                        User.id != person.id)).all()
+    return placeholder
+
+
+def check_detached(session, table: str, column: str, before: dict, person: User,
+                   placeholder: User) -> None:
+    """Rows the registry keeps now point at the placeholder; deleted ones are gone."""
+    cls_table = Base.metadata.tables[table]
+    (key,) = cls_table.primary_key.columns
+    for row_key, (roles, old) in before.get(table, {}).items():
+        if Role.SUBJECT not in roles or old[column] != person.id:
+            continue
+        new = session.execute(select(cls_table).where(key == row_key)).mappings().first()
+        if new is not None:
+            assert new[column] == placeholder.id, f"{table}.{column}"
 
 
 def check_erased(table: str, column: str, rule: Personal, old: dict, new: object) -> None:
@@ -262,8 +387,83 @@ def test_priv_03_erasure_keeps_the_scheme_figures(session, erasable: World) -> N
                  now=utcnow())
     session.commit()
     after = scheme_figures(session)
-    before["people"] = [(before["people"][0][0] + 1,)]  # the coordinator made for the test
+    # The coordinator made for the test, and the placeholder the records were moved to (an
+    # erased account: no figure of people counts erased accounts).
+    before["people"] = [(before["people"][0][0] + 2,)]
     assert after == before
+
+
+def user_links() -> list[tuple[str, str]]:
+    """Every column of every table that holds a user id (a foreign key to user_account)."""
+    return [(table.name, column.name) for table in Base.metadata.sorted_tables
+            for column in table.columns
+            if any(fk.column.table.name == "user_account" for fk in column.foreign_keys)]
+
+
+def test_priv_03_after_erasure_no_row_can_be_joined_back_to_the_person(session,
+                                                                      erasable: World) -> None:
+    """PRIV-03, acceptance: walking the privacy registry, no row about the erased person (a
+    role, an invitation they accepted, an assignment, a quiz attempt, a completion, a
+    certificate, an audit event about those) stays tied to their account; the records move to
+    a placeholder account that no row ties back to theirs, so the figures keep them."""
+    subject = erasable.subject
+    moved = {table: tied_to(session, table, column, subject)
+             for table, column in detached_links()}
+    assert moved["membership"] and moved["quiz_attempt"] and moved["module_completion"]
+    assert moved["certificate"] and moved["assignment"] and moved["invitation"]
+    accepted = session.scalar(select(Invitation).where(Invitation.accepted_by_id == subject.id))
+    acceptance = record_event(session, "invitation.accepted", actor=subject, target=accepted,
+                              organisation=accepted.organisation)  # as the join flow does
+    erase_person(session, subject, actor=make_user(session, is_coordinator=True), now=utcnow())
+    session.commit()
+    session.expire_all()
+    after = find_footprint(session, subject)
+    # 1. Walking the registry from the erased account finds only the account itself and the
+    # audit events about the account (its erasure, views of it): no role, no training.
+    about = {table for table in after.rows if after.keys(table, Role.SUBJECT)}
+    assert about == {"user_account", "audit_event"}, about
+    events = session.scalars(select(AuditEvent).where(
+        AuditEvent.id.in_(after.keys("audit_event", Role.SUBJECT)))).all()
+    assert {(event.target_type, event.target_id) for event in events} == {("user", subject.id)}
+    # 2. The placeholder has every kept record, and walking from it reaches nothing of theirs.
+    placeholder = placeholder_of(session, subject)
+    theirs = find_footprint(session, placeholder)
+    for table, column in detached_links():
+        assert tied_to(session, table, column, placeholder) == moved[table], table
+        assert tied_to(session, table, column, subject) == 0, table
+    assert theirs.keys("audit_event", Role.ACTOR) == [acceptance.id]  # moved with the invitation
+    # 3. No row anywhere holds both accounts' ids, and nothing the erased account did was done
+    # to a record about the placeholder.
+    for table, column in user_links():
+        columns = Base.metadata.tables[table].c
+        others = [other for other_table, other in user_links() if other_table == table]
+        for other in others:
+            both = session.scalar(select(sa.func.count()).select_from(columns[column].table)
+                                  .where(columns[column] == subject.id,
+                                         columns[other] == placeholder.id))
+            assert both == 0, (table, column, other)
+    by_them = session.scalars(select(AuditEvent).where(AuditEvent.actor_id == subject.id)).all()
+    placeholder_rows = {(mapped_class_name(table), key) for table in theirs.rows
+                        for key in theirs.keys(table, Role.SUBJECT)}
+    assert not [event.action for event in by_them
+                if (event.target_type, event.target_id) in placeholder_rows]
+    # 4. The placeholder's own row carries nothing of the erased account's.
+    erased = session.get(User, subject.id)
+    assert placeholder.full_name == "Erased person" and not placeholder.is_active
+    assert placeholder.password_hash is None and placeholder.email.endswith(ERASED_DOMAIN)
+    assert placeholder.created_at != erased.created_at
+    assert placeholder.erased_at != erased.erased_at
+
+
+def tied_to(session, table: str, column: str, person: User) -> int:
+    columns = Base.metadata.tables[table].c
+    return session.scalar(select(sa.func.count()).select_from(columns[column].table)
+                          .where(columns[column] == person.id))
+
+
+def mapped_class_name(table: str) -> str:
+    return next(m.class_ for m in Base.registry.mappers
+                if m.local_table.name == table).__name__.lower()
 
 
 def test_priv_03_other_peoples_rows_are_untouched(session, erasable: World) -> None:

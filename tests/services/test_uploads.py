@@ -1,5 +1,6 @@
-"""Evidence files: types by content, archive bombs, clean names, whole-or-nothing storage, the
-scanner hook (SECURITY.md FILE-02, FILE-03, FILE-06, FILE-07, FILE-08)."""
+"""Evidence files: types by content, opened by a parser, no active content, archive bombs, clean
+names, whole-or-nothing storage, the scanner hook (SECURITY.md FILE-02, FILE-03, FILE-06,
+FILE-07, FILE-08). The hostile files are built here, with pypdf's writer and zipfile."""
 
 from __future__ import annotations
 
@@ -13,6 +14,14 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from pypdf import PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    NameObject,
+    NumberObject,
+    TextStringObject,
+)
 
 from portal.services import uploads
 from portal.services.model_policy import model_policy_docx
@@ -27,9 +36,43 @@ from portal.services.uploads import (
     clean_filename,
     scan,
 )
+from tests.factories import pdf_document
 
 MAX = 5 * 1024 * 1024
-PDF_BYTES = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
+PDF_BYTES = pdf_document()
+
+
+def pdf_with(change) -> bytes:  # noqa: ANN001 - a function of the writer
+    """A real one-page PDF, changed by `change(writer)` before it is written."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    change(writer)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def action(kind: str, **entries: object) -> DictionaryObject:
+    return DictionaryObject({NameObject("/S"): NameObject(kind),
+                             **{NameObject(f"/{key}"): value for key, value in entries.items()}})
+
+
+def open_action(kind: str, **entries: object):  # noqa: ANN201 - a writer change
+    def change(writer: PdfWriter) -> None:
+        writer._root_object[NameObject("/OpenAction")] = action(kind, **entries)
+    return change
+
+
+def link_annotation(kind: str, **entries: object):  # noqa: ANN201 - a writer change
+    """A link on the page whose action is `kind`: active content off the catalogue's path."""
+    def change(writer: PdfWriter) -> None:
+        link = DictionaryObject({
+            NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/Link"),
+            NameObject("/Rect"): ArrayObject([NumberObject(0), NumberObject(0), NumberObject(50),
+                                              NumberObject(50)]),
+            NameObject("/A"): action(kind, **entries)})
+        writer.pages[0][NameObject("/Annots")] = ArrayObject([writer._add_object(link)])
+    return change
 
 
 def docx_bytes(*, content_types: bool = True, extra: dict[str, bytes] | None = None) -> bytes:
@@ -45,15 +88,18 @@ def docx_bytes(*, content_types: bool = True, extra: dict[str, bytes] | None = N
     return buffer.getvalue()
 
 
-def odt_bytes(*, mimetype_first: bool = True) -> bytes:
+def odt_bytes(*, mimetype_first: bool = True, content: bytes = b"<office:document-content/>",
+              extra: dict[str, bytes] | None = None) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         if not mimetype_first:
-            archive.writestr("content.xml", "<office:document-content/>")
+            archive.writestr("content.xml", content)
         archive.writestr("mimetype", "application/vnd.oasis.opendocument.text",
                          compress_type=zipfile.ZIP_STORED)
         if mimetype_first:
-            archive.writestr("content.xml", "<office:document-content/>")
+            archive.writestr("content.xml", content)
+        for name, data in (extra or {}).items():
+            archive.writestr(name, data)
     return buffer.getvalue()
 
 
@@ -84,7 +130,6 @@ def test_genuine_documents_are_accepted(data: bytes, name: str, kind: uploads.Fi
     (b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + bytes(200), "policy.pdf"),  # EXE renamed
     (b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "policy.svg"),
     (b"<html><body>hello</body></html>", "policy.html"),
-    (b"%PDF-1.4\n<html><script>alert(1)</script></html>", "policy.pdf"),  # PDF/HTML polyglot
     (docx_bytes(content_types=False), "policy.docx"),  # DOCX missing [Content_Types].xml
     (odt_bytes(mimetype_first=False), "policy.odt"),
     (b"PK\x03\x04not really a zip", "policy.docx"),
@@ -96,6 +141,136 @@ def test_disguised_or_dangerous_types_are_rejected_with_a_reason(data: bytes, na
         check_upload(data, name, max_bytes=MAX)
     assert "must be a PDF, a Word document (DOCX) or an OpenDocument text file (ODT)" in \
         rejected.value.reason
+
+
+def polyglot() -> bytes:
+    """A valid PDF that is also a web page: the markup well past the first 4 KiB, where a check
+    of the start alone never looked, inside a comment a PDF reader skips."""
+    document = PDF_BYTES
+    return document + b"%" + b" " * 5000 + b"\n%<html><script>alert(document.domain)</script>\n"
+
+
+JAVASCRIPT = TextStringObject("app.alert('hello')")
+HOSTILE_PDFS = {
+    "polyglot": (polyglot(), "web page code"),
+    "open action javascript": (pdf_with(open_action("/JavaScript", JS=JAVASCRIPT)), "JavaScript"),
+    "javascript on a link": (pdf_with(link_annotation("/JavaScript", JS=JAVASCRIPT)),
+                             "JavaScript"),
+    "launch action": (pdf_with(open_action("/Launch", F=TextStringObject("calc.exe"))),
+                      "starts a program"),
+    "embedded file": (pdf_with(lambda writer: writer.add_attachment("run.exe", b"MZ\x90")),
+                      "attached files"),
+    "form submission": (pdf_with(link_annotation(
+        "/SubmitForm", F=TextStringObject("https://collector.example/"))), "send or fetch"),
+    # An object no cross-reference table lists, which a repairing reader would still find.
+    "action outside the cross-reference table": (
+        PDF_BYTES + b"99 0 obj\n<< /S /Launch /F (calc.exe) >>\nendobj\n", "must not have"),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_PDFS))
+def test_pdfs_with_markup_or_active_content_are_refused_with_a_reason(name: str) -> None:
+    """FILE-02: the polyglot (HTML after 4 KiB), JavaScript (opening the file or behind a
+    link), launch actions, attached files and form submissions are each refused, saying what
+    was found and how to make a clean copy."""
+    data, found = HOSTILE_PDFS[name]
+    assert uploads.sniff(data) == PDF  # the first bytes alone would have let it through
+    with pytest.raises(UploadRejected) as rejected:
+        check_upload(data, "policy.pdf", max_bytes=MAX)
+    assert found in rejected.value.reason, rejected.value.reason
+    assert "upload that copy" in rejected.value.reason
+
+
+def test_active_content_is_found_by_parsing_not_by_spelling() -> None:
+    """FILE-02: a name written with #xx escapes (/J#61vaScript) defeats a byte search, not the
+    parser, which reads it as /JavaScript (the damaged offsets are repaired as a reader would)."""
+    data = pdf_with(open_action("/JavaScript", JS=JAVASCRIPT))
+    disguised = data.replace(b"/S /JavaScript", b"/S /J#61vaScript").replace(b"/JS ", b"/J#53 ")
+    assert b"/JavaScript" not in disguised and b"/JS " not in disguised
+    with pytest.raises(UploadRejected, match="JavaScript"):
+        check_upload(disguised, "policy.pdf", max_bytes=MAX)
+
+
+@pytest.mark.parametrize("data", [
+    b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n",  # no pages
+    b"%PDF-1.7\n" + bytes(range(256)) * 20,  # the signature and noise
+    PDF_BYTES[: len(PDF_BYTES) // 2],  # cut short
+])
+def test_pdfs_that_do_not_parse_are_refused(data: bytes) -> None:
+    """FILE-02: a file that starts like a PDF but cannot be opened as one is refused."""
+    with pytest.raises(UploadRejected, match="not a PDF that can be opened"):
+        check_upload(data, "policy.pdf", max_bytes=MAX)
+
+
+def test_a_pdf_that_needs_a_password_is_refused_but_restrictions_alone_are_not() -> None:
+    locked = pdf_with(lambda writer: writer.encrypt(user_password="open sesame",
+                                                    algorithm="RC4-128"))
+    with pytest.raises(UploadRejected, match="protected with a password"):
+        check_upload(locked, "policy.pdf", max_bytes=MAX)
+    restricted = pdf_with(lambda writer: writer.encrypt(user_password="",
+                                                        owner_password="owner only",
+                                                        algorithm="RC4-128"))
+    assert check_upload(restricted, "policy.pdf", max_bytes=MAX).kind == PDF
+
+
+MACRO_CONTENT_TYPES = ('<Types><Override PartName="/word/document.xml" ContentType="application/'
+                       'vnd.ms-word.document.macroEnabled.main+xml"/></Types>')
+
+
+@pytest.mark.parametrize(("data", "name"), [
+    (docx_bytes(extra={"word/vbaProject.bin": b"\xd0\xcf\x11\xe0 VBA"}), "policy.docx"),
+    (docx_bytes(extra={"word/vbaData.xml": b"<wne:vbaSuppData/>"}), "policy.docx"),
+    (docx_bytes(extra={"word/activeX/activeX1.xml": b"<ax:ocx/>"}), "policy.docx"),
+    (docx_bytes(extra={"word/embeddings/oleObject1.bin": b"\xd0\xcf\x11\xe0"}), "policy.docx"),
+    (docx_bytes(extra={"[Content_Types].xml.bak": b"x",
+                       "customUI/vbaProject.bin": b"VBA"}), "policy.docx"),
+    (odt_bytes(extra={"Basic/Standard/Module1.xml": b"<script:module/>"}), "policy.odt"),
+    (odt_bytes(extra={"Scripts/python/run.py": b"import os"}), "policy.odt"),
+    (odt_bytes(content=b'<office:document-content><office:event-listeners><script:event-'
+                       b'listener script:event-name="dom:load" xlink:href="vnd.sun.star.script:'
+                       b'Standard.Module1.Main"/></office:event-listeners>'
+                       b'</office:document-content>'), "policy.odt"),
+])
+def test_macro_enabled_documents_are_refused_with_a_reason(data: bytes, name: str) -> None:
+    """FILE-02: Word macros (vbaProject.bin and its data), ActiveX controls, embedded OLE
+    programs, and OpenDocument Basic or script macros and the events that start them."""
+    with pytest.raises(UploadRejected) as rejected:
+        check_upload(data, name, max_bytes=MAX)
+    assert "contains macros or embedded programs" in rejected.value.reason
+    assert "without macros" in rejected.value.reason
+
+
+def test_a_macro_enabled_word_type_is_refused_even_under_a_docx_name() -> None:
+    """FILE-02: a .docm (macro-enabled main part) renamed .docx."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", MACRO_CONTENT_TYPES)
+        archive.writestr("word/document.xml", "<w:document/>")
+    with pytest.raises(UploadRejected):
+        check_upload(buffer.getvalue(), "policy.docx", max_bytes=MAX)
+
+
+def test_archives_that_do_not_read_through_are_refused() -> None:
+    """FILE-02: every entry is decompressed and its checksum checked: damage is refused."""
+    data = docx_bytes(extra={"word/media/notes.txt": b"evidence " * 200})
+    damaged = bytearray(data)
+    start = data.index(b"word/media/notes.txt") + len("word/media/notes.txt") + 10
+    damaged[start] ^= 0xFF  # one byte of the compressed entry
+    with pytest.raises(UploadRejected, match="damaged or is not a Word document"):
+        check_upload(bytes(damaged), "policy.docx", max_bytes=MAX)
+
+
+
+def test_a_damaged_part_read_while_recognising_the_type_is_refused_not_a_crash() -> None:
+    """FILE-02: a corrupt deflate stream raises zlib.error, which is not an OSError: it once
+    escaped as a 500 while the type was being recognised (found by mutating documents)."""
+    data = docx_bytes(extra={})
+    damaged = bytearray(data)
+    start = data.index(b"[Content_Types].xml") + len("[Content_Types].xml")
+    for offset in range(4, 12):
+        damaged[start + offset] ^= 0x5A
+    with pytest.raises(UploadRejected):
+        check_upload(bytes(damaged), "policy.docx", max_bytes=MAX)
 
 
 def test_name_and_content_must_agree() -> None:

@@ -30,9 +30,9 @@ from portal.models import (
 from portal.services import uploads
 from portal.services.policy_framework import policy_framework
 from tests.conftest import csrf_token
-from tests.factories import make_certificate, make_member_organisation, make_user
+from tests.factories import make_certificate, make_member_organisation, make_user, pdf_document
 
-PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
+PDF = pdf_document()
 ELEMENT = "/organisations/{org}/policy/written-policy"
 
 
@@ -306,6 +306,12 @@ def test_a_genuine_pdf_is_stored_privately_and_downloaded_as_an_attachment(
     (PDF, "policy.exe", "is a PDF but its name does not end in .pdf"),
     (PDF, "../../app.py", "is a PDF but its name does not end in .pdf"),
     (PDF + bytes(5 * 1024 * 1024), "policy.pdf", "must be smaller than 5MB"),
+    # FILE-02: opened by a parser (tests/services/test_uploads.py builds many more).
+    (PDF + b"%" + b" " * 5000 + b"\n%<html><script>alert(1)</script>\n", "policy.pdf",
+     "contains web page code"),
+    (PDF.replace(b"/Type /Catalog", b"/Type /Catalog\n/OpenAction << /S /JavaScript "
+                 b"/JS (app.alert\\(1\\)) >>"), "policy.pdf", "contains JavaScript"),
+    (b"%PDF-1.7\n" + bytes(range(256)) * 4, "policy.pdf", "not a PDF that can be opened"),
 ])
 def test_unacceptable_files_are_refused_and_nothing_is_kept(hr, session, org, upload_dir,
                                                           data: bytes, name: str,
