@@ -270,7 +270,7 @@ MATRIX: dict[str, tuple[str, ...] | Partly | NotApplicable] = {
         "test_other_peoples_attempts_look_like_missing_ones"),
     "AUTHZ-08": Partly(
         t(MONITORING, "test_everybody_but_coordinators_gets_not_found",
-          "test_figures_export_carries_the_same_suppressed_figures",
+          "test_figures_export_carries_the_same_protected_figures",
           "test_champions_export_needs_the_password_again_and_is_audited")
         + t(S_PAGES, "test_hr_leads_never_see_scores_answers_or_attempts"),
         not_covered="HR leads have no export to try another organisation's id on: every export "

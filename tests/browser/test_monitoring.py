@@ -39,7 +39,7 @@ def test_dashboard_and_its_filters(page: Page, live_server: LiveServer) -> None:
     follow(page, "Scheme dashboard")
     assert page.get_by_role("heading", name="Scheme dashboard", level=1).is_visible()
     assert glance(page, "Member organisations") == "3"
-    assert glance(page, "Champions") == "21"
+    assert glance(page, "Champions") in ("20", "25")  # 21, rounded by its cell key
     assert glance(page, "Champions with overdue training") == "fewer than 5"
     chart = page.get_by_role("img", name="Champions by borough")
     assert chart.count() == 1

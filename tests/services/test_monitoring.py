@@ -286,3 +286,9 @@ def test_the_month_we_are_in_is_partial_in_london() -> None:
     assert monitoring.local_today(now) == date(2026, 6, 1)
     months = monitoring.trend_months(Filters(), monitoring.local_today(now))
     assert months[-1] == date(2026, 6, 1) and months[0] == date(2025, 7, 1)
+
+
+def test_the_dashboard_marks_the_london_month_under_way(session, data) -> None:
+    months = monitoring.dashboard(session, Filters(), datetime(2026, 5, 31, 23, 30,
+                                                               tzinfo=UTC)).months
+    assert [(m.key, m.partial) for m in months][-2:] == [("2026-05", False), ("2026-06", True)]
