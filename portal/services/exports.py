@@ -57,6 +57,7 @@ from portal.services.monitoring import (
     SizeBand,
     certificate_summary,
     current_champions,
+    local_today,
     overdue_assignments,
 )
 from portal.services.organisation_search import OrganisationSearch, matching, ordered
@@ -199,7 +200,7 @@ def champion_rows(session: Session, search: OrganisationSearch, now: datetime
 def _champion_query(search: OrganisationSearch, now: datetime) -> Select:
     orgs = matching(search)
     certificates = certificate_summary(now).subquery("certificates")
-    overdue = overdue_assignments(now.date()).subquery("overdue")
+    overdue = overdue_assignments(local_today(now)).subquery("overdue")
     query = (select(orgs.c.id, orgs.c.name, _stored(orgs.c.status), Site.name.label("site"),
                     _stored(Site.borough), User.full_name, User.email,
                     _stored(Membership.created_at, "since"),

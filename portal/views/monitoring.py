@@ -133,7 +133,8 @@ def _download(chunks: Callable[[Session], Iterator[str]], what: str) -> Response
     def generate() -> Iterator[str]:
         yield from chunks(get_session())
 
-    name = exports.filename(current_app.config["SCHEME_NAME"], what, utcnow().date())
+    name = exports.filename(current_app.config["SCHEME_NAME"], what,
+                            monitoring.local_today(utcnow()))
     response = Response(stream_with_context(generate()), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Content-Security-Policy"] = "sandbox"
