@@ -194,6 +194,9 @@ REGISTRY: dict[str, Table] = {
                     "site_id", "created_at", "withdrawn_at", "withdrawal_reason"),
             "job_title": Personal(Category.IDENTITY, "telling colleagues who the person is",
                                   "former_member", Erasure.CLEAR),
+            "record_key": NotPersonal("a random number for rounding published counts (the "
+                                      "cell-key method); it says nothing about the person",
+                                      export=False),
         }),
     "invitation": Table(
         links={"email": Link(SUBJECT, Match.EMAIL), "accepted_by_id": Link(SUBJECT),

@@ -132,11 +132,13 @@ def make_org(session: Session, name: str, *, sector: Sector, sites: list[tuple[B
 
 def make_champion(session: Session, organisation: Organisation, site: Site | None, *,
                   joined: datetime, withdrawn: datetime | None = None,
-                  **overrides: object) -> User:
+                  record_key: int | None = None, **overrides: object) -> User:
+    """A champion; `record_key` fixes the role's cell key (random otherwise, as in the portal)."""
     user = make_user(session, **overrides)
+    keys = {} if record_key is None else {"record_key": record_key}
     session.add(Membership(user=user, organisation=organisation, role=OrgRole.CHAMPION,
                            site_id=site.id if site else None, created_at=joined,
-                           withdrawn_at=withdrawn))
+                           withdrawn_at=withdrawn, **keys))
     session.flush()
     return user
 

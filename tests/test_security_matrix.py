@@ -276,7 +276,7 @@ MATRIX: dict[str, tuple[str, ...] | Partly | NotApplicable] = {
         "test_other_peoples_attempts_look_like_missing_ones"),
     "AUTHZ-08": Partly(
         t(MONITORING, "test_everybody_but_coordinators_gets_not_found",
-          "test_figures_export_carries_the_same_suppressed_figures",
+          "test_figures_export_carries_the_same_protected_figures",
           "test_champions_export_needs_the_password_again_and_is_audited")
         + t(S_PAGES, "test_hr_leads_never_see_scores_answers_or_attempts"),
         not_covered="HR leads have no export to try another organisation's id on: every export "
@@ -554,12 +554,14 @@ MATRIX: dict[str, tuple[str, ...] | Partly | NotApplicable] = {
         "TestEveryModule::test_no_questions_about_the_readers_own_experience"),
     "PRIV-06": t(S_PAGES, "test_hr_leads_never_see_scores_answers_or_attempts")
     + t(ASSIGNMENTS, "test_the_assignments_page_shows_statuses_not_scores"),
-    "PRIV-07": t(DISCLOSURE, "test_one_to_four_is_fewer_than_five_and_zero_is_shown",
-                 "test_no_small_cell_in_a_line_can_be_worked_out_by_subtraction",
-                 "test_no_small_cell_can_be_worked_out_from_two_breakdowns",
-                 "test_a_small_total_is_fewer_than_five_and_its_cells_stay_unknowable")
+    "PRIV-07": t(DISCLOSURE,
+                 "test_zero_is_shown_and_one_to_four_is_fewer_than_five_whatever_the_key",
+                 "test_other_counts_are_a_multiple_of_five_at_most_four_away",
+                 "test_the_same_records_always_give_the_same_figure")
+    + t("tests/services/test_disclosure_attack.py",
+        "test_no_count_from_one_to_four_is_recovered_across_filters_and_measures")
     + t(MONITORING, "test_dashboard_shows_the_hand_worked_figures",
-        "test_figures_export_carries_the_same_suppressed_figures"),
+        "test_figures_export_carries_the_same_protected_figures"),
     "PRIV-08": t(S_PAGES, "test_no_page_loads_or_links_anything_from_elsewhere")
     + t(MAIN, "test_pages_use_no_inline_script_or_third_party_resources")
     + t(SUPPORT, "test_links_go_straight_to_the_service_with_no_tracking"),

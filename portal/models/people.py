@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -115,6 +116,13 @@ class User(UserMixin, Base):
         return f"<User {self.id}>"
 
 
+RECORD_KEYS = 256  # record keys are 0 to 255, as in the cell-key method (docs/small-numbers.md)
+
+
+def new_record_key() -> int:
+    return secrets.randbelow(RECORD_KEYS)
+
+
 class Membership(Base):
     """A person's role (HR lead or champion) within one organisation."""
 
@@ -133,6 +141,9 @@ class Membership(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     withdrawn_at: Mapped[datetime | None]
     withdrawal_reason: Mapped[WithdrawalReason | None]
+    # A random number fixed for the life of the role, never shown: published counts of people
+    # are rounded by the sum of their records' keys (portal/services/disclosure.py).
+    record_key: Mapped[int] = mapped_column(sa.SmallInteger, default=new_record_key)
 
     user: Mapped[User] = relationship(back_populates="memberships")
     organisation: Mapped[Organisation] = relationship(back_populates="memberships")

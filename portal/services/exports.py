@@ -50,13 +50,14 @@ from portal.models import (
     Verification,
 )
 from portal.models.base import UTCDateTime
-from portal.services.disclosure import FEWER_THAN, THRESHOLD, WITHHELD
+from portal.services.disclosure import BASE, FEWER_THAN, MAX_ERROR, THRESHOLD, Cell
 from portal.services.monitoring import (
     SIZE_BAND_LABELS,
     Dashboard,
     SizeBand,
     certificate_summary,
     current_champions,
+    local_today,
     overdue_assignments,
 )
 from portal.services.organisation_search import OrganisationSearch, matching, ordered
@@ -75,7 +76,7 @@ CHAMPION_HEADER = (
     "Organisation ID", "Organisation", "Organisation status", "Site", "Borough", "Name",
     "Email address", "Champion since", "Training", "Last certified", "Certification valid until",
     "Overdue assignments")
-FIGURES_HEADER = ("Section", "Item", "Measure", "Value")
+FIGURES_HEADER = ("Section", "Item", "Measure", "Value", "Protection", "Note")
 
 
 def neutralise(value: object) -> object:
@@ -186,7 +187,8 @@ def organisations_csv(session: Session, search: OrganisationSearch) -> Iterator[
 
 def champion_rows(session: Session, search: OrganisationSearch, now: datetime
                   ) -> Iterator[tuple]:
-    """Current champions of the organisations the search finds, with their training status.
+    """Current champions of the member organisations the search finds (the champions the
+    dashboard counts, services/monitoring.py), with their training status.
     Text people typed is neutralised here; every other cell is one this module made."""
     for batch in stream_batches(session, _champion_query(search, now)):
         yield from map(_champion_row, batch)
@@ -195,7 +197,7 @@ def champion_rows(session: Session, search: OrganisationSearch, now: datetime
 def _champion_query(search: OrganisationSearch, now: datetime) -> Select:
     orgs = matching(search)
     certificates = certificate_summary(now).subquery("certificates")
-    overdue = overdue_assignments(now.date()).subquery("overdue")
+    overdue = overdue_assignments(local_today(now)).subquery("overdue")
     query = (select(orgs.c.id, orgs.c.name, _stored(orgs.c.status), Site.name.label("site"),
                     _stored(Site.borough), User.full_name, User.email,
                     _stored(Membership.created_at, "since"),
@@ -209,7 +211,7 @@ def _champion_query(search: OrganisationSearch, now: datetime) -> Select:
              .outerjoin(certificates, certificates.c.user_id == Membership.user_id)
              .outerjoin(overdue, (overdue.c.user_id == Membership.user_id)
                         & (overdue.c.organisation_id == Membership.organisation_id))
-             .where(current_champions()))
+             .where(current_champions(), orgs.c.status == MembershipStatus.APPROVED))
     if search.filters.borough is not None:
         query = query.where(Site.borough == search.filters.borough)
     return ordered(query, orgs, search.sort).order_by(func.lower(User.full_name), Membership.id)
@@ -264,56 +266,78 @@ def write_champions_csv(session: Session, out: TextIO, *,
 
 # --- The dashboard's figures --------------------------------------------------------------------
 
-SUPPRESSION_NOTE = (f"Numbers of people from 1 to {THRESHOLD - 1} are shown as '{FEWER_THAN}'. "
-                    f"Some other numbers are '{WITHHELD}' so that hidden numbers cannot be "
-                    "worked out by subtraction.")
+PROTECTION_NOTE = (
+    "Counts of organisations and employees are exact. Counts of people are protected by the "
+    f"cell-key method: 0 is shown as 0; 1 to {THRESHOLD - 1} have no number in the Value "
+    f"column and read '{FEWER_THAN}' in the Protection column; every other count is rounded "
+    f"up or down to a multiple of {BASE}, so it is at most {MAX_ERROR} from the true count, "
+    "and the same group of people always shows the same figure. Rows need not add up to their "
+    "total. See docs/small-numbers.md.")
+EXACT = "exact"
+ROUNDED = f"rounded to a multiple of {BASE}"
+
+
+def _people(cell: Cell) -> tuple[int | None, str]:
+    """A count of people as the Value and Protection columns: a number, or none and why."""
+    return (None, FEWER_THAN) if cell.number is None else (cell.number, ROUNDED)
 
 
 def figure_rows(figures: Dashboard, generated_at: datetime) -> Iterator[tuple]:
-    """The dashboard as rows of section, item, measure and value, suppressed as on screen."""
-    yield ("About these figures", "Produced", "", _day(generated_at))
-    yield ("About these figures", "Small numbers", "", SUPPRESSION_NOTE)
+    """The dashboard as rows of section, item, measure, value (a number, or empty), how the
+    value is protected, and a note; protected as on screen."""
+    yield ("About these figures", "Produced", "", None, "", _day(generated_at))
+    yield ("About these figures", "How figures are protected", "", None, "", PROTECTION_NOTE)
+    checked = figures.headline.tiers_checked_at
+    yield ("About these figures", "Tiers last re-checked", "", None, "",
+           _day(checked) if checked else "Not yet")
     for label, value in figures.filters.describe():
-        yield ("Filters", label, "", value)
+        yield ("Filters", label, "", None, "", value)
     yield from _headline_rows(figures)
     for breakdown in figures.breakdowns:
         for row in (*breakdown.rows, breakdown.total):
-            yield (breakdown.title, row.label, "Member organisations", row.organisations)
-            yield (breakdown.title, row.label, "Employees", row.employees)
-            yield (breakdown.title, row.label, "Champions", row.champions.text)
-            yield (breakdown.title, row.label, "Trained champions", row.trained.text)
-            yield (breakdown.title, row.label, "Champions with overdue training",
-                   row.overdue.text)
+            yield (breakdown.title, row.label, "Member organisations", row.organisations, EXACT,
+                   "")
+            yield (breakdown.title, row.label, "Employees", row.employees, EXACT, "")
+            for measure, cell in (("Champions", row.champions),
+                                  ("Champions ever trained", row.trained),
+                                  ("Champions with a current certification", row.certified),
+                                  ("Champions with overdue training", row.overdue)):
+                yield (breakdown.title, row.label, measure, *_people(cell), "")
     for step in figures.funnel:
         yield ("From application to trained champion", step.label, "Organisations",
-               step.organisations)
+               step.organisations, EXACT, "")
         if step.median_days is not None:
             yield ("From application to trained champion", step.label,
-                   "Median days from the step before", step.median_days)
+                   "Median days from the step before", step.median_days, EXACT, "")
     for month in figures.months:
-        yield ("Per month", month.label, "Training completions", month.completions.text)
-        yield ("Per month", month.label, "New member organisations", month.new_members)
+        note = "Month not over yet" if month.partial else ""
+        yield ("Per month", month.label, "Champions completing training",
+               *_people(month.completions), note)
+        yield ("Per month", month.label, "New member organisations", month.new_members, EXACT,
+               note)
     for element in figures.adoption:
         yield ("Policy adoption", element.title, "Member organisations with it in place",
-               element.in_place)
-        yield ("Policy adoption", element.title, "Per cent in place", element.in_place_percent)
-        yield ("Policy adoption", element.title, "Verified by a coordinator", element.verified)
+               element.in_place, EXACT, "")
+        yield ("Policy adoption", element.title, "Per cent in place", element.in_place_percent,
+               EXACT, "")
+        yield ("Policy adoption", element.title, "Verified by a coordinator", element.verified,
+               EXACT, "")
 
 
 def _headline_rows(figures: Dashboard) -> Iterator[tuple]:
     headline = figures.headline
     for status, number in headline.by_status:
-        yield ("Organisations by status", status.label, "Organisations", number)
+        yield ("Organisations by status", status.label, "Organisations", number, EXACT, "")
     for label, number in headline.by_tier:
-        yield ("Member organisations by tier", label, "Organisations", number)
-    yield ("At a glance", "Member organisations", "", headline.members)
-    yield ("At a glance", "Employees covered", "", headline.employees)
+        yield ("Member organisations by tier", label, "Organisations", number, EXACT, "")
+    yield ("At a glance", "Member organisations", "", headline.members, EXACT, "")
+    yield ("At a glance", "Employees covered", "", headline.employees, EXACT, "")
     for label, cell in (("Champions", headline.champions),
-                        ("Trained champions", headline.trained),
+                        ("Champions ever trained (current or expired)", headline.trained),
                         ("Champions with a current certification", headline.certified),
                         ("Certifications expiring in the next 60 days", headline.expiring),
                         ("Champions with overdue training", headline.overdue)):
-        yield ("At a glance", label, "", cell.text)
+        yield ("At a glance", label, "", *_people(cell), "")
 
 
 def figures_csv(figures: Dashboard, generated_at: datetime) -> Iterator[str]:

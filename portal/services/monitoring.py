@@ -6,10 +6,21 @@ organisations and people there are; Python only arranges the few grouped rows th
 Definitions (shared with the rest of the portal):
 - organisations in view: every organisation except applications whose e-mail address was never
   confirmed, narrowed by the filters; *members* are those approved now.
-- a *champion* is a champion membership not withdrawn, in a member organisation; *trained* means
-  holding a certificate for a required champion course; the certification is *current* when a
-  certificate has no expiry or expires in the future.
+- a *champion* is a champion membership not withdrawn, in a member organisation (approved now);
+  the champions export lists exactly these people. *Ever trained* means holding a certificate,
+  current or expired, for a required champion course; a *current certification* is a certificate
+  with no expiry or expiring in the future. Only a current certification is cover.
 - *overdue training*: champions with an assignment not cancelled, not completed, due before today.
+- *completions per month*: the champions counted above who earned a certificate in the month
+  (each once a month); champions who have since left, or whose organisation is no longer a
+  member, are not counted.
+
+Counts of people are published through the cell-key method (services/disclosure.py and
+docs/small-numbers.md): each figure is worked out here with its cell key, the sum of its
+records' keys. Organisations and employees are counted exactly.
+
+Days and months are those of the scheme's time zone (Europe/London): "applied from 27
+September" starts at midnight in London, and a month runs from London midnight to midnight.
 
 Boroughs: an organisation can have sites in several boroughs. It counts as an organisation in
 every borough where it has a site; employees count at their own site, and champions at the site
@@ -44,8 +55,10 @@ from sqlalchemy import String as SqlString
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import CTE, ColumnElement
 
+from portal.clock import LONDON as UK
 from portal.models import (
     Assignment,
+    AuditEvent,
     Borough,
     Certificate,
     Course,
@@ -60,9 +73,10 @@ from portal.models import (
     Tier,
     Verification,
 )
-from portal.services.disclosure import Cell, primary, protect, protect_line
+from portal.services.disclosure import Cell, cell
 from portal.services.policy_framework import WRITTEN_POLICY, policy_framework
-from portal.services.sql import day_number, year_month
+from portal.services.sql import day_number
+from portal.services.tiers import TIERS_CHECKED
 
 EXPIRY_WARNING_DAYS = 60
 TREND_MONTHS = 12
@@ -199,7 +213,13 @@ def _parse_date(prefix: str, raw: dict[str, str], errors: dict[str, str]) -> dat
 # --- Which organisations are in view ----------------------------------------------------------
 
 def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
+    """Midnight at the start of this day in the scheme's time zone, as a UTC time."""
+    return datetime.combine(day, time.min, tzinfo=UK).astimezone(UTC)
+
+
+def local_today(now: datetime) -> date:
+    """Today's date in the scheme's time zone."""
+    return now.astimezone(UK).date()
 
 
 def applied_at() -> ColumnElement:
@@ -290,10 +310,11 @@ class Headline:
     members: int
     employees: int
     champions: Cell
-    trained: Cell
-    certified: Cell
+    trained: Cell  # ever trained: current or expired certification
+    certified: Cell  # current certification
     expiring: Cell
     overdue: Cell
+    tiers_checked_at: datetime | None  # the last re-check of every tier (None: never)
 
 
 @dataclass(frozen=True)
@@ -303,6 +324,7 @@ class BreakdownRow:
     employees: int
     champions: Cell
     trained: Cell
+    certified: Cell
     overdue: Cell
 
 
@@ -329,6 +351,7 @@ class Month:
     label: str  # "Nov 2026"
     completions: Cell
     new_members: int
+    partial: bool = False  # the month we are in: not over yet
 
 
 @dataclass(frozen=True)
@@ -359,7 +382,7 @@ class Dashboard:
 
 
 PEOPLE = ("champions", "trained", "certified", "expiring", "overdue")
-BROKEN_DOWN = ("champions", "trained", "overdue")
+BROKEN_DOWN = ("champions", "trained", "certified", "overdue")
 
 
 def dashboard(session: Session, filters: Filters, now: datetime) -> Dashboard:
@@ -368,18 +391,21 @@ def dashboard(session: Session, filters: Filters, now: datetime) -> Dashboard:
     site_groups = _site_groups(session, orgs, filters)
     people_groups = _people_groups(session, orgs, filters, now)
     members = sum(row.count for row in org_groups if row.status == MembershipStatus.APPROVED)
-    people_totals = {m: sum(getattr(row, m) or 0 for row in people_groups) for m in PEOPLE}
-    breakdowns, protected_totals = _breakdowns(org_groups, site_groups, people_groups,
-                                               people_totals, members)
-    headline = _headline(org_groups, site_groups, people_totals, protected_totals, members)
+    breakdowns = _breakdowns(org_groups, site_groups, people_groups, members)
+    headline = _headline(org_groups, site_groups, _cells_by(people_groups, None, PEOPLE)[None],
+                         members)
     return Dashboard(filters, headline, breakdowns, _funnel(session, orgs),
                      _months(session, orgs, filters, now), _adoption(session, orgs, members))
 
 
 def _organisation_groups(session: Session, orgs: CTE) -> list:
+    """Organisations by status, tier, sector and size; each row also carries when tiers were
+    last re-checked, so that costs no statement of its own."""
+    checked = (select(func.max(AuditEvent.occurred_at))
+               .where(AuditEvent.action == TIERS_CHECKED).scalar_subquery())
     return list(session.execute(
         select(orgs.c.status, orgs.c.tier, orgs.c.sector, orgs.c.size_band,
-               func.count().label("count"))
+               func.count().label("count"), checked.label("tiers_checked_at"))
         .group_by(orgs.c.status, orgs.c.tier, orgs.c.sector, orgs.c.size_band)))
 
 
@@ -397,18 +423,28 @@ def _site_groups(session: Session, orgs: CTE, filters: Filters) -> list:
 
 
 def _people_groups(session: Session, orgs: CTE, filters: Filters, now: datetime) -> list:
+    """Current champions by borough, sector and size: for each measure, how many and the sum
+    of their record keys (`<measure>_keys`), from which each published cell is made."""
     certificates = certificate_summary(now).subquery("certificates")
-    overdue = overdue_assignments(now.date()).subquery("overdue")
-    trained = certificates.c.user_id.is_not(None)
+    overdue = overdue_assignments(local_today(now)).subquery("overdue")
+    conditions = {
+        "champions": None,
+        "trained": certificates.c.user_id.is_not(None),
+        "certified": certificates.c.current == 1,
+        "expiring": and_(certificates.c.current == 1, certificates.c.lasting == 0),
+        "overdue": overdue.c.user_id.is_not(None),
+    }
+    measures = []
+    for name, condition in conditions.items():
+        if condition is None:
+            measures += [func.count().label(name),
+                         func.sum(Membership.record_key).label(f"{name}_keys")]
+        else:
+            measures += [func.sum(case((condition, 1), else_=0)).label(name),
+                         func.sum(case((condition, Membership.record_key), else_=0))
+                         .label(f"{name}_keys")]
     query = (select(type_coerce(Site.borough, SqlString).label("borough"), orgs.c.sector,
-                    orgs.c.size_band, func.count().label("champions"),
-                    func.sum(case((trained, 1), else_=0)).label("trained"),
-                    func.sum(func.coalesce(certificates.c.current, 0)).label("certified"),
-                    func.sum(case((and_(certificates.c.current == 1,
-                                        certificates.c.lasting == 0), 1), else_=0))
-                    .label("expiring"),
-                    func.sum(case((overdue.c.user_id.is_not(None), 1), else_=0))
-                    .label("overdue"))
+                    orgs.c.size_band, *measures)
              .select_from(Membership)
              .join(orgs, orgs.c.id == Membership.organisation_id)
              .outerjoin(Site, Site.id == Membership.site_id)
@@ -430,49 +466,57 @@ def _sum_by(rows: Iterable, key: str, measures: Iterable[str]) -> dict[object, d
     return sums
 
 
-def _breakdowns(org_groups: list, site_groups: list, people_groups: list,
-                people_totals: dict[str, int], members: int
-                ) -> tuple[tuple[Breakdown, ...], dict[str, Cell]]:
+def _cells_by(rows: Iterable, key: str | None, measures: Iterable[str]
+              ) -> dict[object, dict[str, Cell]]:
+    """People's cells summed by one grouping column (None: everything in one cell)."""
+    cells: dict[object, dict[str, Cell]] = defaultdict(lambda: defaultdict(Cell))
+    for row in rows:
+        group = getattr(row, key) if key else None
+        for measure in measures:
+            cells[group][measure] += cell(getattr(row, measure),
+                                          getattr(row, f"{measure}_keys"))
+    return cells
+
+
+def _breakdowns(org_groups: list, site_groups: list, people_groups: list, members: int
+                ) -> tuple[Breakdown, ...]:
     approved = [row for row in org_groups if row.status == MembershipStatus.APPROVED]
     org_counts = {"sector": _sum_by(approved, "sector", ["count"]),
                   "size_band": _sum_by(approved, "size_band", ["count"])}
     sites = {key: _sum_by(site_groups, key, ["organisations", "employees"])
              for key in ("borough", "sector", "size_band")}
-    people = {key: _sum_by(people_groups, key, BROKEN_DOWN)
+    people = {key: _cells_by(people_groups, key, BROKEN_DOWN)
               for key in ("borough", "sector", "size_band")}
+    everyone = _cells_by(people_groups, None, BROKEN_DOWN)[None]
     categories = {
         "borough": [(b.value, b.label) for b in Borough]
         + ([(None, NOT_RECORDED)] if None in people["borough"] else []),
         "sector": [(s, s.label) for s in Sector],
         "size_band": [(b.value, b.label) for b in SizeBand],
     }
-    lines = {measure: [[people[key][value][measure] for value, _ in categories[key]]
-                       for key in categories] for measure in BROKEN_DOWN}
-    protected = {measure: protect(people_totals[measure], lines[measure])
-                 for measure in BROKEN_DOWN}
     employees_total = sum(row.employees or 0 for row in site_groups)
     breakdowns = []
-    for index, (key, title, category) in enumerate((
-            ("borough", "By borough", "Borough"), ("sector", "By sector", "Sector"),
-            ("size_band", "By size", "Size"))):
+    for key, title, category in (("borough", "By borough", "Borough"),
+                                 ("sector", "By sector", "Sector"),
+                                 ("size_band", "By size", "Size")):
         rows = tuple(
             BreakdownRow(label=label,
                          organisations=(sites[key][value]["organisations"] if key == "borough"
                                         else org_counts[key][value]["count"]),
                          employees=sites[key][value]["employees"],
-                         **{m: protected[m].lines[index][position] for m in BROKEN_DOWN})
-            for position, (value, label) in enumerate(categories[key]))
+                         **{m: people[key][value][m] for m in BROKEN_DOWN})
+            for value, label in categories[key])
         total = BreakdownRow("All", members, employees_total,
-                             **{m: protected[m].total for m in BROKEN_DOWN})
+                             **{m: everyone[m] for m in BROKEN_DOWN})
         note = ("An organisation with sites in more than one borough is counted in each of "
                 "them, so the organisations column adds up to more than the total."
                 if key == "borough" else "")
         breakdowns.append(Breakdown(key, title, category, rows, total, note))
-    return tuple(breakdowns), {m: protected[m].total for m in BROKEN_DOWN}
+    return tuple(breakdowns)
 
 
-def _headline(org_groups: list, site_groups: list, people_totals: dict[str, int],
-              protected_totals: dict[str, Cell], members: int) -> Headline:
+def _headline(org_groups: list, site_groups: list, people: dict[str, Cell], members: int
+              ) -> Headline:
     statuses = _sum_by(org_groups, "status", ["count"])
     tiers = _sum_by([row for row in org_groups if row.status == MembershipStatus.APPROVED],
                     "tier", ["count"])
@@ -483,9 +527,9 @@ def _headline(org_groups: list, site_groups: list, people_totals: dict[str, int]
         by_status=tuple((status, statuses[status]["count"]) for status in MembershipStatus),
         by_tier=tuple(by_tier), members=members,
         employees=sum(row.employees or 0 for row in site_groups),
-        champions=protected_totals["champions"], trained=protected_totals["trained"],
-        certified=primary(people_totals["certified"]),
-        expiring=primary(people_totals["expiring"]), overdue=protected_totals["overdue"])
+        champions=people["champions"], trained=people["trained"],
+        certified=people["certified"], expiring=people["expiring"], overdue=people["overdue"],
+        tiers_checked_at=org_groups[0].tiers_checked_at if org_groups else None)
 
 
 FUNNEL_STEPS = ("Applied", "Approved", "Policy in place", "First champion trained")
@@ -573,30 +617,51 @@ def _add_months(day: date, months: int) -> date:
 
 
 def _months(session: Session, orgs: CTE, filters: Filters, now: datetime) -> tuple[Month, ...]:
-    months = trend_months(filters, now.date())
+    """Completions (champions of the headline, once a month each, with their cell keys) and new
+    member organisations, by month in the scheme's time zone."""
+    months = trend_months(filters, local_today(now))
     start, end = _start_of(months[0]), _start_of(_add_months(months[-1], 1))
-    completions = (select(literal_column("'completions'").label("kind"),
-                          year_month(Certificate.issued_at).label("month"),
-                          func.count(Certificate.id.distinct()).label("count"))
-                   .join(Membership, Membership.user_id == Certificate.user_id)
-                   .join(orgs, orgs.c.id == Membership.organisation_id)
-                   .where(Membership.role == OrgRole.CHAMPION,
-                          Certificate.course_id.in_(required_champion_courses()),
-                          Certificate.issued_at >= start, Certificate.issued_at < end,
-                          orgs.c.approved_at.is_not(None))
-                   .group_by(year_month(Certificate.issued_at)))
-    if filters.borough is not None:
-        completions = completions.join(Site, Site.id == Membership.site_id) \
-            .where(Site.borough == filters.borough)
-    joined = (select(literal_column("'members'"), year_month(orgs.c.approved_at), func.count())
-              .where(orgs.c.approved_at >= start, orgs.c.approved_at < end)
-              .group_by(year_month(orgs.c.approved_at)))
-    counts = {(row.kind, row.month): row.count
-              for row in session.execute(union_all(completions, joined))}
     keys = [f"{month:%Y-%m}" for month in months]
-    cells = protect_line([counts.get(("completions", key), 0) for key in keys])
-    return tuple(Month(key, f"{month:%b %Y}", cell, counts.get(("members", key), 0))
-                 for key, month, cell in zip(keys, months, cells, strict=True))
+    issued = _local_month(Certificate.issued_at, months)
+    certified = (select(Membership.id, Membership.record_key, issued.label("month"))
+                 .join(Certificate, Certificate.user_id == Membership.user_id)
+                 .join(orgs, orgs.c.id == Membership.organisation_id)
+                 .where(current_champions(), orgs.c.status == MembershipStatus.APPROVED,
+                        Certificate.course_id.in_(required_champion_courses()),
+                        Certificate.issued_at >= start, Certificate.issued_at < end)
+                 .distinct())  # a champion certified twice in a month counts once
+    if filters.borough is not None:
+        certified = certified.join(Site, Site.id == Membership.site_id) \
+            .where(Site.borough == filters.borough)
+    each = certified.subquery("certified")
+    completions = (select(literal_column("'completions'").label("kind"), each.c.month,
+                          func.count().label("count"),
+                          func.sum(each.c.record_key).label("keys"))
+                   .group_by(each.c.month))
+    # Grouped outside the subquery: PostgreSQL does not see two copies of a CASE with bound
+    # parameters as the same expression.
+    approved = (select(_local_month(orgs.c.approved_at, months).label("month"))
+                .where(orgs.c.approved_at >= start, orgs.c.approved_at < end)
+                .subquery("approved"))
+    joined = (select(literal_column("'members'"), approved.c.month, func.count(),
+                     literal_column("0"))
+              .group_by(approved.c.month))
+    rows = {(row.kind, row.month): row for row in session.execute(union_all(completions, joined))}
+    this_month = local_today(now).replace(day=1)
+    return tuple(
+        Month(key, f"{month:%b %Y}",
+              cell(*(rows[("completions", key)][2:] if ("completions", key) in rows
+                     else (0, 0))),
+              rows[("members", key)].count if ("members", key) in rows else 0,
+              partial=month == this_month)
+        for key, month in zip(keys, months, strict=True))
+
+
+def _local_month(moment: ColumnElement, months: list[date]) -> ColumnElement:
+    """"2026-11" for a time within these months, by the scheme's time zone: a CASE over the
+    months' first moments, the same SQL on every database."""
+    return case(*((moment < _start_of(_add_months(month, 1)), f"{month:%Y-%m}")
+                  for month in months), else_=None)
 
 
 def _adoption(session: Session, orgs: CTE, members: int) -> tuple[Adoption, ...]:

@@ -51,8 +51,10 @@ from portal.models import (
     normalise_name,
     utcnow,
 )
+from portal.models.people import RECORD_KEYS
 from portal.services.errors import PortalError
 from portal.services.policy_framework import WRITTEN_POLICY, policy_framework
+from portal.services.tiers import refresh_all_tiers
 from portal.services.training import CERTIFICATE_CODE_ALPHABET, draw_questions, grade_attempt
 
 SCALE_DOMAIN = "scale.example"
@@ -155,7 +157,7 @@ COLUMNS = {
                              "champion_contact", "created_at"),
     Site.__table__: ("id", "organisation_id", "name", "borough", "headcount", "created_at"),
     Membership.__table__: ("id", "user_id", "organisation_id", "role", "site_id", "job_title",
-                           "created_at", "withdrawn_at", "withdrawal_reason"),
+                           "created_at", "withdrawn_at", "withdrawal_reason", "record_key"),
     CommitmentSignature.__table__: ("id", "organisation_id", "version", "signatory_name",
                                     "signatory_job_title", "signed_by_id", "signed_at"),
     QuizAttempt.__table__: ("id", "public_id", "user_id", "module_id", "module_version_id",
@@ -531,7 +533,8 @@ def _person(gen: Generator, org: OrgPlan, role: OrgRole, number: int) -> Person:
         gen.ids.take(Membership.__table__), user_id, org.id, role.value,
         gen.rng.choice(org.site_ids) if role == OrgRole.CHAMPION else None,
         gen.rng.choice(CHAMPION_JOBS if role == OrgRole.CHAMPION else HR_JOBS), joined,
-        withdrawn, gen.rng.choice(list(WithdrawalReason)).value if withdrawn else None))
+        withdrawn, gen.rng.choice(list(WithdrawalReason)).value if withdrawn else None,
+        gen.rng.randrange(RECORD_KEYS)))
     return Person(user_id, org, role, joined, withdrawn, email)
 
 
@@ -783,6 +786,7 @@ def seed_scale(engine: sa.Engine, scale: Scale, *, password_hash: str, commitmen
         gen = Generator(scale, buffers, ids, plan, password_hash, seed)
         _generate(gen, commitment_version)
         buffers.flush()
+        _check_tiers(connection, gen.now)
         if postgres:
             _reset_sequences(connection)
         report.bench_organisation_id = connection.scalar(sa.select(Organisation.id).where(
@@ -794,6 +798,14 @@ def seed_scale(engine: sa.Engine, scale: Scale, *, password_hash: str, commitmen
             connection.exec_driver_sql("VACUUM ANALYZE")
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _check_tiers(connection: sa.Connection, now: datetime) -> None:
+    """The tiers drawn above are a plan; what is stored is what the tier rules give for the
+    data written, worked out by the same code as the nightly re-check (services/tiers.py)."""
+    with Session(connection) as session:
+        refresh_all_tiers(session, now)
+        session.flush()
 
 
 def _skip_foreign_key_triggers(connection: sa.Connection) -> None:

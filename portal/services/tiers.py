@@ -50,6 +50,7 @@ from portal.services.audit import record_event
 from portal.services.policy_framework import WRITTEN_POLICY, PolicyFramework, policy_framework
 
 CHAMPION_AUDIENCES = ("champion", "all")
+TIERS_CHECKED = "tiers.checked"  # the audit event of a re-check of every organisation's tier
 BATCH_SIZE = 500
 
 
@@ -326,8 +327,12 @@ def refresh_all_tiers(session: Session, now: datetime, *, target: float | None =
         .where(or_(Organisation.status == MembershipStatus.APPROVED,
                    Organisation.tier.is_not(None)))
         .order_by(Organisation.id)).all()
-    return sum(_refresh(session, gather_facts(session, batch, now, target), now)
-               for batch in _batches(candidates, batch_size))
+    changed = sum(_refresh(session, gather_facts(session, batch, now, target), now)
+                  for batch in _batches(candidates, batch_size))
+    # When every tier was last re-checked, for the coordinators' dashboard.
+    record_event(session, TIERS_CHECKED, details={"counts": {
+        "organisations": len(candidates), "changed": changed}})
+    return changed
 
 
 def _refresh(session: Session, facts: dict[int, TierFacts], now: datetime) -> int:

@@ -85,6 +85,7 @@ AUDIT_ACTIONS = {
     "retention.applied": "Retention schedule applied",
     "audit.viewed": "Audit log viewed",
     "organisation.tier_changed": "Tier changed",
+    "tiers.checked": "Every organisation’s tier re-checked",
     "policy.element_saved": "Policy element updated",
     "policy.element_verified": "Policy element verified",
     "policy.element_returned": "Policy element returned",

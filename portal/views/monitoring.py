@@ -91,11 +91,11 @@ def dashboard_charts(figures: Dashboard) -> dict[str, Chart]:
         "funnel": bar_chart("Organisations reaching each step",
                             [(step.label, step.organisations) for step in figures.funnel]),
         "completions": column_chart(
-            "Training completions per month",
-            [(m.label[:3], m.label[-4:], m.completions) for m in figures.months]),
+            "Champions completing training per month",
+            [(m.label[:3], _sublabel(m), m.completions) for m in figures.months]),
         "members": column_chart(
             "New member organisations per month",
-            [(m.label[:3], m.label[-4:], m.new_members) for m in figures.months]),
+            [(m.label[:3], _sublabel(m), m.new_members) for m in figures.months]),
         "adoption": bar_chart("Member organisations with each policy element in place",
                               [(a.title, a.in_place_percent) for a in figures.adoption],
                               unit="%", wide=True),
@@ -105,6 +105,11 @@ def dashboard_charts(figures: Dashboard) -> dict[str, Chart]:
                                           [(row.label, row.champions) for row in breakdown.rows],
                                           wide=True)
     return charts
+
+
+def _sublabel(month: monitoring.Month) -> str:
+    """Under a month's column: its year, or "so far" for the month not yet over."""
+    return "so far" if month.partial else month.label[-4:]
 
 
 @bp.route("/exports")

@@ -9,9 +9,10 @@ from datetime import date, timedelta
 import pytest
 
 from portal.models import Borough, Sector
-from portal.services import exports
+from portal.services import exports, monitoring
 from portal.services.organisation_search import OrganisationSearch
 from tests.monitoring_data import NOW, build_fixed_data, make_champion, make_org
+from tests.services.test_disclosure_attack import build_attack_data, every_view
 
 HOSTILE = ['=HYPERLINK("https://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\t=cmd",
            "\r=cmd", " =1+1", "\n=1", "＝1+1", "＠SUM(A1)"]
@@ -59,7 +60,7 @@ def test_the_benchmark_entry_point_writes_the_whole_file(session) -> None:
     rows = list(csv.reader(io.StringIO(out.getvalue()[1:])))
     assert written == len(out.getvalue())
     assert rows[0] == list(exports.CHAMPION_HEADER)
-    assert len(rows) == 1 + 7 + 12 + 2 + 3  # current champions of A, B, C and D
+    assert len(rows) == 1 + 7 + 12 + 2  # current champions of members A, B and C (D is suspended)
 
 
 def test_the_champion_export_neutralises_everything_people_can_type(session) -> None:
@@ -80,3 +81,22 @@ def test_the_champion_export_neutralises_everything_people_can_type(session) -> 
         organisation, site, name, email = row[1], row[3], row[5], row[6]
         assert all(cell.startswith("'") for cell in (organisation, site, name, email)), row
         assert all(exports.neutralise(cell) == cell for cell in row), row
+
+
+def test_the_champions_export_lists_the_champions_the_dashboard_counts(session) -> None:
+    """Issue 17, acceptance 2: for the whole scheme, every filter and every pair of filters,
+    the champions export has one row for each champion the dashboard counts, and its training
+    column agrees with the dashboard's current certifications, ever trained and overdue."""
+    build_fixed_data(session)
+    build_attack_data(session)
+    views = every_view()
+    assert len(views) == 209
+    for filters in views:
+        headline = monitoring.dashboard(session, filters, NOW).headline
+        rows = list(exports.champion_rows(session, OrganisationSearch(filters=filters), NOW))
+        training = [row[8] for row in rows]
+        assert (len(rows), training.count("Certification current"),
+                len(rows) - training.count("Not trained"), sum(row[11] > 0 for row in rows)) \
+            == (headline.champions.value, headline.certified.value, headline.trained.value,
+                headline.overdue.value), filters
+        assert {row[2] for row in rows} <= {"Approved"}

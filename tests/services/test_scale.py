@@ -7,18 +7,22 @@ from sqlalchemy import func, select
 from portal.models import (
     Assignment,
     AttemptStatus,
+    AuditEvent,
     Certificate,
     Membership,
+    MembershipStatus,
     ModuleCompletion,
     Organisation,
     OrgRole,
     PolicyElementRecord,
     QuizAttempt,
     Site,
-    Tier,
     User,
+    utcnow,
 )
 from portal.services import scale
+from portal.services.policy_framework import policy_framework
+from portal.services.tiers import TIERS_CHECKED, _target, evaluate, gather_facts
 from tests.factories import make_organisation, make_user
 
 TINY = ["--organisations", "12", "--people", "540", "--attempts", "1500"]
@@ -58,7 +62,7 @@ def test_seeded_records_are_consistent(app, session) -> None:
     assert seed(app, *TINY).exit_code == 0
     bench = session.scalar(select(Organisation).where(
         Organisation.name == scale.BENCH_ORGANISATION))
-    assert bench.tier == Tier.ESTABLISHED
+    assert bench.status == MembershipStatus.APPROVED
     assert count(session, Membership, Membership.organisation_id == bench.id,
                  Membership.role == OrgRole.CHAMPION, Membership.withdrawn_at.is_(None)) == 500
     # Every completion is a passed attempt's, every certificate a completion's.
@@ -105,3 +109,18 @@ def test_seed_scale_refuses_in_production(app_factory) -> None:
     app = app_factory(DEMO_DATA_ALLOWED=False)
     result = app.test_cli_runner().invoke(args=["seed-scale", *TINY])
     assert result.exit_code != 0 and "not allowed in production" in result.output
+
+
+def test_seeded_tiers_are_the_tiers_the_rules_give(app, session) -> None:
+    """Issue 17: seed-scale stores the tier that services/tiers.py works out from the data it
+    wrote (not the tier it planned), and records the re-check for the dashboard."""
+    assert seed(app, *TINY).exit_code == 0
+    stored = dict(session.execute(select(Organisation.id, Organisation.tier)).all())
+    with app.app_context():
+        facts = gather_facts(session, list(stored), utcnow(), _target())
+    earned = {org_id: evaluate(item, policy_framework()).tier
+              if item.status == MembershipStatus.APPROVED else None
+              for org_id, item in facts.items()}
+    assert stored == earned
+    assert len({tier for tier in stored.values() if tier}) >= 2  # not all one tier
+    assert count(session, AuditEvent, AuditEvent.action == TIERS_CHECKED) == 1

@@ -14,7 +14,10 @@ import time_machine
 from sqlalchemy import select
 
 from bench.sqlcount import count_statements as statements_of
-from portal.models import AuditEvent, Borough, OrgRole, Sector
+from portal.models import AuditEvent, Borough, MembershipStatus, OrgRole, Sector
+from portal.services import exports, monitoring
+from portal.services.monitoring import Filters
+from portal.services.tiers import refresh_all_tiers
 from tests.conftest import csrf_token
 from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.monitoring_data import NOW, add_bulk_data, build_fixed_data, make_champion, make_org
@@ -84,14 +87,26 @@ def cell_texts(html: str, caption: str) -> list[list[str]]:
              for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)] for row in rows]
 
 
-def test_dashboard_shows_the_hand_worked_figures(coordinator) -> None:
+def test_dashboard_shows_the_hand_worked_figures(coordinator, session) -> None:
     html = coordinator.get("/coordinator/dashboard").get_data(as_text=True)
     assert "<title>Scheme dashboard – Workplace Champions</title>" in html
+    # Rounding depends on the champions' random record keys: the figures are the service's.
+    figures = monitoring.dashboard(session, Filters(), NOW)
+    liverpool, everyone = figures.breakdowns[0].rows[2], figures.breakdowns[0].total
+    assert (liverpool.champions.value, everyone.champions.value, everyone.trained.value) \
+        == (6, 21, 16)
     borough = cell_texts(html, "Member organisations and champions by borough")
-    assert borough[2] == ["Knowsley", "1", "20", "fewer than 5", "0", "fewer than 5"]
-    assert borough[3] == ["Liverpool", "1", "30", "6", "withheld", "fewer than 5"]
-    assert borough[-1] == ["All member organisations", "3", "1,290", "21", "16",
-                           "fewer than 5"]
+    assert borough[0][3:7] == ["Champions", "Current certification", "Ever trained",
+                               "Overdue training"]
+    assert borough[2] == ["Knowsley", "1", "20", "fewer than 5", "0", "0", "fewer than 5"]
+    assert borough[3] == ["Liverpool", "1", "30", liverpool.champions.text, "fewer than 5",
+                          "5", "fewer than 5"]
+    assert borough[-1] == ["All member organisations", "3", "1,290", everyone.champions.text,
+                           "15", everyone.trained.text, "fewer than 5"]
+    assert everyone.champions.text in ("20", "25") and everyone.trained.text in ("15", "20")
+    assert "rounded up or down to a multiple of 5" in html and "at most 4 away" in html
+    assert "Nov 2026 (so far)" in html and "Nov 2026 is not over yet" in html
+    assert "Tiers have not yet been re-checked for every organisation" in html
     funnel = cell_texts(html, "Organisations reaching each step")
     assert funnel[1:] == [["Applied", "6", "Not applicable"], ["Approved", "4", "9.5"],
                           ["Policy in place", "3", "10"], ["First champion trained", "3", "5"]]
@@ -179,25 +194,69 @@ def test_exports_are_neutral_uncached_streamed_csv(coordinator, session) -> None
         "filters": {}}, {"filters": {}}]
 
 
-def test_figures_export_carries_the_same_suppressed_figures(coordinator) -> None:
+def test_figures_export_carries_the_same_protected_figures(coordinator, session) -> None:
     rows = rows_of(coordinator.get("/coordinator/exports/figures.csv?sector=private"))
-    table = {(row[0], row[1], row[2]): row[3] for row in rows[1:]}
-    assert table[("Filters", "Sector", "")] == "Private sector"
-    # Private sector: A only (D is suspended). Champions: Liverpool 6 and Sefton 1 of 7, so the
-    # 6 is withheld and the 1 could be 1 or 2.
-    assert table[("At a glance", "Champions", "")] == "7"
-    assert table[("By borough", "Liverpool", "Champions")] == "withheld"
-    assert table[("By borough", "Sefton", "Champions")] == "fewer than 5"
-    # Trained: Liverpool 5 and Sefton 1 of 6. Only 1 + 5 makes 6, so the total is withheld,
-    # and with it the sector's and size band's 6.
-    assert table[("At a glance", "Trained champions", "")] == "withheld"
-    assert table[("By borough", "Liverpool", "Trained champions")] == "withheld"
-    assert table[("By borough", "Sefton", "Trained champions")] == "fewer than 5"
-    assert table[("By sector", "Private sector", "Trained champions")] == "withheld"
-    assert table[("By size", "50 to 249 employees", "Trained champions")] == "withheld"
-    assert table[("By borough", "All", "Trained champions")] == "withheld"
-    assert table[("At a glance", "Champions with overdue training", "")] == "fewer than 5"
-    assert table[("At a glance", "Champions with a current certification", "")] == "5"
+    assert rows[0] == ["Section", "Item", "Measure", "Value", "Protection", "Note"]
+    table = {(row[0], row[1], row[2]): row[3:] for row in rows[1:]}
+    # One type per column: the Value column is numbers or empty, so a spreadsheet can add it.
+    values = [row[3] for row in rows[1:] if row[3]]
+    assert all(float(value) >= 0 for value in values)
+    assert {row[4] for row in rows[1:]} <= {"", "exact", "rounded to a multiple of 5",
+                                             "fewer than 5"}
+    assert table[("Filters", "Sector", "")] == ["", "", "Private sector"]
+    how = table[("About these figures", "How figures are protected", "")][2]
+    assert "cell-key method" in how and "at most 4" in how
+    assert table[("About these figures", "Tiers last re-checked", "")] == ["", "", "Not yet"]
+    # Private sector: A only (D is suspended): 7 champions, Liverpool 6 and Sefton 1.
+    private = monitoring.dashboard(session, Filters(sector=Sector.PRIVATE), NOW)
+    assert table[("At a glance", "Member organisations", "")] == ["1", "exact", ""]
+    assert table[("At a glance", "Champions", "")] == [
+        private.headline.champions.text, "rounded to a multiple of 5", ""]
+    assert table[("By borough", "Sefton", "Champions")] == ["", "fewer than 5", ""]
+    assert table[("By borough", "Liverpool", "Champions with a current certification")] == [
+        "", "fewer than 5", ""]
+    assert table[("By borough", "Liverpool", "Champions ever trained")] == [
+        "5", "rounded to a multiple of 5", ""]
+    assert table[("At a glance", "Champions with overdue training", "")] == [
+        "", "fewer than 5", ""]
+    assert table[("At a glance", "Champions with a current certification", "")] == [
+        "5", "rounded to a multiple of 5", ""]
+    assert table[("Per month", "Nov 2026", "New member organisations")] == [
+        "0", "exact", "Month not over yet"]
+
+
+def test_the_dashboard_says_when_tiers_were_last_checked(app_factory, session, data) -> None:
+    refresh_all_tiers(session, NOW)
+    session.commit()
+    app = app_factory()
+    client = app.test_client()
+    from tests.conftest import sign_in
+    assert sign_in(client, data.coordinator.email).status_code == 303
+    html = client.get("/coordinator/dashboard").get_data(as_text=True)
+    assert "Every organisation’s tier was last re-checked on 21 November 2026 at 12:00pm" \
+        in html
+    rows = rows_of(client.get("/coordinator/exports/figures.csv"))
+    assert ["About these figures", "Tiers last re-checked", "", "", "", "2026-11-21"] in rows
+
+
+def test_application_dates_are_london_dates(coordinator, session) -> None:
+    """Issue 17: an application at 23:56 UTC on 26 September was received at 00:56 on 27
+    September in London: it is shown as 27 September and filtered as a 27 September one."""
+    from datetime import UTC, datetime
+    late = make_org(session, "Late Applicant", sector=Sector.OTHER,
+                    sites=[(Borough.HALTON, 10)], status=MembershipStatus.APPLIED,
+                    applied=datetime(2026, 9, 26, 23, 56, tzinfo=UTC))
+    session.commit()
+    page = coordinator.get(f"/coordinator/organisations/{late.id}").get_data(as_text=True)
+    assert re.search(r"Application received\s*</dt>\s*<dd[^>]*>\s*27 September 2026", page)
+    on_27th = "from-day=27&from-month=9&from-year=2026&to-day=27&to-month=9&to-year=2026"
+    on_26th = "from-day=26&from-month=9&from-year=2026&to-day=26&to-month=9&to-year=2026"
+    listed = coordinator.get(f"/coordinator/organisations?{on_27th}").get_data(as_text=True)
+    assert "Late Applicant" in listed
+    assert "Late Applicant" not in coordinator.get(
+        f"/coordinator/organisations?{on_26th}").get_data(as_text=True)
+    rows = rows_of(coordinator.get(f"/coordinator/exports/organisations.csv?{on_27th}"))
+    assert [(row[1], row[10]) for row in rows[1:]] == [("Late Applicant", "2026-09-27")]
 
 
 def test_hostile_names_are_neutralised_in_every_export(coordinator, session, data) -> None:
@@ -250,10 +309,11 @@ def test_champions_export_needs_the_password_again_and_is_audited(coordinator, s
     assert [e.outcome for e in audit(session, "password_confirmed")] == ["success"]
 
 
-def test_champions_export_from_other_organisations_includes_suspended(coordinator) -> None:
+def test_champions_export_leaves_out_organisations_that_are_not_members(coordinator) -> None:
+    """Issue 17: the export lists the champions the dashboard counts, so none of suspended D."""
     confirm_password(coordinator)
     rows = rows_of(coordinator.get("/coordinator/exports/champions.csv?status=suspended"))
-    assert {row[1] for row in rows[1:]} == {"Damson Limited"}
+    assert rows == [list(exports.CHAMPION_HEADER)]
 
 
 def test_confirmation_expires_after_fifteen_minutes(coordinator, clock) -> None:
