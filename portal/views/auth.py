@@ -37,6 +37,7 @@ from portal.permissions import mark_recently_authenticated, public, sign_in_requ
 from portal.security import begin_two_factor, is_safe_next, start_session_clock
 from portal.services import accounts, two_factor
 from portal.services.audit import record_event
+from portal.views.helpers import add_password_problem
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
@@ -165,27 +166,26 @@ def account() -> ResponseReturnValue:
                       deduct_when=sign_in_failed)
 def change_password() -> ResponseReturnValue:
     form = ChangePasswordForm()
-    if form.validate_on_submit():
-        user = current_user._get_current_object()
-        first_own_password = user.password_change_required
-        if not passwords().verify(user.password_hash, form.current_password.data):
+    user = current_user._get_current_object()
+    valid = form.validate_on_submit()
+    if form.is_submitted():
+        # Every problem at once: a wrong current password and a weak new one together.
+        if form.current_password.data and not form.current_password.errors \
+                and not passwords().verify(user.password_hash, form.current_password.data):
             form.current_password.errors.append("Your current password is not correct")
-        else:
-            try:
-                accounts.set_password(user, passwords(), form.password.data)
-            except accounts.PasswordPolicyError as error:
-                form.password.errors.append(str(error))
-            else:
-                record_event(get_session(), "password_changed", actor=user,
-                             request_id=g.request_id)
-                get_session().commit()
-                login_user(user)  # this session carries on with the new session version
-                if first_own_password:
-                    flash("Your password has been changed", "success")
-                    return redirect(after_sign_in(user, url_for("main.dashboard")), code=303)
-                flash("Your password has been changed. You have been signed out on other "
-                      "devices.", "success")
-                return redirect(url_for("auth.account"), code=303)
+        add_password_problem(form.password, email=user.email, name=user.full_name)
+    if valid and not form.errors:
+        first_own_password = user.password_change_required
+        accounts.set_password(user, passwords(), form.password.data)
+        record_event(get_session(), "password_changed", actor=user, request_id=g.request_id)
+        get_session().commit()
+        login_user(user)  # this session carries on with the new session version
+        if first_own_password:
+            flash("Your password has been changed", "success")
+            return redirect(after_sign_in(user, url_for("main.dashboard")), code=303)
+        flash("Your password has been changed. You have been signed out on other "
+              "devices.", "success")
+        return redirect(url_for("auth.account"), code=303)
     return render_template("auth/change_password.html", form=form,
                            first_own_password=current_user.password_change_required)
 

@@ -6,6 +6,7 @@ from flask import Response, current_app, g, has_request_context, request
 
 from portal.db import get_session
 from portal.permissions import can_act_for
+from portal.services.accounts import PasswordPolicyError
 
 
 def template_globals() -> dict:
@@ -69,3 +70,15 @@ def attachment(data: bytes, filename: str, mimetype: str) -> Response:
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Content-Security-Policy"] = "sandbox"
     return response
+
+
+def add_password_problem(field: object, *, email: str, name: str) -> None:
+    """Check a new password against the password rules alongside the form's other checks, so
+    one submission shows every error at once (not the rules only after the rest is right)."""
+    if not field.data or field.errors:
+        return
+    try:
+        current_app.extensions["portal.passwords"].check_policy(field.data, email=email or "",
+                                                                name=name or "")
+    except PasswordPolicyError as error:
+        field.errors.append(str(error))

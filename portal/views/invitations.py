@@ -12,7 +12,8 @@ from portal.forms.organisations import ActionForm
 from portal.models import Invitation, utcnow
 from portal.permissions import public
 from portal.services import invitations as invites
-from portal.services.accounts import PasswordPolicyError, find_user_by_email
+from portal.services.accounts import find_user_by_email
+from portal.views.helpers import add_password_problem
 
 bp = Blueprint("invitations", __name__)
 
@@ -53,15 +54,12 @@ def _accept_signed_in(invitation: Invitation) -> ResponseReturnValue:
 
 def _create_account(invitation: Invitation, token: str) -> ResponseReturnValue:
     form = AcceptInvitationForm(data={"full_name": invitation.full_name})
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if form.is_submitted():
+        add_password_problem(form.password, email=invitation.email, name=form.full_name.data)
+    if valid and not form.password.errors:
         passwords = current_app.extensions["portal.passwords"]
-        try:
-            passwords.check_policy(form.password.data, email=invitation.email,
-                                   name=form.full_name.data)
-        except PasswordPolicyError as error:
-            form.password.errors.append(str(error))
-        else:
-            return _save_account(invitation, token, form, passwords.hash(form.password.data))
+        return _save_account(invitation, token, form, passwords.hash(form.password.data))
     return render_template("invitations/create_account.html", invitation=invitation, form=form)
 
 

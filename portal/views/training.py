@@ -186,6 +186,13 @@ def verify() -> ResponseReturnValue:
     organisation = search_text(request.args.get("organisation"))
     members = member_list.current_members_matching(get_session(), organisation) \
         if organisation else []
+    errors = {}  # a search with an empty box does nothing, so it says what is missing
+    if "code" in request.args and not checked:
+        errors["code"] = "Enter the verification code from the certificate"
+    if "organisation" in request.args and not organisation:
+        errors["organisation"] = "Enter the organisation’s name, or its Companies House or " \
+                                 "charity number"
     return render_template("training/verify.html", code=code, checked=checked,
                            certificate=found, holder=holder, now=utcnow(),
-                           organisation=organisation, members=members)
+                           organisation=organisation, members=members, errors=errors), \
+        400 if errors else 200
