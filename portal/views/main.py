@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
@@ -32,7 +34,24 @@ def safety() -> ResponseReturnValue:
 @bp.route("/accessibility")
 @public
 def accessibility() -> ResponseReturnValue:
-    return render_template("main/accessibility.html")
+    config = current_app.config
+    return render_template(
+        "main/accessibility.html",
+        prepared=date.fromisoformat(config["ACCESSIBILITY_STATEMENT_PREPARED"]),
+        reviewed=date.fromisoformat(config["ACCESSIBILITY_STATEMENT_REVIEWED"]))
+
+
+@bp.route("/contact")
+@public
+def contact() -> ResponseReturnValue:
+    return render_template("main/contact.html")
+
+
+@bp.route("/cookies")
+@public
+def cookies() -> ResponseReturnValue:
+    """The portal sets one cookie, the session; this page names it from configuration."""
+    return render_template("main/cookies.html")
 
 
 @bp.route("/privacy")
