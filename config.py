@@ -89,6 +89,9 @@ class Config:
     # Coordinators can see and change every organisation: they are signed out sooner.
     COORDINATOR_IDLE_LIMIT = timedelta(minutes=15)
     SESSION_ABSOLUTE_LIMIT = timedelta(hours=12)
+    # Signed-in pages warn this long before the idle limit and offer to stay signed in
+    # (WCAG 2.2.1; the GOV.UK / HMRC timeout-warning pattern).
+    SESSION_TIMEOUT_WARNING = timedelta(minutes=2)
     # Two-factor sign-in (coordinators): after the password, the session holds only a marker
     # naming the person, valid this long for entering a code, or longer for setting up an app.
     TWO_FACTOR_PENDING_LIMIT = timedelta(minutes=5)

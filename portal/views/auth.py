@@ -11,6 +11,7 @@ from flask import (
     current_app,
     flash,
     g,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -34,7 +35,13 @@ from portal.forms.auth import (
 from portal.mail import queue_email
 from portal.models import User
 from portal.permissions import mark_recently_authenticated, public, sign_in_required
-from portal.security import begin_two_factor, is_safe_next, start_session_clock
+from portal.security import (
+    begin_two_factor,
+    is_safe_next,
+    keep_session_alive,
+    seconds_until_signed_out,
+    start_session_clock,
+)
 from portal.services import accounts, two_factor
 from portal.services.audit import record_event
 from portal.views.helpers import add_password_problem
@@ -149,6 +156,35 @@ def sign_out() -> ResponseReturnValue:
     session.clear()
     flash("You have signed out", "success")
     return redirect(url_for("auth.sign_in"), code=303)
+
+
+@bp.route("/session/keep", methods=["POST"])
+@sign_in_required
+def keep_signed_in() -> ResponseReturnValue:
+    """'Stay signed in' in the timeout warning: the idle clock starts again (CSRF-checked)."""
+    keep_session_alive()
+    seconds = seconds_until_signed_out(current_user)
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(secondsLeft=seconds)
+    flash("You are still signed in", "success")
+    return redirect(url_for("main.dashboard"), code=303)
+
+
+@bp.route("/session/ended")
+@public
+def session_ended() -> ResponseReturnValue:
+    """Where the timeout warning sends someone whose time ran out: signed out, told why, and
+    offered the way back to the page they were on."""
+    next_url = request.args.get("next")
+    if current_user.is_authenticated and seconds_until_signed_out(current_user) > 0:
+        # Still signed in: another tab kept the session alive.
+        return redirect(next_url if is_safe_next(next_url) else url_for("main.dashboard"),
+                        code=303)
+    if current_user.is_authenticated:
+        logout_user()
+    session.clear()
+    return render_template("auth/session_ended.html",
+                           next_url=next_url if is_safe_next(next_url) else None)
 
 
 @bp.route("/account")

@@ -6,6 +6,7 @@ from flask import Response, current_app, g, has_request_context, request
 
 from portal.db import get_session
 from portal.permissions import can_act_for
+from portal.security import idle_limit, seconds_until_signed_out
 from portal.services.accounts import PasswordPolicyError
 
 
@@ -18,7 +19,18 @@ def template_globals() -> dict:
         "request_id": g.get("request_id"),
         "signed_in_user": signed_in_user(),
         "navigation": navigation_items(),
+        "timeout_warning": timeout_warning(),
     }
+
+
+def timeout_warning() -> dict | None:
+    """What the timeout warning on a signed-in page needs: seconds left and when to warn."""
+    user = signed_in_user()
+    if user is None:
+        return None
+    return {"seconds_left": seconds_until_signed_out(user),
+            "warn_before": int(current_app.config["SESSION_TIMEOUT_WARNING"].total_seconds()),
+            "idle_minutes": round(idle_limit(user).total_seconds() / 60)}
 
 
 def signed_in_user() -> object | None:

@@ -18,6 +18,14 @@ from portal.services.joining import has_waiting_application
 
 bp = Blueprint("main", __name__)
 
+# The only links to other sites on the footer pages: the regulators and standards they cite.
+REGULATOR_LINKS = {
+    "ehrc": "https://www.equalityhumanrights.com/",
+    "ecni": "https://www.equalityni.org/",
+    "wcag": "https://www.w3.org/TR/WCAG22/",
+    "ico_complaint": "https://ico.org.uk/make-a-complaint/",
+}
+
 
 @bp.route("/")
 @public
@@ -36,7 +44,7 @@ def safety() -> ResponseReturnValue:
 def accessibility() -> ResponseReturnValue:
     config = current_app.config
     return render_template(
-        "main/accessibility.html",
+        "main/accessibility.html", links=REGULATOR_LINKS,
         prepared=date.fromisoformat(config["ACCESSIBILITY_STATEMENT_PREPARED"]),
         reviewed=date.fromisoformat(config["ACCESSIBILITY_STATEMENT_REVIEWED"]))
 
@@ -58,7 +66,8 @@ def cookies() -> ResponseReturnValue:
 @public
 def privacy() -> ResponseReturnValue:
     """The privacy notice; the retention periods it gives are the ones the worker applies."""
-    return render_template("main/privacy.html", retention=current_app.config["RETENTION"])
+    return render_template("main/privacy.html", retention=current_app.config["RETENTION"],
+                           links=REGULATOR_LINKS)
 
 
 @bp.route("/exit")

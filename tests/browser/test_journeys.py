@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
+from urllib.parse import urlsplit
+
 from playwright.sync_api import Page
 
 from tests.browser.conftest import LiveServer, assert_accessible
+from tests.browser.test_layout import sign_in
+from tests.browser.test_training import setup_champion
+from tests.factories import DEFAULT_PASSWORD
 
 FOOTER_PAGES = {"Contact": "Contact us", "Accessibility statement":
                 "Accessibility statement for Workplace Champions", "Privacy": "Privacy notice",
@@ -18,3 +25,61 @@ def test_the_footer_pages_are_linked_from_every_page_and_accessible(
         page.locator("footer").get_by_role("link", name=link, exact=True).click()
         assert page.get_by_role("heading", level=1, name=heading).is_visible()
         assert_accessible(page)
+
+
+def shorten_the_idle_limit(server: LiveServer, *, limit: int, warn: int) -> None:
+    """The idle limit is read from configuration on every request, so a test can shorten it."""
+    server.app.config["SESSION_IDLE_LIMIT"] = timedelta(seconds=limit)
+    server.app.config["SESSION_TIMEOUT_WARNING"] = timedelta(seconds=warn)
+
+
+def test_the_timeout_warning_appears_and_staying_signed_in_extends_the_session(
+        page: Page, live_server: LiveServer) -> None:
+    email, _ = setup_champion(live_server)
+    sign_in(page, live_server, email)
+    shorten_the_idle_limit(live_server, limit=20, warn=15)
+    page.goto(live_server.url + "/training")
+    signed_in_at = time.monotonic()
+    dialog = page.get_by_role("dialog", name="You’re about to be signed out")
+    dialog.wait_for(state="visible", timeout=12_000)
+    assert "You will be signed out in" in page.locator("[data-timeout-announce]").inner_text()
+    assert page.locator(".portal-timeout__countdown").inner_text().endswith("seconds")
+    assert_accessible(page)
+
+    page.get_by_role("button", name="Stay signed in").click()
+    dialog.wait_for(state="hidden")
+    # Past the moment the first session would have ended: still signed in.
+    time.sleep(max(0.0, 22 - (time.monotonic() - signed_in_at)))
+    page.goto(live_server.url + "/training")
+    assert urlsplit(page.url).path == "/training"
+
+    # Doing nothing: the warning comes back and the person is signed out at zero, told why,
+    # and offered the way back to where they were.
+    page.get_by_role("heading", name="You have been signed out").wait_for(timeout=25_000)
+    assert urlsplit(page.url).path == "/session/ended"
+    assert_accessible(page)
+    page.goto(live_server.url + "/training")
+    assert urlsplit(page.url).path == "/sign-in"
+
+
+def test_quiz_answers_survive_being_signed_out(page: Page, live_server: LiveServer) -> None:
+    email, modules = setup_champion(live_server)
+    sign_in(page, live_server, email)
+    page.goto(f"{live_server.url}/training/modules/{modules['first-module']}")
+    page.get_by_role("button", name="Start the quiz").click()
+    page.wait_for_url("**/training/attempts/*")
+    quiz_path = urlsplit(page.url).path
+    first = page.locator("input[name='question-1']").first
+    first.check()
+    chosen = first.get_attribute("value")
+
+    shorten_the_idle_limit(live_server, limit=3, warn=2)
+    page.reload()  # the page learns the (now short) time left when it loads
+    page.get_by_role("heading", name="You have been signed out").wait_for(timeout=15_000)
+    shorten_the_idle_limit(live_server, limit=1800, warn=120)
+    page.get_by_role("button", name="Sign in again").click()
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"**{quiz_path}")
+    assert page.locator(f"input[name='question-1'][value='{chosen}']").is_checked()
