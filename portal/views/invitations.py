@@ -13,6 +13,7 @@ from portal.models import Invitation, utcnow
 from portal.permissions import public
 from portal.services import invitations as invites
 from portal.services.accounts import find_user_by_email
+from portal.views.auth import after_sign_in, log_in
 from portal.views.helpers import add_password_problem
 
 bp = Blueprint("invitations", __name__)
@@ -67,12 +68,20 @@ def _save_account(invitation: Invitation, token: str, form: AcceptInvitationForm
                   password_hash: str) -> ResponseReturnValue:
     session = get_session()
     try:
-        invites.accept_as_new_user(session, invitation, full_name=form.full_name.data,
-                                   password_hash=password_hash)
+        user = invites.accept_as_new_user(session, invitation, full_name=form.full_name.data,
+                                          password_hash=password_hash)
     except invites.InvitationLinkError as error:
         return render_template("invitations/problem.html", reason=error.reason), 400
     except invites.AccountExistsError:  # made a moment ago: this page now asks them to sign in
         return redirect(url_for(".accept", token=token), code=303)
+    if user.needs_two_factor:  # never the case for an invitation today; kept safe regardless
+        session.commit()
+        flash("Your account has been created. Sign in to continue.", "success")
+        return redirect(url_for("auth.sign_in"), code=303)
+    # They have just proved the address (the e-mailed link) and chosen a password: signing in
+    # again straight away would add nothing, so the new session starts here, in the same
+    # transaction as the account.
+    log_in(user, method="invitation")
     session.commit()
-    flash("Your account has been created. Sign in to continue.", "success")
-    return redirect(url_for("auth.sign_in"), code=303)
+    flash("Your account has been created and you are signed in", "success")
+    return redirect(after_sign_in(user, url_for("main.dashboard")), code=303)
