@@ -10,7 +10,7 @@ from playwright.sync_api import Page
 
 from tests.browser.conftest import LiveServer, assert_accessible
 from tests.browser.test_layout import sign_in
-from tests.browser.test_training import setup_champion
+from tests.browser.test_training import answer_quiz, setup_champion
 from tests.factories import DEFAULT_PASSWORD
 
 FOOTER_PAGES = {"Contact": "Contact us", "Accessibility statement":
@@ -83,3 +83,29 @@ def test_quiz_answers_survive_being_signed_out(page: Page, live_server: LiveServ
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"**{quiz_path}")
     assert page.locator(f"input[name='question-1'][value='{chosen}']").is_checked()
+
+
+def test_a_champion_continues_moves_on_and_tries_again(page: Page,
+                                                       live_server: LiveServer) -> None:
+    email, modules = setup_champion(live_server)
+    sign_in(page, live_server, email)
+    page.goto(live_server.url + "/training")
+    assert page.get_by_role("heading", name="Your next module").is_visible()
+    page.get_by_role("button", name="Start First module").click()
+    page.get_by_role("button", name="Start the quiz").click()
+    page.goto(live_server.url + "/training")  # leave the quiz half done
+    assert page.get_by_role("heading", name="Continue where you left off").is_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Continue First module").click()
+    page.get_by_role("button", name="Continue the quiz").click()
+    answer_quiz(page, live_server, right=False)
+    assert page.get_by_role("heading", name="You did not pass this time").is_visible()
+    try_again = page.get_by_role("button", name="Try the quiz again")
+    answers = page.get_by_role("heading", name="Your answers")
+    assert try_again.bounding_box()["y"] < answers.bounding_box()["y"]
+    assert_accessible(page)
+    try_again.click()
+    answer_quiz(page, live_server, right=True)
+    assert page.get_by_text("You passed").is_visible()
+    page.get_by_role("button", name="Go to the next module").click()
+    assert urlsplit(page.url).path == f"/training/modules/{modules['second-module']}"
