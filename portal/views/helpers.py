@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, current_app, g, has_request_context, request
 
 from portal.db import get_session
+from portal.models import OrgRole
 from portal.permissions import can_act_for
 from portal.security import idle_limit, seconds_until_signed_out
 from portal.services.accounts import PasswordPolicyError
@@ -50,6 +51,13 @@ def navigation_items() -> list[dict]:
     items = [{"href": "/dashboard", "text": "Home", "active": request.path == "/dashboard"},
              {"href": "/training", "text": "Your training",
               "active": request.path.startswith("/training")}]
+    led = [m.organisation_id for m in signed_in_user().memberships
+           if m.is_current and m.role == OrgRole.HR_LEAD]
+    if led:  # HR leads: their organisation's pages, one click from anywhere
+        href = f"/organisations/{led[0]}" if len(led) == 1 else "/dashboard#organisations"
+        items.append({"href": href, "text": "Your organisation" if len(led) == 1
+                      else "Your organisations",
+                      "active": request.path.startswith("/organisations/")})
     items.append({"href": "/support", "text": "Get support", "active": request.path == "/support"})
     if signed_in_user().is_coordinator:
         items.append({"href": "/coordinator/dashboard", "text": "Scheme dashboard",

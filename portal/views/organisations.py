@@ -77,6 +77,7 @@ def overview(organisation: Organisation) -> ResponseReturnValue:
         dashboard=dashboard, tier_assessment=dashboard.assessment,
         expiry_days=EXPIRY_NOTICE_DAYS, invitation_wait_days=INVITATION_WAIT_DAYS,
         hr_invitations=invites.unaccepted_invitations(session, organisation, OrgRole.HR_LEAD),
+        status_reason=orgs.STATUS_REASONS.get(organisation.status_reason or ""),
         renew_opens=orgs.renewal_opens_on(organisation,
                                           current_app.config["RENEWAL_WINDOW_DAYS"]))
 
