@@ -271,7 +271,9 @@ def assign(organisation: Organisation) -> ResponseReturnValue:
     form = AssignTrainingForm(today=today)
     form.training.choices, hints = _training_choices(assigning.assignable_courses(session))
     champions = current_champions(organisation)
-    form.champions.choices = [SelectChoice(str(m.id), m.user.full_name) for m in champions]
+    form.champions.choices = [SelectChoice(str(m.id), m.user.full_name + (f", {m.site.name}"
+                                                                           if m.site else ""))
+                              for m in champions]
     if not organisation.is_approved or not champions:
         return render_template("organisations/assign.html", organisation=organisation,
                                form=form, hints=hints, champions=champions)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -12,8 +13,15 @@ from sqlalchemy import func, select
 from portal.models import Invitation, Membership, MembershipStatus, OrgRole, OutboxMessage, utcnow
 from portal.services.champion_list import PAGE_SIZE
 from tests.conftest import csrf_token
-from tests.factories import make_application, make_member_organisation, make_site, make_user
+from tests.factories import (
+    make_application,
+    make_member_organisation,
+    make_site,
+    make_user,
+    sync_courses,
+)
 from tests.views.test_champions import invite
+from tests.views.test_training import FIXTURES
 
 
 @pytest.fixture
@@ -169,3 +177,19 @@ def test_bulk_resend_with_nothing_selected_says_so(hr, org) -> None:
     response = hr.post(f"{path}/invitations/resend", data={"csrf_token": csrf_token(hr, path)},
                        follow_redirects=True)
     assert "Select the invitations to send again" in response.get_data(as_text=True)
+
+
+def test_assigned_by_names_the_hr_lead(session, hr, org) -> None:
+    sync_courses(session, FIXTURES)
+    champion = make_user(session, organisation=org, role=OrgRole.CHAMPION)
+    session.commit()
+    path = f"/organisations/{org.id}/assignments/new"
+    page = hr.get(path).get_data(as_text=True)
+    training = page.split('name="training" type="radio" value="', 1)[1].split('"', 1)[0]
+    due = utcnow().date() + timedelta(days=30)
+    response = hr.post(path, data={"csrf_token": csrf_token(hr, path), "training": training,
+                                   "who": "some", "champions": [str(champion.memberships[0].id)],
+                                   "due_on": [str(due.day), str(due.month), str(due.year)]})
+    assert response.status_code == 303
+    listing = hr.get(f"/organisations/{org.id}/assignments").get_data(as_text=True)
+    assert "Hana Lead" in listing and "An HR lead" not in listing
