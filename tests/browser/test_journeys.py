@@ -182,3 +182,31 @@ def test_the_assign_picker_searches_and_selects_all_shown(page: Page,
     assert_accessible(page)
     page.get_by_role("button", name="Clear selection").click()
     assert page.locator("[data-picker-status]").inner_text().endswith("0 selected")
+
+
+def test_the_coordinator_navigation_fits_on_one_row(page: Page, live_server: LiveServer) -> None:
+    with live_server.db() as session:
+        email = make_user(session, is_coordinator=True).email
+        session.commit()
+    page.set_viewport_size({"width": 1024, "height": 768})
+    sign_in(page, live_server, email)
+    page.goto(live_server.url + "/dashboard")
+    tops = {round(box["y"]) for box in (
+        link.bounding_box() for link in page.locator(".govuk-service-navigation__link").all())}
+    assert len(tops) == 1, tops
+    exit_button = page.locator(".govuk-exit-this-page").bounding_box()
+    navigation = page.locator(".govuk-service-navigation").bounding_box()
+    assert exit_button["y"] >= navigation["y"] + navigation["height"] + 15
+
+
+def test_button_groups_line_up(page: Page, live_server: LiveServer) -> None:
+    email, modules = setup_champion(live_server)
+    sign_in(page, live_server, email)
+    page.goto(f"{live_server.url}/training/modules/{modules['first-module']}")
+    page.get_by_role("button", name="Start the quiz").click()
+    answer_quiz(page, live_server, right=False)
+    button = page.get_by_role("button", name="Try the quiz again").bounding_box()
+    link = page.get_by_role("link", name="Read the module again").bounding_box()
+    # Side by side on a wide screen, their middles level within a few pixels.
+    middle = (button["y"] + button["height"] / 2, link["y"] + link["height"] / 2)
+    assert abs(middle[0] - middle[1]) < 12, middle
