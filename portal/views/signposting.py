@@ -6,12 +6,12 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from portal.db import get_session
+from portal.documents import render_poster
 from portal.forms.signposting import ChampionContactForm
 from portal.models import Organisation, OrgRole
 from portal.permissions import organisation_role_required
 from portal.services.audit import record_event
 from portal.services.signposting import build_card, set_contact_route
-from portal.signposting_pdf import card_pdf
 from portal.views.helpers import attachment
 
 bp = Blueprint("signposting", __name__, url_prefix="/organisations/<int:org_id>")
@@ -27,8 +27,9 @@ def card(organisation: Organisation) -> ResponseReturnValue:
 @bp.route("/signposting-card/pdf")
 @organisation_role_required(OrgRole.HR_LEAD, OrgRole.CHAMPION)
 def card_download(organisation: Organisation) -> ResponseReturnValue:
-    pdf = card_pdf(build_card(get_session(), organisation))
-    return attachment(pdf, "signposting-card.pdf", "application/pdf")
+    pdf = render_poster("signposting/card.html", ".portal-card", "card-end",
+                        card=build_card(get_session(), organisation))
+    return attachment(pdf.data, "signposting-card.pdf", "application/pdf")
 
 
 @bp.route("/signposting-card/contact", methods=["GET", "POST"])
