@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app, render_template
+from flask_login import current_user
 from weasyprint import CSS, HTML, Document
 from weasyprint.urls import URLFetcher
+
+from portal.extensions import limiter
 
 PDF_VARIANT = "pdf/ua-1"
 # WeasyPrint warns about each rule of the stylesheet it does not support (media features such as
@@ -29,6 +32,14 @@ logging.getLogger("weasyprint").setLevel(logging.ERROR)
 POSTER_REFERENCE_PT = 10.0
 POSTER_MINIMUM_PT, POSTER_MAXIMUM_PT, POSTER_STEP_PT = 7.0, 20.0, 0.5
 POSTER_FILL = 0.94
+
+
+def rate_limited(view):  # noqa: ANN001, ANN201
+    """A PDF download: a few layouts' work, so each person gets DOCUMENT_LIMIT_PER_ACCOUNT,
+    counted across every kind of document."""
+    return limiter.shared_limit(lambda: current_app.config["DOCUMENT_LIMIT_PER_ACCOUNT"],
+                                scope="documents",
+                                key_func=lambda: f"document:{current_user.id}")(view)
 
 
 class StylesheetMissingError(RuntimeError):

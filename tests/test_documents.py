@@ -19,6 +19,7 @@ from portal.services.policy_framework import policy_framework
 from portal.services.signposting import NATIONAL_SERVICE_KEYS
 from portal.services.two_factor import qr_code
 from portal.views.formatting import govuk_date
+from tests.conftest import sign_in
 from tests.factories import (
     make_certificate,
     make_course,
@@ -213,3 +214,25 @@ def test_a_card_with_less_on_it_is_set_larger_to_fill_the_sheet(session, signed_
         sizes[organisation] = text_sizes(pdf)["Where to get help"]
     # Poster sizes: the sparse card's heading is far larger, the full one's still legible.
     assert sizes[sparse] >= 1.3 * sizes[full] and sizes[full] >= 16
+
+
+def test_pdf_downloads_are_rate_limited_per_person(app_factory, session) -> None:
+    """REL-17 (15.1.3): each PDF is a few layouts' work, so each person gets a few an hour."""
+    organisation = make_member_organisation(session)
+    first, second = (make_user(session, organisation=organisation, role=OrgRole.HR_LEAD)
+                     for _ in range(2))
+    certificate = certificate_for(session, first)
+    session.commit()
+    app = app_factory(DOCUMENT_LIMIT_PER_ACCOUNT="2 per hour")
+    clients = {}
+    for person in (first, second):
+        clients[person] = app.test_client()
+        assert sign_in(clients[person], person.email).status_code == 303
+    card = f"/organisations/{organisation.id}/signposting-card"
+    statuses = [clients[first].get(card + "/pdf").status_code,
+                clients[first].get(f"/training/certificates/{certificate.id}/pdf").status_code,
+                clients[first].get(card + "/pdf").status_code]
+    assert statuses == [200, 200, 429]
+    # The pages themselves, and other people's downloads, are not held back.
+    assert clients[first].get(card).status_code == 200
+    assert clients[second].get(card + "/pdf").status_code == 200

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
+from portal import documents
 from portal.db import get_session
-from portal.documents import render_poster
 from portal.forms.signposting import ChampionContactForm
 from portal.models import Organisation, OrgRole
 from portal.permissions import organisation_role_required
@@ -26,9 +26,10 @@ def card(organisation: Organisation) -> ResponseReturnValue:
 
 @bp.route("/signposting-card/pdf")
 @organisation_role_required(OrgRole.HR_LEAD, OrgRole.CHAMPION)
+@documents.rate_limited
 def card_download(organisation: Organisation) -> ResponseReturnValue:
-    pdf = render_poster("signposting/card.html", ".portal-card", "card-end",
-                        card=build_card(get_session(), organisation))
+    pdf = documents.render_poster("signposting/card.html", ".portal-card", "card-end",
+                                  card=build_card(get_session(), organisation))
     return attachment(pdf.data, "signposting-card.pdf", "application/pdf")
 
 

@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from portal import documents
 from portal.certificates import certificate_context, certificate_pdf, display_name
 from portal.db import get_session
 from portal.forms.base import search_text
@@ -166,6 +167,7 @@ def certificate(certificate_id: int) -> ResponseReturnValue:
 
 @bp.route("/training/certificates/<int:certificate_id>/pdf")
 @sign_in_required
+@documents.rate_limited
 def certificate_download(certificate_id: int) -> ResponseReturnValue:
     found = _own_certificate(certificate_id)
     return attachment(certificate_pdf(found, current_user), "certificate.pdf",
