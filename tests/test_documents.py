@@ -7,13 +7,15 @@ from __future__ import annotations
 import io
 import os
 import re
+import threading
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import html5lib
 from pypdf import PdfReader
 
-from portal import clock
+from portal import clock, documents
 from portal.models import Borough, ElementStatus, Membership, OrgRole, PolicyElementRecord
 from portal.services.policy_framework import policy_framework
 from portal.services.signposting import NATIONAL_SERVICE_KEYS
@@ -236,3 +238,28 @@ def test_pdf_downloads_are_rate_limited_per_person(app_factory, session) -> None
     # The pages themselves, and other people's downloads, are not held back.
     assert clients[first].get(card).status_code == 200
     assert clients[second].get(card + "/pdf").status_code == 200
+
+
+def test_documents_fetch_nothing(app) -> None:
+    """A document is its template and the portal's stylesheet: an address in either (an image, a
+    stylesheet) is never fetched, so a PDF cannot be made to call out (SSRF) or wait on a host."""
+    asked = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            asked.append(self.path)
+            self.send_error(404)
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    address = f"http://127.0.0.1:{server.server_port}"
+    html = (f'<html lang="en-GB"><head><title>T</title>'
+            f'<link rel="stylesheet" href="{address}/s.css"></head>'
+            f'<body><img src="{address}/i.png" alt="x"><p>Text</p></body></html>')
+    try:
+        with app.test_request_context():
+            document = documents._render(html)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(document.pages) == 1 and asked == []
