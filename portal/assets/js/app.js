@@ -19,3 +19,9 @@ if (exitLink) {
 const timeoutDialog = document.getElementById("timeout-warning");
 if (timeoutDialog) initTimeoutWarning(timeoutDialog);
 initQuizAnswers();
+
+// Print buttons on documents (a certificate, the signposting card): the print stylesheet shows the
+// document alone, as its PDF does.
+for (const button of document.querySelectorAll("[data-portal-print]")) {
+  button.addEventListener("click", () => window.print());
+}
