@@ -136,6 +136,9 @@ class Config:
     # Refused requests are audited at most this often per person and endpoint (AUTHZ-10).
     ACCESS_DENIED_AUDIT_LIMIT = "1 per minute"
     EXPORT_LIMIT_PER_ACCOUNT = "30 per hour"  # CSV exports read whole tables (15.1.3)
+    # Certificate and signposting card PDFs: each is laid out by WeasyPrint, up to a second or two
+    # of a core (15.1.3).
+    DOCUMENT_LIMIT_PER_ACCOUNT = "30 per hour"
 
     # E-mail: rows in the outbox, sent by `flask worker`.
     MAIL_BACKEND = _env("MAIL_BACKEND", "smtp")  # smtp | console

@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
+from portal import documents
 from portal.db import get_session
 from portal.forms.signposting import ChampionContactForm
 from portal.models import Organisation, OrgRole
 from portal.permissions import organisation_role_required
 from portal.services.audit import record_event
 from portal.services.signposting import build_card, clean_contact_route, set_contact_route
-from portal.signposting_pdf import card_pdf
 from portal.views.helpers import attachment
 
 NOTHING_ENTERED = "Enter how staff can reach your champions at work"
@@ -28,9 +28,11 @@ def card(organisation: Organisation) -> ResponseReturnValue:
 
 @bp.route("/signposting-card/pdf")
 @organisation_role_required(OrgRole.HR_LEAD, OrgRole.CHAMPION)
+@documents.rate_limited
 def card_download(organisation: Organisation) -> ResponseReturnValue:
-    pdf = card_pdf(build_card(get_session(), organisation))
-    return attachment(pdf, "signposting-card.pdf", "application/pdf")
+    pdf = documents.render_poster("signposting/card.html", ".portal-card", "card-end",
+                                  card=build_card(get_session(), organisation))
+    return attachment(pdf.data, "signposting-card.pdf", "application/pdf")
 
 
 @bp.route("/signposting-card/contact", methods=["GET", "POST"])

@@ -10,7 +10,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from portal.certificates import certificate_pdf, display_name
+from portal import documents
+from portal.certificates import certificate_context, certificate_pdf, display_name
 from portal.db import get_session
 from portal.forms.base import search_text
 from portal.models import Certificate, Course, Module, ModuleVersion, QuizAttempt, User, utcnow
@@ -165,11 +166,13 @@ def result(attempt_id: uuid.UUID) -> ResponseReturnValue:
 @sign_in_required
 def certificate(certificate_id: int) -> ResponseReturnValue:
     found = _own_certificate(certificate_id)
-    return render_template("training/certificate.html", certificate=found, now=utcnow())
+    return render_template("training/certificate.html",
+                           **certificate_context(found, current_user))
 
 
 @bp.route("/training/certificates/<int:certificate_id>/pdf")
 @sign_in_required
+@documents.rate_limited
 def certificate_download(certificate_id: int) -> ResponseReturnValue:
     found = _own_certificate(certificate_id)
     return attachment(certificate_pdf(found, current_user), "certificate.pdf",
@@ -181,7 +184,18 @@ def certificate_download(certificate_id: int) -> ResponseReturnValue:
 def verify() -> ResponseReturnValue:
     """Anyone can check a certificate code (validity, first name and initial, course, dates) or
     whether an organisation is a current member (by its exact name or registered number)."""
-    code = request.args.get("code", "")[:64]
+    return _verify_page(request.args.get("code", ""))
+
+
+@bp.route("/verify/<code>")
+@public
+def verify_certificate(code: str) -> ResponseReturnValue:
+    """A certificate's own page: what its QR code opens. The same check as /verify?code=."""
+    return _verify_page(code)
+
+
+def _verify_page(code: str) -> ResponseReturnValue:
+    code = code[:64]
     found, holder, checked = None, "", bool(code.strip())
     if checked:
         found = get_session().scalar(select(Certificate).where(

@@ -23,3 +23,9 @@ initQuizAnswers();
 for (const picker of document.querySelectorAll("[data-checkbox-picker]")) {
   initCheckboxPicker(picker);
 }
+
+// Print buttons on documents (a certificate, the signposting card): the print stylesheet shows the
+// document alone, as its PDF does.
+for (const button of document.querySelectorAll("[data-portal-print]")) {
+  button.addEventListener("click", () => window.print());
+}
