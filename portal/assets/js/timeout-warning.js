@@ -84,10 +84,7 @@ export function initTimeoutWarning(dialog) {
 
   // The dialog never closes silently (which would leave the session to run out unseen). Escape
   // itself still leaves the site, as it does on every page of the scheme (app.js).
-  dialog.addEventListener("cancel", (event) => {
-    event.preventDefault();
-    keepForm.requestSubmit();
-  });
+  dialog.addEventListener("cancel", (event) => event.preventDefault());
 
   start(Number(dialog.dataset.secondsLeft));
 }
