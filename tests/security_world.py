@@ -38,7 +38,7 @@ from portal.models import (
     User,
 )
 from portal.services import training
-from portal.services.accounts import make_reset_token
+from portal.services.accounts import ask_to_change_email, make_reset_token
 from portal.services.joining import make_confirmation_token
 from portal.services.uploads import FileStore
 from tests.conftest import csrf_token, empty_postgres, sign_in
@@ -99,6 +99,8 @@ def build_security_world(app: Flask, session: Session) -> SecurityWorld:
         document.storage_key = store.write(b"%PDF-1.7\n%%EOF\n")
     session.commit()
     secret = app.config["SECRET_KEY"]
+    email_change = ask_to_change_email(make_user(session), "changed.address@example.org", secret)
+    session.commit()
     ids: dict[str, object] = {
         **base.ids,
         "module": modules["first-module"].id,
@@ -112,6 +114,7 @@ def build_security_world(app: Flask, session: Session) -> SecurityWorld:
         "invitation_token": TOKEN,
         "reset_token": make_reset_token(secret, forgetful),
         "confirmation_token": make_confirmation_token(secret, unconfirmed),
+        "email_change_token": email_change,
     }
     secret_words = [w for u in session.scalars(select(User)) for w in (u.email, u.full_name)]
     return SecurityWorld(base=base, people=people, ids=ids, secret_words=secret_words)
@@ -122,6 +125,7 @@ ARGUMENTS_BY_ENDPOINT = {
     ("invitations.accept", "token"): "invitation_token",
     ("auth.reset_password", "token"): "reset_token",
     ("joining.confirm_email", "token"): "confirmation_token",
+    ("auth.confirm_new_email", "token"): "email_change_token",
     ("champions.withdrawn", "membership_id"): "withdrawn",
     ("training.verify_certificate", "code"): "certificate_code",  # public, by its secret code
 }

@@ -93,6 +93,10 @@ MATRIX: dict[str, tuple[str, str, tuple[int, ...]]] = {
                          HR_ACTION),
     "champions.revoke": ("POST", "/organisations/{org}/invitations/{invitation}/revoke",
                          HR_ACTION),
+    "champions.resend_many": ("POST", "/organisations/{org}/champions/invitations/resend",
+                              HR_ACTION),
+    "champions.status_download": (
+        "GET", "/organisations/{org}/champions/training-status.csv", HR_PAGE),
     "invitations.accept": ("GET", "/accept-invitation/" + TOKEN, (200, 403, 403, 403, 403)),
     "organisations.assignments": ("GET", "/organisations/{org}/assignments", HR_PAGE),
     "organisations.assign": ("GET", "/organisations/{org}/assignments/new", HR_PAGE),

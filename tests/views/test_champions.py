@@ -236,7 +236,7 @@ def test_hr_leads_invite_hr_leads(hr, session, org) -> None:
     assert response.status_code == 303
     invitation = session.scalar(select(Invitation))
     assert invitation.role == OrgRole.HR_LEAD and invitation.site_id is None
-    assert "an HR lead" in emails(session)[0].body_text
+    assert "one of its HR leads" in emails(session)[0].body_text
     html = hr.get(f"/organisations/{org.id}").get_data(as_text=True)
     assert "Jo Lead" in html and "Send again" in html
 
