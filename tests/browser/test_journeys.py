@@ -16,6 +16,7 @@ from tests.browser.test_training import FIXTURES as TRAINING_FIXTURES
 from tests.browser.test_training import answer_quiz, setup_champion
 from tests.factories import (
     DEFAULT_PASSWORD,
+    make_application,
     make_member_organisation,
     make_site,
     make_user,
@@ -210,3 +211,27 @@ def test_button_groups_line_up(page: Page, live_server: LiveServer) -> None:
     # Side by side on a wide screen, their middles level within a few pixels.
     middle = (button["y"] + button["height"] / 2, link["y"] + link["height"] / 2)
     assert abs(middle[0] - middle[1]) < 12, middle
+
+
+def test_an_applicant_sees_where_the_application_stands_and_changes_their_name(
+        page: Page, live_server: LiveServer) -> None:
+    with live_server.db() as session:
+        _, applicant = make_application(session, name="Bootle Bakes")
+        email = applicant.email
+        session.commit()
+    sign_in(page, live_server, email)
+    page.goto(live_server.url + "/dashboard")
+    card = page.locator(".govuk-summary-card", has_text="Your application for Bootle Bakes")
+    assert "Being checked" in card.inner_text()
+    assert page.locator(".portal-first-steps").count() == 0  # not until it is approved
+    assert_accessible(page)
+
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Your account").click()
+    page.get_by_role("link", name="Change name").click()
+    page.get_by_label("Change your name").fill("Bea Baker")
+    page.get_by_role("button", name="Save name").click()
+    assert page.get_by_text("Your name has been changed").is_visible()
+    assert page.get_by_role("heading", name="Your account").is_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name="Change email address").click()
+    assert_accessible(page)
