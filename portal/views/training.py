@@ -100,8 +100,9 @@ def start_quiz(module_id: int) -> ResponseReturnValue:
     try:
         attempt = training.start_attempt(session, current_user, found)
     except training.AttemptLimitReachedError:
-        flash("You have used all your attempts at this quiz. Ask your HR lead or scheme "
-              "coordinator what to do next.", "info")
+        flash("You have used all your attempts at this quiz. Ask your organisation’s HR lead "
+              "what to do next, or use Contact at the bottom of the page to ask the scheme "
+              "team.", "info")
         return redirect(url_for("training.module", module_id=module_id), code=303)
     session.commit()
     return redirect(url_for("training.quiz", attempt_id=attempt.public_id), code=303)
