@@ -446,7 +446,7 @@ def courses_sync() -> None:
               help="Fail, writing nothing, if any question cannot be imported.")
 def courses_import_gift(file: Path, output: Path | None, strict: bool) -> None:
     """Turn a Moodle GIFT question bank into <quiz> blocks, reporting questions left out."""
-    from portal.gift import GiftError, import_gift
+    from portal.courses.gift import GiftError, import_gift
 
     try:
         result = import_gift(file)
