@@ -56,7 +56,7 @@ def current_champions(organisation: Organisation) -> list[Membership]:
     return list(session.scalars(
         select(Membership).options(selectinload(Membership.user), selectinload(Membership.site))
         .where(Membership.organisation_id == organisation.id,
-               Membership.role == OrgRole.CHAMPION, Membership.withdrawn_at.is_(None))
+               Membership.is_current_champion)
         .order_by(Membership.created_at)))
 
 
@@ -92,7 +92,7 @@ def invite(organisation: Organisation) -> ResponseReturnValue:
             flash("Invitation sent", "success")
             return redirect(url_for(".index", org_id=organisation.id), code=303)
     return render_template("champions/invite.html", organisation=organisation, form=form,
-                           active=organisation.is_approved)
+                           active=organisation.is_member)
 
 
 def add_invitee_problem(organisation: Organisation, form: object) -> None:
@@ -206,7 +206,7 @@ def upload(organisation: Organisation) -> ResponseReturnValue:
     return render_template("champions/upload.html", organisation=organisation, form=form,
                            problems=problems[:MAX_LISTED_PROBLEMS],
                            more_problems=max(len(problems) - MAX_LISTED_PROBLEMS, 0),
-                           active=organisation.is_approved)
+                           active=organisation.is_member)
 
 
 def _uploaded_bytes(form: UploadChampionsForm) -> bytes:

@@ -94,7 +94,7 @@ def invite_hr_lead(organisation: Organisation) -> ResponseReturnValue:
             flash("Invitation sent", "success")
             return redirect(url_for(".overview", org_id=organisation.id), code=303)
     return render_template("organisations/invite_hr_lead.html", organisation=organisation,
-                           form=form, active=organisation.is_approved)
+                           form=form, active=organisation.is_member)
 
 
 def _back_to_organisation(organisation: Organisation) -> ResponseReturnValue:
@@ -271,7 +271,7 @@ def assign(organisation: Organisation) -> ResponseReturnValue:
     form.training.choices, hints = _training_choices(assigning.assignable_courses(session))
     champions = current_champions(organisation)
     form.champions.choices = [SelectChoice(str(m.id), m.user.full_name) for m in champions]
-    if not organisation.is_approved or not champions:
+    if not organisation.is_member or not champions:
         return render_template("organisations/assign.html", organisation=organisation,
                                form=form, hints=hints, champions=champions)
     if form.validate_on_submit():
