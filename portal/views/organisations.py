@@ -50,7 +50,11 @@ from portal.services.dashboard import (
     organisation_dashboard,
 )
 from portal.services.organisations import hr_leads
-from portal.views.champions import current_champions, send_invitation_from_form
+from portal.views.champions import (
+    add_invitee_problem,
+    current_champions,
+    send_invitation_from_form,
+)
 
 bp = Blueprint("organisations", __name__, url_prefix="/organisations/<int:org_id>")
 
@@ -81,7 +85,9 @@ def overview(organisation: Organisation) -> ResponseReturnValue:
 @organisation_role_required(OrgRole.HR_LEAD)
 def invite_hr_lead(organisation: Organisation) -> ResponseReturnValue:
     form = InviteHrLeadForm()
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    add_invitee_problem(organisation, form)
+    if valid and not form.email.errors:
         invitee = invites.Invitee(form.full_name.data, form.email.data, OrgRole.HR_LEAD,
                                   job_title=form.job_title.data)
         if send_invitation_from_form(organisation, invitee, form):

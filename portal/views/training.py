@@ -68,6 +68,7 @@ def index() -> ResponseReturnValue:
     record = training.learner_records(session, [current_user.id])[current_user.id]
     progress = training.learner_progress(session, current_user, now, record)
     return render_template("training/index.html", progress=progress, now=now,
+                           resume=training.where_to_continue(progress),
                            assignments=learner_assignments(session, current_user, record,
                                                            now=now))
 
@@ -153,8 +154,12 @@ def result(attempt_id: uuid.UUID) -> ResponseReturnValue:
         Certificate.course).where(Certificate.user_id == current_user.id,
                                   Course.id == module.course_id)
         .order_by(Certificate.issued_at.desc()).limit(1))
+    progress = training.learner_progress(get_session(), current_user, utcnow())
+    course = next((p for p in progress if p.course.id == module.course_id), None)
+    following = training.next_module_after(course, module.id) if course else None
     return render_template("training/result.html", attempt=attempt, module=module,
-                           questions=_questions(attempt), certificate=certificate)
+                           questions=_questions(attempt), certificate=certificate,
+                           next_module=following)
 
 
 @bp.route("/training/certificates/<int:certificate_id>")
@@ -200,6 +205,13 @@ def _verify_page(code: str) -> ResponseReturnValue:
     organisation = search_text(request.args.get("organisation"))
     members = member_list.current_members_matching(get_session(), organisation) \
         if organisation else []
+    errors = {}  # a search with an empty box does nothing, so it says what is missing
+    if "code" in request.args and not checked:
+        errors["code"] = "Enter the verification code from the certificate"
+    if "organisation" in request.args and not organisation:
+        errors["organisation"] = "Enter the organisation’s name, or its Companies House or " \
+                                 "charity number"
     return render_template("training/verify.html", code=code, checked=checked,
                            certificate=found, holder=holder, now=utcnow(),
-                           organisation=organisation, members=members)
+                           organisation=organisation, members=members, errors=errors), \
+        400 if errors else 200

@@ -1,5 +1,7 @@
 // Progressive enhancement only: every page works without JavaScript.
 import { initAll } from "./govuk-frontend.min.js";
+import { initQuizAnswers } from "./quiz-answers.js";
+import { initTimeoutWarning } from "./timeout-warning.js";
 
 document.body.classList.add("js-enabled", "govuk-frontend-supported");
 initAll();
@@ -13,6 +15,10 @@ if (exitLink) {
     }
   });
 }
+
+const timeoutDialog = document.getElementById("timeout-warning");
+if (timeoutDialog) initTimeoutWarning(timeoutDialog);
+initQuizAnswers();
 
 // Print buttons on documents (a certificate, the signposting card): the print stylesheet shows the
 // document alone, as its PDF does.
