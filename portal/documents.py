@@ -1,11 +1,11 @@
 """Printable documents (certificates, signposting cards) as tagged, accessible PDF.
 
 A document is its page: the same template, rendered inside `documents/layout.html` instead of
-`base.html` (`{% extends "documents/layout.html" if pdf else "base.html" %}`: the page's chrome is
-left out), styled by the portal's own
-stylesheet in print media, and laid out by WeasyPrint as PDF/UA-1 (a structure tree, the document's
-language and title, alternative text for figures) with Debian's Pango. Nothing is fetched while
-rendering: the stylesheet is read from portal/static and any other address is refused.
+`base.html` (`{% extends "documents/layout.html" if pdf else "base.html" %}`, so the page's chrome
+is left out), styled by the portal's own stylesheet in print media, and laid out by WeasyPrint as
+PDF/UA-1 (a structure tree, the document's language and title, alternative text for figures) with
+Debian's Pango. Nothing is fetched while rendering: the stylesheet is read from portal/static and
+any other address is refused.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def render_poster(template: str, selector: str, end: str, **context: object) -> 
     while len(layout.pages) > 1 and size > POSTER_MINIMUM_PT:
         size -= POSTER_STEP_PT
         layout = _render(html, _size_css(selector, size))
-    return _pdf(layout, text_size=size)
+    return _pdf(layout)
 
 
 def _size_css(selector: str, size: float) -> str:
@@ -117,7 +117,6 @@ def _filled(layout: Document, end: str) -> float:
 class PdfDocument:
     data: bytes
     pages: int
-    text_size: float | None = None  # a poster's, in points
 
 
 def _html(template: str, context: dict[str, object]) -> str:
@@ -133,6 +132,5 @@ def _render(html: str, extra_css: str = "") -> Document:
         stylesheets=stylesheets, pdf_variant=PDF_VARIANT)
 
 
-def _pdf(document: Document, text_size: float | None = None) -> PdfDocument:
-    return PdfDocument(data=document.write_pdf(pdf_variant=PDF_VARIANT),
-                       pages=len(document.pages), text_size=text_size)
+def _pdf(document: Document) -> PdfDocument:
+    return PdfDocument(data=document.write_pdf(pdf_variant=PDF_VARIANT), pages=len(document.pages))
