@@ -11,6 +11,7 @@ any other address is refused.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,9 @@ logging.getLogger("weasyprint").setLevel(logging.ERROR)
 POSTER_REFERENCE_PT = 10.0
 POSTER_MINIMUM_PT, POSTER_MAXIMUM_PT, POSTER_STEP_PT = 7.0, 20.0, 0.5
 POSTER_FILL = 0.94
+# One layout at a time in each process: WeasyPrint does not promise to be thread-safe (gunicorn
+# runs threads), and its work is Python under the GIL, so waiting costs next to nothing.
+_one_at_a_time = threading.Lock()
 
 
 def rate_limited(view):  # noqa: ANN001, ANN201
@@ -124,13 +128,16 @@ def _html(template: str, context: dict[str, object]) -> str:
 
 
 def _render(html: str, extra_css: str = "") -> Document:
-    stylesheets = [stylesheet()]
-    if extra_css:
-        stylesheets.append(CSS(string=extra_css, url_fetcher=_NothingFetched()))
     base_url = current_app.config["BASE_URL"].rstrip("/") + "/"
-    return HTML(string=html, base_url=base_url, url_fetcher=_NothingFetched()).render(
-        stylesheets=stylesheets, pdf_variant=PDF_VARIANT)
+    with _one_at_a_time:
+        stylesheets = [stylesheet()]
+        if extra_css:
+            stylesheets.append(CSS(string=extra_css, url_fetcher=_NothingFetched()))
+        return HTML(string=html, base_url=base_url, url_fetcher=_NothingFetched()).render(
+            stylesheets=stylesheets, pdf_variant=PDF_VARIANT)
 
 
 def _pdf(document: Document) -> PdfDocument:
-    return PdfDocument(data=document.write_pdf(pdf_variant=PDF_VARIANT), pages=len(document.pages))
+    with _one_at_a_time:
+        data = document.write_pdf(pdf_variant=PDF_VARIANT)
+    return PdfDocument(data=data, pages=len(document.pages))
