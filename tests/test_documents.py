@@ -277,3 +277,17 @@ def test_documents_fetch_nothing(app) -> None:
         server.shutdown()
         server.server_close()
     assert len(document.pages) == 1 and asked == []
+
+
+def test_the_qr_codes_page_checks_any_code_it_is_given(session, client) -> None:
+    """/verify/<code>, where a certificate's QR code leads: the same check as the form, for a code
+    typed from paper as well (lower case, spaces), and a clear answer for one that is not a code."""
+    holder = make_user(session, full_name="Zoë Adeyemi-Clarke")
+    certificate = certificate_for(session, holder)
+    session.commit()
+    typed = client.get(f"/verify/{certificate.code.lower()}").get_data(as_text=True)
+    assert "This certificate is valid" in typed and "Zoë A." in typed
+    for wrong in ("NOTACODE", "x" * 500, "%3Cscript%3E"):
+        response = client.get(f"/verify/{wrong}")
+        assert response.status_code == 200
+        assert "We could not find a certificate with that code" in response.get_data(as_text=True)
