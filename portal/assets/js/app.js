@@ -1,5 +1,6 @@
 // Progressive enhancement only: every page works without JavaScript.
 import { initAll } from "./govuk-frontend.min.js";
+import { initCheckboxPicker } from "./checkbox-picker.js";
 import { initQuizAnswers } from "./quiz-answers.js";
 import { initTimeoutWarning } from "./timeout-warning.js";
 
@@ -19,6 +20,9 @@ if (exitLink) {
 const timeoutDialog = document.getElementById("timeout-warning");
 if (timeoutDialog) initTimeoutWarning(timeoutDialog);
 initQuizAnswers();
+for (const picker of document.querySelectorAll("[data-checkbox-picker]")) {
+  initCheckboxPicker(picker);
+}
 
 // Print buttons on documents (a certificate, the signposting card): the print stylesheet shows the
 // document alone, as its PDF does.
