@@ -23,7 +23,6 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from itertools import groupby, islice
-from typing import TextIO
 
 from sqlalchemy import (
     ColumnElement,
@@ -245,18 +244,6 @@ def _training(trained: int | None, current: int | None) -> str:
 def champions_csv(session: Session, search: OrganisationSearch, now: datetime
                   ) -> Iterator[str]:
     return csv_text(CHAMPION_HEADER, champion_rows(session, search, now))
-
-
-def write_champions_csv(session: Session, out: TextIO, *,
-                        search: OrganisationSearch | None = None,
-                        now: datetime | None = None) -> int:
-    """Write the champions export to a file without Flask (for the benchmark harness); returns
-    the number of characters written. Memory stays flat: one chunk at a time."""
-    written = 0
-    for chunk in champions_csv(session, search or OrganisationSearch(),
-                               now or clock.now()):
-        written += out.write(chunk)
-    return written
 
 
 # --- The dashboard's figures --------------------------------------------------------------------
