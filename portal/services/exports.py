@@ -49,10 +49,9 @@ from portal.models import (
     Verification,
 )
 from portal.models.base import UTCDateTime
-from portal.services.disclosure import BASE, FEWER_THAN, MAX_ERROR, THRESHOLD, Cell
-from portal.services.monitoring import (
+from portal.services.monitoring import Dashboard
+from portal.services.monitoring_filters import (
     SIZE_BAND_LABELS,
-    Dashboard,
     SizeBand,
     certificate_summary,
     champions_in_view,
@@ -60,6 +59,7 @@ from portal.services.monitoring import (
     overdue_assignments,
 )
 from portal.services.organisation_search import OrganisationSearch, matching, ordered
+from portal.services.small_numbers import BASE, FEWER_THAN, MAX_ERROR, THRESHOLD, Cell
 
 UK = clock.LONDON  # dates in files are the dates people in the region saw
 

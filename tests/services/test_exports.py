@@ -12,7 +12,7 @@ from portal.models import Borough, Sector
 from portal.services import exports, monitoring
 from portal.services.organisation_search import OrganisationSearch
 from tests.monitoring_data import NOW, build_fixed_data, make_champion, make_org
-from tests.services.test_disclosure_attack import build_attack_data, every_view
+from tests.services.test_small_numbers_attack import build_attack_data, every_view
 
 HOSTILE = ['=HYPERLINK("https://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\t=cmd",
            "\r=cmd", " =1+1", "\n=1", "＝1+1", "＠SUM(A1)"]
