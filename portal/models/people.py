@@ -146,7 +146,7 @@ class Membership(Base):
     withdrawn_at: Mapped[datetime | None]
     withdrawal_reason: Mapped[WithdrawalReason | None]
     # A random number fixed for the life of the role, never shown: published counts of people
-    # are rounded by the sum of their records' keys (portal/services/disclosure.py).
+    # are rounded by the sum of their records' keys (portal/services/small_numbers.py).
     record_key: Mapped[int] = mapped_column(sa.SmallInteger, default=new_record_key)
 
     user: Mapped[User] = relationship(back_populates="memberships")

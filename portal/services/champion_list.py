@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from portal import clock
 from portal.models import Membership, Organisation, OrgRole
-from portal.services.dashboard import ChampionRow, champion_rows, required_modules
+from portal.services.hr_dashboard import ChampionRow, champion_rows, required_modules
 from portal.services.exports import csv_chunks
 
 PAGE_SIZE = 50

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from portal.mail import queue_email
-from portal.models import Invitation, Organisation, OutboxMessage, SchemeStatus, User
+from portal.models import Invitation, Organisation, OutboxMessage, User
 from portal.services.organisations import STATUS_REASONS, hr_leads
 from portal.settings import settings_of
 

@@ -44,7 +44,7 @@ from portal.services import assignments as assigning
 from portal.services import invitations as invites
 from portal.services import organisations as orgs
 from portal.services.commitments import current_commitment
-from portal.services.dashboard import (
+from portal.services.hr_dashboard import (
     EXPIRY_NOTICE_DAYS,
     INVITATION_WAIT_DAYS,
     organisation_dashboard,
