@@ -125,3 +125,20 @@ def test_back_after_exit_this_page_does_not_return_to_the_page(page: Page, live_
     page.wait_for_load_state()
     assert page.url == elsewhere
     assert page.url != searched
+
+
+def test_govuk_frontend_is_marked_supported_before_any_module_runs(browser, live_server) -> None:
+    """Issue 18 (layout shift): the inline script in <body> marks GOV.UK Frontend as supported
+    before first paint, under the real CSP (its nonce), so GOV.UK's styles for enhanced
+    components apply from the first paint. app.js is held back to show the class is not its."""
+    context = browser.new_context()  # the CSP applies: no bypass
+    page = context.new_page()
+    refused = []
+    page.on("console", lambda message: refused.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    page.route("**/static/js/app.js", lambda route: route.abort())
+    page.goto(live_server.url + "/support")
+    classes = page.evaluate("document.body.className").split()
+    assert {"js-enabled", "govuk-frontend-supported"} <= set(classes)
+    assert refused == []
+    context.close()
