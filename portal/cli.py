@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from portal import clock
 from portal.courses import check_path, load_catalogue
-from portal.db import get_engine, is_unavailable
+from portal.db import get_engine, get_settings, is_unavailable, new_session
 from portal.mail import send_due_messages
 from portal.migrations import MIGRATIONS_DIR, alembic_config
 from portal.models import (
@@ -30,11 +30,11 @@ from portal.models import (
     Course,
     ElementStatus,
     Membership,
-    MembershipStatus,
     Module,
     Organisation,
     OrgRole,
     QuizAttempt,
+    SchemeStatus,
     Sector,
     Site,
     User,
@@ -57,7 +57,7 @@ from portal.services.directory import (
     load_directory,
     read_directory,
 )
-from portal.services.organisations import add_months, lapse_overdue_memberships
+from portal.services.organisations import add_months, lapse_overdue_organisations
 from portal.services.policy import ElementAnswers, record_for, save_element, verify_element
 from portal.services.reminders import send_reminders
 from portal.services.retention import apply_retention
@@ -138,7 +138,7 @@ def seed_demo() -> None:
     if not current_app.config["DEMO_DATA_ALLOWED"]:
         raise click.ClickException("Demo data is not allowed in production.")
     passwords = current_app.extensions["portal.passwords"]
-    with Session(get_engine()) as session, session.begin():
+    with new_session() as session, session.begin():
         if session.scalar(select(User).where(User.email == DEMO_COORDINATOR)):
             click.echo("Demo data is already loaded.")
         else:
@@ -155,7 +155,7 @@ def _load_demo(session: Session, password_hash: str) -> None:
     session.add(User(email=DEMO_COORDINATOR, full_name="Dana Coordinator",
                      is_coordinator=True, password_hash=password_hash, exit_explained_at=now))
     for number, (org_name, (hr_name, champions)) in enumerate(DEMO_ORGANISATIONS.items(), 1):
-        organisation = Organisation(name=org_name, status=MembershipStatus.APPROVED,
+        organisation = Organisation(name=org_name, scheme_status=SchemeStatus.APPROVED,
                                     champion_contact=f"Email champions{number}@example.org "
                                                      "or search 'Champions' on the intranet")
         session.add(organisation)
@@ -306,7 +306,7 @@ def create_coordinator(email: str, name: str) -> None:
         raise click.BadParameter("Enter an email address like name@example.org", param_hint="EMAIL")
     passwords = current_app.extensions["portal.passwords"]
     temporary = secrets.token_urlsafe(18)
-    with Session(get_engine()) as session, session.begin():
+    with new_session() as session, session.begin():
         if session.scalar(select(User).where(User.email == email)):
             raise click.ClickException(f"An account for {email} already exists.")
         session.add(User(email=email, full_name=name, is_coordinator=True,
@@ -327,7 +327,7 @@ def reset_two_factor(email: str) -> None:
     Check who is asking first, as carefully as when the account was created: they set up a new
     app at their next sign-in. Their sessions end, and the reset is audited.
     """
-    with Session(get_engine()) as session, session.begin():
+    with new_session() as session, session.begin():
         user = session.scalar(select(User).where(User.email == normalise_email(email)))
         if user is None or not user.is_coordinator:
             raise click.ClickException(f"There is no coordinator account for {email}.")
@@ -368,7 +368,7 @@ def worker(once: bool) -> None:
         try:
             if once or timer.is_due(utcnow()):
                 _run_daily_jobs(timer)
-            with Session(get_engine()) as session:
+            with new_session() as session:
                 sent = send_due_messages(session)
         except SQLAlchemyError as error:
             # The database is down or restarting: wait and try again rather than exit (REL-08).
@@ -389,7 +389,7 @@ def _run_daily_jobs(timer: DailyTimer) -> None:
     """One run of the daily jobs; a failure is logged and retried later, never fatal."""
     now = utcnow()
     try:
-        with Session(get_engine()) as session:
+        with new_session() as session:
             report = run_daily_jobs(session, now.date(), now)
     except Exception:
         log.exception("schedule.failed")
@@ -421,7 +421,7 @@ def courses_check(path: Path | None) -> None:
 @courses_group.command("sync")
 def courses_sync() -> None:
     """Store the courses in the database: a new version row only when content changes."""
-    with Session(get_engine()) as session, session.begin():
+    with new_session() as session, session.begin():
         # Versions stored already are checked but not rendered again: that is most of the time.
         stored = stored_versions(session)
         catalogue, errors = load_catalogue(current_app.config["COURSES_DIR"], stored=stored)
@@ -446,7 +446,7 @@ def courses_sync() -> None:
               help="Fail, writing nothing, if any question cannot be imported.")
 def courses_import_gift(file: Path, output: Path | None, strict: bool) -> None:
     """Turn a Moodle GIFT question bank into <quiz> blocks, reporting questions left out."""
-    from portal.gift import GiftError, import_gift
+    from portal.courses.gift import GiftError, import_gift
 
     try:
         result = import_gift(file)
@@ -493,7 +493,7 @@ def directory_load(path: Path | None) -> None:
             click.echo(problem, err=True)
         raise click.ClickException(
             f"Nothing was loaded. Fix the {len(error.problems)} problem(s) above.") from None
-    with Session(get_engine()) as session, session.begin():
+    with new_session() as session, session.begin():
         report = load_directory(session, entries)
     click.echo(f"Loaded {path}: {len(report.created)} created, {len(report.updated)} updated, "
                f"{len(report.unchanged)} unchanged.")
@@ -511,8 +511,8 @@ def _shown(path: Path) -> Path:
 @with_appcontext
 def lapse_memberships() -> None:
     """Mark approved memberships whose renewal date has passed as lapsed (run daily)."""
-    with Session(get_engine()) as session, session.begin():
-        count = lapse_overdue_memberships(session, today=clock.today())
+    with new_session() as session, session.begin():
+        count = lapse_overdue_organisations(session, today=clock.today())
     click.echo(f"{count} {'membership' if count == 1 else 'memberships'} lapsed.")
 
 
@@ -524,7 +524,7 @@ def retention_group() -> None:
 @retention_group.command("run")
 def retention_run() -> None:
     """Delete or anonymise what has been kept longer than the RETENTION setting (run daily)."""
-    with Session(get_engine()) as session, session.begin():
+    with new_session() as session, session.begin():
         report = apply_retention(session, utcnow())
     if report.skipped:
         click.echo("Another run of the retention schedule is in progress; nothing was done.")
@@ -541,7 +541,7 @@ def tiers_group() -> None:
 @tiers_group.command("refresh")
 def tiers_refresh() -> None:
     """Re-check every organisation's tier, e.g. after certificates expire (run daily)."""
-    with Session(get_engine()) as session, session.begin():
+    with new_session() as session, session.begin():
         count = refresh_all_tiers(session, utcnow(),
                                   target=current_app.config["COVERAGE_TARGET_PER_100_STAFF"])
     click.echo(f"{count} {'tier' if count == 1 else 'tiers'} changed.")
@@ -567,7 +567,8 @@ def seed_scale_command(organisations: int, people: int, attempts: int, seed: int
     try:
         report = bulk.seed_scale(get_engine(), bulk.Scale(organisations, people, attempts),
                                  password_hash=password_hash,
-                                 commitment_version=current_commitment().version, seed=seed)
+                                 commitment_version=current_commitment().version, seed=seed,
+                                 coverage_target=get_settings().coverage_target_per_100_staff)
     except bulk.ScaleError as error:
         raise click.ClickException(str(error)) from None
     rows = ", ".join(f"{count:,} {table}" for table, count in report.rows.items())
@@ -586,7 +587,7 @@ def reminders_group() -> None:
 def reminders_run(day: object) -> None:
     """Queue today's reminder digests now; running it again the same day queues nothing new."""
     today = day.date() if day is not None else clock.today()
-    with Session(get_engine()) as session:
+    with new_session() as session:
         count = send_reminders(session, today=today)
     click.echo(f"{count} reminder {'e-mail' if count == 1 else 'e-mails'} queued for "
                f"{today.isoformat()}.")

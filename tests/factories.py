@@ -23,13 +23,13 @@ from portal.models import (
     CommitmentSignature,
     Course,
     Membership,
-    MembershipStatus,
     Module,
     ModuleCompletion,
     ModuleVersion,
     Organisation,
     OrgRole,
     QuizAttempt,
+    SchemeStatus,
     Sector,
     Site,
     SupportService,
@@ -81,7 +81,7 @@ def make_user(session: Session, *, organisation: Organisation | None = None,
 
 
 def make_organisation(session: Session, **overrides: object) -> Organisation:
-    values = {"name": f"Organisation {next(_numbers)}", "status": MembershipStatus.APPROVED}
+    values = {"name": f"Organisation {next(_numbers)}", "scheme_status": SchemeStatus.APPROVED}
     values.update(overrides)
     organisation = Organisation(**values)
     session.add(organisation)
@@ -140,7 +140,7 @@ def make_member_organisation(session: Session, **overrides: object) -> Organisat
 def make_application(session: Session, *, confirmed: bool = True,
                      **overrides: object) -> tuple[Organisation, User]:
     """An application as /join leaves it: the applicant is its HR lead."""
-    values = {"status": MembershipStatus.APPLIED, "approved_at": None, "renewal_due_on": None,
+    values = {"scheme_status": SchemeStatus.APPLIED, "approved_at": None, "renewal_due_on": None,
               "submitted_at": utcnow() if confirmed else None}
     values.update(overrides)
     organisation = make_member_organisation(session, **values)

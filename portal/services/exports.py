@@ -43,8 +43,8 @@ from portal.models import (
     Borough,
     ElementStatus,
     Membership,
-    MembershipStatus,
     PolicyElementRecord,
+    SchemeStatus,
     Site,
     User,
     Verification,
@@ -56,7 +56,7 @@ from portal.services.monitoring import (
     Dashboard,
     SizeBand,
     certificate_summary,
-    current_champions,
+    champions_in_view,
     local_today,
     overdue_assignments,
 )
@@ -198,22 +198,17 @@ def _champion_query(search: OrganisationSearch, now: datetime) -> Select:
     orgs = matching(search)
     certificates = certificate_summary(now).subquery("certificates")
     overdue = overdue_assignments(local_today(now)).subquery("overdue")
-    query = (select(orgs.c.id, orgs.c.name, _stored(orgs.c.status), Site.name.label("site"),
-                    _stored(Site.borough), User.full_name, User.email,
-                    _stored(Membership.created_at, "since"),
-                    certificates.c.user_id.label("trained"), certificates.c.current,
-                    certificates.c.never_expires, _stored(certificates.c.expires_at),
-                    _stored(certificates.c.last_issued_at), overdue.c.overdue)
-             .select_from(Membership)
-             .join(orgs, orgs.c.id == Membership.organisation_id)
+    query = (champions_in_view(orgs, search.filters)
+             .add_columns(orgs.c.id, orgs.c.name, _stored(orgs.c.status), Site.name.label("site"),
+                          _stored(Site.borough), User.full_name, User.email,
+                          _stored(Membership.created_at, "since"),
+                          certificates.c.user_id.label("trained"), certificates.c.current,
+                          certificates.c.never_expires, _stored(certificates.c.expires_at),
+                          _stored(certificates.c.last_issued_at), overdue.c.overdue)
              .join(User, User.id == Membership.user_id)
-             .outerjoin(Site, Site.id == Membership.site_id)
              .outerjoin(certificates, certificates.c.user_id == Membership.user_id)
              .outerjoin(overdue, (overdue.c.user_id == Membership.user_id)
-                        & (overdue.c.organisation_id == Membership.organisation_id))
-             .where(current_champions(), orgs.c.status == MembershipStatus.APPROVED))
-    if search.filters.borough is not None:
-        query = query.where(Site.borough == search.filters.borough)
+                        & (overdue.c.organisation_id == Membership.organisation_id)))
     return ordered(query, orgs, search.sort).order_by(func.lower(User.full_name), Membership.id)
 
 
@@ -228,7 +223,7 @@ def _stored(column: ColumnElement, name: str | None = None) -> ColumnElement:
 
 # Labels looked up rather than computed, for every row of a national export. The keys are
 # StrEnum members, which hash and compare as their values, so stored strings find them too.
-STATUS_LABELS = {status: status.label for status in MembershipStatus}
+STATUS_LABELS = {status: status.label for status in SchemeStatus}
 BOROUGH_LABELS = {None: "", **{borough: borough.label for borough in Borough}}
 
 

@@ -34,10 +34,9 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TypeVar
 
 from sqlalchemy import (
     Select,
@@ -53,10 +52,11 @@ from sqlalchemy import (
 )
 from sqlalchemy import String as SqlString
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.expression import CTE, ColumnElement
+from sqlalchemy.sql.expression import CTE, ColumnElement, FromClause
 
 from portal.clock import LONDON as UK
 from portal.models import (
+    MEMBER_STATUS,
     Assignment,
     AuditEvent,
     Borough,
@@ -64,10 +64,10 @@ from portal.models import (
     Course,
     ElementStatus,
     Membership,
-    MembershipStatus,
     Organisation,
     OrgRole,
     PolicyElementRecord,
+    SchemeStatus,
     Sector,
     Site,
     Tier,
@@ -112,8 +112,6 @@ def size_band_of(employees: ColumnElement) -> ColumnElement:
 
 # --- Filters ----------------------------------------------------------------------------------
 
-DATE_FIELDS = {"from": "Applied from", "to": "Applied to"}
-E = TypeVar("E", bound=enum.Enum)
 
 
 @dataclass(frozen=True)
@@ -156,60 +154,6 @@ def _long_date(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-@dataclass(frozen=True)
-class FilterInput:
-    """Filters read from a request, any errors by field id, and what was typed (to show again)."""
-
-    filters: Filters
-    errors: dict[str, str] = field(default_factory=dict)
-    raw: dict[str, str] = field(default_factory=dict)
-
-
-def _choice(kind: type[E], value: str | None) -> E | None:
-    try:
-        return kind(value) if value else None
-    except ValueError:
-        return None  # a hand-edited URL: ignore the filter rather than fail
-
-
-def parse_filters(args: Mapping[str, str]) -> FilterInput:
-    raw = {key: str(args.get(key, ""))[:40].strip()
-           for key in ("borough", "sector", "size", "tier",
-                       *(f"{p}-{part}" for p in DATE_FIELDS for part in ("day", "month", "year")))}
-    errors: dict[str, str] = {}
-    dates = {prefix: _parse_date(prefix, raw, errors) for prefix in DATE_FIELDS}
-    if dates["from"] and dates["to"] and dates["to"] < dates["from"]:
-        errors["to-day"] = "Applied to must be the same as or after applied from"
-        dates["to"] = None
-    filters = Filters(borough=_choice(Borough, raw["borough"]),
-                      sector=_choice(Sector, raw["sector"]),
-                      size_band=_choice(SizeBand, raw["size"]), tier=_choice(Tier, raw["tier"]),
-                      applied_from=dates["from"], applied_to=dates["to"])
-    return FilterInput(filters, errors, raw)
-
-
-def _parse_date(prefix: str, raw: dict[str, str], errors: dict[str, str]) -> date | None:
-    label = DATE_FIELDS[prefix]
-    parts = {part: raw[f"{prefix}-{part}"] for part in ("day", "month", "year")}
-    if not any(parts.values()):
-        return None
-    missing = [part for part, value in parts.items() if not value]
-    if missing:
-        errors[f"{prefix}-{missing[0]}"] = f"{label} must include a {' and '.join(missing)}"
-        return None
-    try:
-        if not all(value.isascii() and value.isdigit() for value in parts.values()):
-            raise ValueError
-        day = date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
-    except ValueError:
-        errors[f"{prefix}-day"] = f"{label} must be a real date"
-        return None
-    if not 2000 <= day.year <= 2100:
-        errors[f"{prefix}-year"] = f"{label} must be a real date"
-        return None
-    return day
-
-
 # --- Which organisations are in view ----------------------------------------------------------
 
 def _start_of(day: date) -> datetime:
@@ -239,14 +183,14 @@ def organisations_in_view(filters: Filters) -> Select:
     query = (select(Organisation.id.label("id"), Organisation.name.label("name"),
                     Organisation.name_key.label("name_key"),
                     Organisation.registered_number.label("registered_number"),
-                    Organisation.status.label("status"), Organisation.tier.label("tier"),
+                    Organisation.scheme_status.label("status"), Organisation.tier.label("tier"),
                     Organisation.sector.label("sector"), size_band_of(employees).label("size_band"),
                     employees.label("employees"), applied_at().label("applied_at"),
                     Organisation.approved_at.label("approved_at"),
                     Organisation.renewal_due_on.label("renewal_due_on"),
                     Organisation.listed_publicly.label("listed_publicly"))
              .outerjoin(totals, totals.c.organisation_id == Organisation.id)
-             .where(or_(Organisation.status != MembershipStatus.APPLIED,
+             .where(or_(Organisation.scheme_status != SchemeStatus.APPLIED,
                         Organisation.submitted_at.is_not(None))))
     if filters.borough is not None:
         query = query.where(exists().where(Site.organisation_id == Organisation.id,
@@ -257,7 +201,7 @@ def organisations_in_view(filters: Filters) -> Select:
         query = query.where(size_band_of(employees) == filters.size_band.value)
     if filters.tier is not None:
         query = query.where(Organisation.tier == filters.tier,
-                            Organisation.status == MembershipStatus.APPROVED)
+                            Organisation.is_member)
     if filters.applied_from is not None:
         query = query.where(applied_at() >= _start_of(filters.applied_from))
     if filters.applied_to is not None:
@@ -276,10 +220,8 @@ def certificate_summary(now: datetime) -> Select:
     soon = now + timedelta(days=EXPIRY_WARNING_DAYS)
     never = Certificate.expires_at.is_(None)
     return (select(Certificate.user_id.label("user_id"),
-                   func.max(case((or_(never, Certificate.expires_at > now), 1), else_=0))
-                   .label("current"),
-                   func.max(case((or_(never, Certificate.expires_at > soon), 1), else_=0))
-                   .label("lasting"),
+                   func.max(case((Certificate.is_current_at(now), 1), else_=0)).label("current"),
+                   func.max(case((Certificate.is_current_at(soon), 1), else_=0)).label("lasting"),
                    func.max(case((never, 1), else_=0)).label("never_expires"),
                    func.max(Certificate.expires_at).label("expires_at"),
                    func.min(Certificate.issued_at).label("first_issued_at"),
@@ -297,15 +239,25 @@ def overdue_assignments(today: date) -> Select:
             .group_by(Assignment.organisation_id, Assignment.user_id))
 
 
-def current_champions() -> ColumnElement:
-    return and_(Membership.role == OrgRole.CHAMPION, Membership.withdrawn_at.is_(None))
+def champions_in_view(orgs: FromClause, filters: Filters) -> Select:
+    """The current champions of the member organisations in `orgs` (with their site, outer
+    joined), narrowed to the borough filter by their site: the people every champion figure on
+    the dashboard counts and the coordinator's champions export lists, so the two always agree.
+    Select the wanted columns with `.add_columns`."""
+    query = (select().select_from(Membership)
+             .join(orgs, orgs.c.id == Membership.organisation_id)
+             .outerjoin(Site, Site.id == Membership.site_id)
+             .where(Membership.is_current_champion, orgs.c.status == MEMBER_STATUS))
+    if filters.borough is not None:
+        query = query.where(Site.borough == filters.borough)
+    return query
 
 
 # --- The dashboard ----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Headline:
-    by_status: tuple[tuple[MembershipStatus, int], ...]
+    by_status: tuple[tuple[SchemeStatus, int], ...]
     by_tier: tuple[tuple[str, int], ...]
     members: int
     employees: int
@@ -390,7 +342,7 @@ def dashboard(session: Session, filters: Filters, now: datetime) -> Dashboard:
     org_groups = _organisation_groups(session, orgs)
     site_groups = _site_groups(session, orgs, filters)
     people_groups = _people_groups(session, orgs, filters, now)
-    members = sum(row.count for row in org_groups if row.status == MembershipStatus.APPROVED)
+    members = sum(row.count for row in org_groups if row.status == MEMBER_STATUS)
     breakdowns = _breakdowns(org_groups, site_groups, people_groups, members)
     headline = _headline(org_groups, site_groups, _cells_by(people_groups, None, PEOPLE)[None],
                          members)
@@ -415,7 +367,7 @@ def _site_groups(session: Session, orgs: CTE, filters: Filters) -> list:
                     func.count(Site.organisation_id.distinct()).label("organisations"),
                     func.sum(Site.headcount).label("employees"))
              .join(orgs, orgs.c.id == Site.organisation_id)
-             .where(orgs.c.status == MembershipStatus.APPROVED)
+             .where(orgs.c.status == MEMBER_STATUS)
              .group_by(Site.borough, orgs.c.sector, orgs.c.size_band))
     if filters.borough is not None:
         query = query.where(Site.borough == filters.borough)
@@ -443,18 +395,13 @@ def _people_groups(session: Session, orgs: CTE, filters: Filters, now: datetime)
             measures += [func.sum(case((condition, 1), else_=0)).label(name),
                          func.sum(case((condition, Membership.record_key), else_=0))
                          .label(f"{name}_keys")]
-    query = (select(type_coerce(Site.borough, SqlString).label("borough"), orgs.c.sector,
-                    orgs.c.size_band, *measures)
-             .select_from(Membership)
-             .join(orgs, orgs.c.id == Membership.organisation_id)
-             .outerjoin(Site, Site.id == Membership.site_id)
+    query = (champions_in_view(orgs, filters)
+             .add_columns(type_coerce(Site.borough, SqlString).label("borough"), orgs.c.sector,
+                          orgs.c.size_band, *measures)
              .outerjoin(certificates, certificates.c.user_id == Membership.user_id)
              .outerjoin(overdue, and_(overdue.c.user_id == Membership.user_id,
                                       overdue.c.organisation_id == Membership.organisation_id))
-             .where(current_champions(), orgs.c.status == MembershipStatus.APPROVED)
              .group_by(Site.borough, orgs.c.sector, orgs.c.size_band))
-    if filters.borough is not None:
-        query = query.where(Site.borough == filters.borough)
     return list(session.execute(query))
 
 
@@ -480,7 +427,7 @@ def _cells_by(rows: Iterable, key: str | None, measures: Iterable[str]
 
 def _breakdowns(org_groups: list, site_groups: list, people_groups: list, members: int
                 ) -> tuple[Breakdown, ...]:
-    approved = [row for row in org_groups if row.status == MembershipStatus.APPROVED]
+    approved = [row for row in org_groups if row.status == MEMBER_STATUS]
     org_counts = {"sector": _sum_by(approved, "sector", ["count"]),
                   "size_band": _sum_by(approved, "size_band", ["count"])}
     sites = {key: _sum_by(site_groups, key, ["organisations", "employees"])
@@ -518,13 +465,13 @@ def _breakdowns(org_groups: list, site_groups: list, people_groups: list, member
 def _headline(org_groups: list, site_groups: list, people: dict[str, Cell], members: int
               ) -> Headline:
     statuses = _sum_by(org_groups, "status", ["count"])
-    tiers = _sum_by([row for row in org_groups if row.status == MembershipStatus.APPROVED],
+    tiers = _sum_by([row for row in org_groups if row.status == MEMBER_STATUS],
                     "tier", ["count"])
     by_tier = [(tier.label, tiers[tier]["count"]) for tier in Tier]
     if tiers[None]["count"]:
         by_tier.append(("Tier not worked out yet", tiers[None]["count"]))
     return Headline(
-        by_status=tuple((status, statuses[status]["count"]) for status in MembershipStatus),
+        by_status=tuple((status, statuses[status]["count"]) for status in SchemeStatus),
         by_tier=tuple(by_tier), members=members,
         employees=sum(row.employees or 0 for row in site_groups),
         champions=people["champions"], trained=people["trained"],
@@ -623,16 +570,12 @@ def _months(session: Session, orgs: CTE, filters: Filters, now: datetime) -> tup
     start, end = _start_of(months[0]), _start_of(_add_months(months[-1], 1))
     keys = [f"{month:%Y-%m}" for month in months]
     issued = _local_month(Certificate.issued_at, months)
-    certified = (select(Membership.id, Membership.record_key, issued.label("month"))
+    certified = (champions_in_view(orgs, filters)
+                 .add_columns(Membership.id, Membership.record_key, issued.label("month"))
                  .join(Certificate, Certificate.user_id == Membership.user_id)
-                 .join(orgs, orgs.c.id == Membership.organisation_id)
-                 .where(current_champions(), orgs.c.status == MembershipStatus.APPROVED,
-                        Certificate.course_id.in_(required_champion_courses()),
+                 .where(Certificate.course_id.in_(required_champion_courses()),
                         Certificate.issued_at >= start, Certificate.issued_at < end)
                  .distinct())  # a champion certified twice in a month counts once
-    if filters.borough is not None:
-        certified = certified.join(Site, Site.id == Membership.site_id) \
-            .where(Site.borough == filters.borough)
     each = certified.subquery("certified")
     completions = (select(literal_column("'completions'").label("kind"), each.c.month,
                           func.count().label("count"),
@@ -670,7 +613,7 @@ def _adoption(session: Session, orgs: CTE, members: int) -> tuple[Adoption, ...]
                func.sum(case((PolicyElementRecord.verification == Verification.VERIFIED, 1),
                              else_=0)).label("verified"))
         .join(orgs, orgs.c.id == PolicyElementRecord.organisation_id)
-        .where(orgs.c.status == MembershipStatus.APPROVED,
+        .where(orgs.c.status == MEMBER_STATUS,
                PolicyElementRecord.status == ElementStatus.IN_PLACE)
         .group_by(PolicyElementRecord.element_key))}
     return tuple(Adoption(element.key, element.title,

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from portal.models import (
     ElementStatus,
-    MembershipStatus,
     Organisation,
     PolicyDocument,
     PolicyElementEvent,
@@ -86,7 +85,7 @@ class ElementState:
 
 @dataclass(frozen=True)
 class SaveResult:
-    record: PolicyElementRecord
+    record: PolicyElementRecord | None  # None: nothing recorded (nothing to record)
     changed: bool
     stored_key: str | None  # a file written for this save: remove it if the commit fails
 
@@ -164,6 +163,8 @@ def save_element(session: Session, organisation: Organisation, key: str,
     record = record_for(session, organisation, key)
     if (record.version if record else 0) != version:
         raise StaleRecordError(key)
+    if record is None and _is_empty(answers) and upload is None:
+        return SaveResult(None, changed=False, stored_key=None)  # "not started" is no news
     if record is None:
         record = PolicyElementRecord(organisation_id=organisation.id, element_key=key,
                                      status=ElementStatus.NOT_STARTED,
@@ -188,6 +189,11 @@ def save_element(session: Session, organisation: Organisation, key: str,
             store.delete(stored_key)
         raise
     return SaveResult(record, changed=True, stored_key=stored_key)
+
+
+def _is_empty(answers: ElementAnswers) -> bool:
+    return answers.status == ElementStatus.NOT_STARTED and answers.review_on is None \
+        and not answers.evidence_note
 
 
 def _store_document(session: Session, organisation: Organisation, key: str,
@@ -286,7 +292,7 @@ def awaiting_verification(session: Session, *, page: int, per_page: int = QUEUE_
              .join(Organisation, Organisation.id == PolicyElementRecord.organisation_id)
              .where(PolicyElementRecord.status == ElementStatus.IN_PLACE,
                     PolicyElementRecord.verification == Verification.UNVERIFIED,
-                    Organisation.status == MembershipStatus.APPROVED))
+                    Organisation.is_member))
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.execute(query.order_by(PolicyElementRecord.updated_at, PolicyElementRecord.id)
                            .offset((page - 1) * per_page).limit(per_page))

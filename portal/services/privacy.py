@@ -34,7 +34,6 @@ from portal.models import (
     Module,
     ModuleVersion,
     Organisation,
-    OrgRole,
     User,
     WithdrawalReason,
 )
@@ -419,8 +418,8 @@ def serving_champion_roles(session: Session, person: User) -> list[Membership]:
     """The person's current champion roles in organisations still in (or joining) the scheme,
     which must end before their data can be erased."""
     return list(session.scalars(select(Membership).join(Organisation).where(
-        Membership.user_id == person.id, Membership.role == OrgRole.CHAMPION,
-        Membership.withdrawn_at.is_(None), Organisation.status.in_(LIVE_STATUSES))
+        Membership.user_id == person.id, Membership.is_current_champion,
+        Organisation.scheme_status.in_(LIVE_STATUSES))
         .order_by(Membership.id)))
 
 
@@ -430,7 +429,7 @@ def _end_roles(session: Session, person: User, footprint: Footprint, *, actor: U
     scheme figure and have no other way to end), open invitations to the person are withdrawn,
     and their unfinished assignments cancelled."""
     for membership in session.scalars(select(Membership).where(
-            Membership.user_id == person.id, Membership.withdrawn_at.is_(None))):
+            Membership.user_id == person.id, Membership.is_current)):
         membership.withdrawn_at = now
         membership.withdrawal_reason = WithdrawalReason.OTHER
         record_event(session, "membership.ended", actor=actor,

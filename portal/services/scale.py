@@ -34,7 +34,6 @@ from portal.models import (
     Course,
     ElementStatus,
     Membership,
-    MembershipStatus,
     ModuleCompletion,
     ModuleVersion,
     Organisation,
@@ -42,6 +41,7 @@ from portal.models import (
     PolicyElementEvent,
     PolicyElementRecord,
     QuizAttempt,
+    SchemeStatus,
     Sector,
     Site,
     Tier,
@@ -52,10 +52,11 @@ from portal.models import (
     utcnow,
 )
 from portal.models.people import RECORD_KEYS
+from portal.models.training import CERTIFICATE_CODE_ALPHABET
 from portal.services.errors import PortalError
 from portal.services.policy_framework import WRITTEN_POLICY, policy_framework
 from portal.services.tiers import refresh_all_tiers
-from portal.services.training import CERTIFICATE_CODE_ALPHABET, draw_questions, grade_attempt
+from portal.services.training import draw_questions, grade_attempt
 
 SCALE_DOMAIN = "scale.example"
 SCALE_PASSWORD = "scale-password-for-benchmarks-only"  # noqa: S105 - synthetic accounts only
@@ -73,17 +74,17 @@ SECOND_HR_LEAD_SHARE = 0.10
 HR_ASSIGNED_SHARE = 0.10
 VARIANTS_PER_MODULE = 8
 
-STATUS_WEIGHTS = {MembershipStatus.APPROVED: 70, MembershipStatus.APPLIED: 7,
-                  MembershipStatus.DECLINED: 4, MembershipStatus.SUSPENDED: 3,
-                  MembershipStatus.WITHDRAWN: 6, MembershipStatus.LAPSED: 10}
+STATUS_WEIGHTS = {SchemeStatus.APPROVED: 70, SchemeStatus.APPLIED: 7,
+                  SchemeStatus.DECLINED: 4, SchemeStatus.SUSPENDED: 3,
+                  SchemeStatus.WITHDRAWN: 6, SchemeStatus.LAPSED: 10}
 TIER_WEIGHTS = {Tier.COMMITTED: 45, Tier.ACTIVE: 40, Tier.ESTABLISHED: 15}
 SECTOR_WEIGHTS = {Sector.PRIVATE: 35, Sector.PUBLIC: 15, Sector.VOLUNTARY: 20,
                   Sector.EDUCATION: 10, Sector.HEALTH_AND_CARE: 12, Sector.OTHER: 8}
 BOROUGH_WEIGHTS = {Borough.LIVERPOOL: 30, Borough.WIRRAL: 18, Borough.SEFTON: 15,
                    Borough.ST_HELENS: 10, Borough.KNOWSLEY: 10, Borough.HALTON: 8,
                    Borough.OUTSIDE: 9}
-EVER_APPROVED = frozenset({MembershipStatus.APPROVED, MembershipStatus.SUSPENDED,
-                           MembershipStatus.WITHDRAWN, MembershipStatus.LAPSED})
+EVER_APPROVED = frozenset({SchemeStatus.APPROVED, SchemeStatus.SUSPENDED,
+                           SchemeStatus.WITHDRAWN, SchemeStatus.LAPSED})
 
 PLACES = ("Mersey", "Wirral", "Sefton", "Halton", "Knowsley", "Liverpool", "Bootle", "Crosby",
           "Southport", "Widnes", "Runcorn", "Prescot", "Huyton", "Birkenhead", "Wallasey",
@@ -329,7 +330,7 @@ def _variant(version: ModuleVersion, rng: random.Random) -> Variant:
 @dataclass
 class OrgPlan:
     id: int
-    status: MembershipStatus
+    status: SchemeStatus
     created_at: datetime
     submitted_at: datetime | None
     approved_at: datetime | None
@@ -378,10 +379,10 @@ class Generator:
 
     def _organisation(self, index: int) -> OrgPlan:
         bench = index == 0
-        status = MembershipStatus.APPROVED if bench else self.pick(STATUS_WEIGHTS)
+        status = SchemeStatus.APPROVED if bench else self.pick(STATUS_WEIGHTS)
         org = self._org_dates(status)
         org.bench = bench
-        if status == MembershipStatus.APPROVED:
+        if status == SchemeStatus.APPROVED:
             org.tier = Tier.ESTABLISHED if bench else self.pick(TIER_WEIGHTS)
         sector = Sector.VOLUNTARY if bench else self.pick(SECTOR_WEIGHTS)
         name = BENCH_ORGANISATION if bench else (
@@ -397,36 +398,36 @@ class Generator:
             org.created_at))
         return org
 
-    def _org_dates(self, status: MembershipStatus) -> OrgPlan:
+    def _org_dates(self, status: SchemeStatus) -> OrgPlan:
         org_id = self.ids.take(Organisation.__table__)
-        if status in (MembershipStatus.APPLIED, MembershipStatus.DECLINED):
+        if status in (SchemeStatus.APPLIED, SchemeStatus.DECLINED):
             created = self.moment(self.now - timedelta(days=90), self.now - timedelta(hours=1))
-            submitted = None if status == MembershipStatus.APPLIED and self.rng.random() < 0.25 \
+            submitted = None if status == SchemeStatus.APPLIED and self.rng.random() < 0.25 \
                 else self.moment(created, min(created + timedelta(days=2), self.now))
             return OrgPlan(org_id, status, created, submitted, None, self.now)
         # Lapsed members were approved over a year ago and did not renew.
-        latest = self.now - timedelta(days=400 if status == MembershipStatus.LAPSED else 40)
+        latest = self.now - timedelta(days=400 if status == SchemeStatus.LAPSED else 40)
         created = self.moment(self.start, latest)
         submitted = self.moment(created, created + timedelta(days=3))
         approved = self.moment(submitted + timedelta(days=1), submitted + timedelta(days=30))
         until = self.now
-        if status != MembershipStatus.APPROVED:
+        if status != SchemeStatus.APPROVED:
             until = self.moment(approved + timedelta(days=30), self.now) \
-                if status != MembershipStatus.LAPSED else approved + relativedelta(months=12)
+                if status != SchemeStatus.LAPSED else approved + relativedelta(months=12)
         return OrgPlan(org_id, status, created, submitted, approved, until)
 
     def _status_changed(self, org: OrgPlan) -> datetime | None:
-        if org.status == MembershipStatus.APPLIED:
+        if org.status == SchemeStatus.APPLIED:
             return None
-        if org.status == MembershipStatus.DECLINED:
+        if org.status == SchemeStatus.DECLINED:
             return self.moment(org.submitted_at, self.now)
-        return org.approved_at if org.status == MembershipStatus.APPROVED else org.active_until
+        return org.approved_at if org.status == SchemeStatus.APPROVED else org.active_until
 
     def _renewal_due(self, org: OrgPlan) -> date | None:
         if org.approved_at is None:
             return None
         due = org.approved_at.date() + relativedelta(months=12)
-        while org.status == MembershipStatus.APPROVED and due <= self.now.date():
+        while org.status == SchemeStatus.APPROVED and due <= self.now.date():
             due += relativedelta(months=12)  # renewed every year since
         return due
 
@@ -770,6 +771,7 @@ def _policy_record(gen: Generator, org: OrgPlan, key: str, status: ElementStatus
 # --------------------------------------------------------------------------------------------
 
 def seed_scale(engine: sa.Engine, scale: Scale, *, password_hash: str, commitment_version: int,
+               coverage_target: float,
                seed: int = 1) -> SeedReport:
     """Add `scale` worth of synthetic data in one transaction; refuse to run twice."""
     report = SeedReport()
@@ -786,7 +788,7 @@ def seed_scale(engine: sa.Engine, scale: Scale, *, password_hash: str, commitmen
         gen = Generator(scale, buffers, ids, plan, password_hash, seed)
         _generate(gen, commitment_version)
         buffers.flush()
-        _check_tiers(connection, gen.now)
+        _check_tiers(connection, gen.now, coverage_target)
         if postgres:
             _reset_sequences(connection)
         report.bench_organisation_id = connection.scalar(sa.select(Organisation.id).where(
@@ -800,11 +802,11 @@ def seed_scale(engine: sa.Engine, scale: Scale, *, password_hash: str, commitmen
     return report
 
 
-def _check_tiers(connection: sa.Connection, now: datetime) -> None:
+def _check_tiers(connection: sa.Connection, now: datetime, target: float) -> None:
     """The tiers drawn above are a plan; what is stored is what the tier rules give for the
     data written, worked out by the same code as the nightly re-check (services/tiers.py)."""
     with Session(connection) as session:
-        refresh_all_tiers(session, now)
+        refresh_all_tiers(session, now, target=target)
         session.flush()
 
 

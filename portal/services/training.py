@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 import random
-import secrets
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -27,11 +26,9 @@ from portal.models import (
     User,
     utcnow,
 )
+from portal.models.training import new_certificate_code
 from portal.services.errors import PortalError
 from portal.services.tiers import CHAMPION_AUDIENCES, refresh_tiers_for_user
-
-CERTIFICATE_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
-CERTIFICATE_CODE_LENGTH = 12
 
 
 class AttemptLimitReachedError(PortalError):
@@ -254,11 +251,6 @@ def issue_certificate(session: Session, user_id: int, course: Course,
     return certificate
 
 
-def new_certificate_code() -> str:
-    return "".join(secrets.choice(CERTIFICATE_CODE_ALPHABET)
-                   for _ in range(CERTIFICATE_CODE_LENGTH))
-
-
 def normalise_certificate_code(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch.isalnum())
 
@@ -391,9 +383,34 @@ def _current_certificates(session: Session, user: User, now: datetime) -> dict[i
     found: dict[int, Certificate] = {}
     for certificate in session.scalars(select(Certificate).where(
             Certificate.user_id == user.id).order_by(Certificate.issued_at)):
-        if certificate.expires_at is None or certificate.expires_at > now:
+        if certificate.is_current_at(now):
             found[certificate.course_id] = certificate
     return found
+
+
+RESUME_ORDER = (ModuleStatus.IN_PROGRESS, ModuleStatus.OVERDUE, ModuleStatus.NEEDS_REFRESHER,
+                ModuleStatus.NOT_STARTED)
+
+
+def where_to_continue(progress: list[CourseProgress]) -> ModuleProgress | None:
+    """The module to go back to: one already started, else the first overdue, due a refresher
+    or not started, in course order; None when everything is passed."""
+    for status in RESUME_ORDER:
+        for course in progress:
+            found = next((m for m in course.modules if m.status == status), None)
+            if found is not None:
+                return found
+    return None
+
+
+def next_module_after(course: CourseProgress, module_id: int) -> ModuleProgress | None:
+    """The next module of the course still to pass after this one (wrapping round), if any."""
+    modules = list(course.modules)
+    at = next((i for i, m in enumerate(modules) if m.module.id == module_id), -1)
+    for entry in modules[at + 1:] + modules[:max(at, 0)]:
+        if entry.status != ModuleStatus.PASSED and entry.module.id != module_id:
+            return entry
+    return None
 
 
 def module_progress(module: Module, course: Course, completions: dict[int, ModuleCompletion],

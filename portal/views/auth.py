@@ -11,6 +11,7 @@ from flask import (
     current_app,
     flash,
     g,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -34,9 +35,16 @@ from portal.forms.auth import (
 from portal.mail import queue_email
 from portal.models import User
 from portal.permissions import mark_recently_authenticated, public, sign_in_required
-from portal.security import begin_two_factor, is_safe_next, start_session_clock
+from portal.security import (
+    begin_two_factor,
+    is_safe_next,
+    keep_session_alive,
+    seconds_until_signed_out,
+    start_session_clock,
+)
 from portal.services import accounts, two_factor
 from portal.services.audit import record_event
+from portal.views.helpers import add_password_problem
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
@@ -150,6 +158,35 @@ def sign_out() -> ResponseReturnValue:
     return redirect(url_for("auth.sign_in"), code=303)
 
 
+@bp.route("/session/keep", methods=["POST"])
+@sign_in_required
+def keep_signed_in() -> ResponseReturnValue:
+    """'Stay signed in' in the timeout warning: the idle clock starts again (CSRF-checked)."""
+    keep_session_alive()
+    seconds = seconds_until_signed_out(current_user)
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(secondsLeft=seconds)
+    flash("You are still signed in", "success")
+    return redirect(url_for("main.dashboard"), code=303)
+
+
+@bp.route("/session/ended")
+@public
+def session_ended() -> ResponseReturnValue:
+    """Where the timeout warning sends someone whose time ran out: signed out, told why, and
+    offered the way back to the page they were on."""
+    next_url = request.args.get("next")
+    if current_user.is_authenticated and seconds_until_signed_out(current_user) > 0:
+        # Still signed in: another tab kept the session alive.
+        return redirect(next_url if is_safe_next(next_url) else url_for("main.dashboard"),
+                        code=303)
+    if current_user.is_authenticated:
+        logout_user()
+    session.clear()
+    return render_template("auth/session_ended.html",
+                           next_url=next_url if is_safe_next(next_url) else None)
+
+
 @bp.route("/account")
 @sign_in_required
 def account() -> ResponseReturnValue:
@@ -165,27 +202,26 @@ def account() -> ResponseReturnValue:
                       deduct_when=sign_in_failed)
 def change_password() -> ResponseReturnValue:
     form = ChangePasswordForm()
-    if form.validate_on_submit():
-        user = current_user._get_current_object()
-        first_own_password = user.password_change_required
-        if not passwords().verify(user.password_hash, form.current_password.data):
+    user = current_user._get_current_object()
+    valid = form.validate_on_submit()
+    if form.is_submitted():
+        # Every problem at once: a wrong current password and a weak new one together.
+        if form.current_password.data and not form.current_password.errors \
+                and not passwords().verify(user.password_hash, form.current_password.data):
             form.current_password.errors.append("Your current password is not correct")
-        else:
-            try:
-                accounts.set_password(user, passwords(), form.password.data)
-            except accounts.PasswordPolicyError as error:
-                form.password.errors.append(str(error))
-            else:
-                record_event(get_session(), "password_changed", actor=user,
-                             request_id=g.request_id)
-                get_session().commit()
-                login_user(user)  # this session carries on with the new session version
-                if first_own_password:
-                    flash("Your password has been changed", "success")
-                    return redirect(after_sign_in(user, url_for("main.dashboard")), code=303)
-                flash("Your password has been changed. You have been signed out on other "
-                      "devices.", "success")
-                return redirect(url_for("auth.account"), code=303)
+        add_password_problem(form.password, email=user.email, name=user.full_name)
+    if valid and not form.errors:
+        first_own_password = user.password_change_required
+        accounts.set_password(user, passwords(), form.password.data)
+        record_event(get_session(), "password_changed", actor=user, request_id=g.request_id)
+        get_session().commit()
+        login_user(user)  # this session carries on with the new session version
+        if first_own_password:
+            flash("Your password has been changed", "success")
+            return redirect(after_sign_in(user, url_for("main.dashboard")), code=303)
+        flash("Your password has been changed. You have been signed out on other "
+              "devices.", "success")
+        return redirect(url_for("auth.account"), code=303)
     return render_template("auth/change_password.html", form=form,
                            first_own_password=current_user.password_change_required)
 

@@ -43,6 +43,7 @@ from portal.services.organisations import site_in
 
 bp = Blueprint("champions", __name__, url_prefix="/organisations/<int:org_id>")
 
+ALREADY_MEMBER = "This person already has a role in your organisation"
 NOT_ACTIVE = "You can invite people once the organisation’s membership is approved and active"
 ALREADY_INVITED = ("You have already invited this person. You can send the invitation again "
                    "from the list of invitations")
@@ -55,7 +56,7 @@ def current_champions(organisation: Organisation) -> list[Membership]:
     return list(session.scalars(
         select(Membership).options(selectinload(Membership.user), selectinload(Membership.site))
         .where(Membership.organisation_id == organisation.id,
-               Membership.role == OrgRole.CHAMPION, Membership.withdrawn_at.is_(None))
+               Membership.is_current_champion)
         .order_by(Membership.created_at)))
 
 
@@ -81,7 +82,9 @@ def invite(organisation: Organisation) -> ResponseReturnValue:
     form.site.choices = _site_choices(organisation)
     if request.method == "GET" and request.args.get("site"):
         form.site.data = request.args["site"]
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    add_invitee_problem(organisation, form)
+    if valid and not form.email.errors:
         site = site_in(get_session(), organisation, int(form.site.data))
         invitee = invites.Invitee(form.full_name.data, form.email.data, OrgRole.CHAMPION,
                                   site=site, job_title=form.job_title.data)
@@ -89,7 +92,19 @@ def invite(organisation: Organisation) -> ResponseReturnValue:
             flash("Invitation sent", "success")
             return redirect(url_for(".index", org_id=organisation.id), code=303)
     return render_template("champions/invite.html", organisation=organisation, form=form,
-                           active=organisation.is_approved)
+                           active=organisation.is_member)
+
+
+def add_invitee_problem(organisation: Organisation, form: object) -> None:
+    """With the form's own checks, say at once if the address is already a member or invited."""
+    if not form.is_submitted() or form.email.errors or not form.email.data:
+        return
+    try:
+        invites.check_invitee(get_session(), organisation, form.email.data)
+    except invites.AlreadyMemberError:
+        form.email.errors.append(ALREADY_MEMBER)
+    except invites.AlreadyInvitedError:
+        form.email.errors.append(ALREADY_INVITED)
 
 
 def send_invitation_from_form(organisation: Organisation, invitee: invites.Invitee,
@@ -108,7 +123,7 @@ def send_invitation_from_form(organisation: Organisation, invitee: invites.Invit
     except invites.MembershipNotActiveError:
         form.email.errors.append(NOT_ACTIVE)
     except invites.AlreadyMemberError:
-        form.email.errors.append("This person already has a role in your organisation")
+        form.email.errors.append(ALREADY_MEMBER)
     except invites.AlreadyInvitedError:
         form.email.errors.append(ALREADY_INVITED)
     else:
@@ -191,7 +206,7 @@ def upload(organisation: Organisation) -> ResponseReturnValue:
     return render_template("champions/upload.html", organisation=organisation, form=form,
                            problems=problems[:MAX_LISTED_PROBLEMS],
                            more_problems=max(len(problems) - MAX_LISTED_PROBLEMS, 0),
-                           active=organisation.is_approved)
+                           active=organisation.is_member)
 
 
 def _uploaded_bytes(form: UploadChampionsForm) -> bytes:

@@ -43,6 +43,12 @@ def period(value: timedelta) -> str:
     return days(value.days)
 
 
+def period_minutes(value: timedelta) -> str:
+    """A short time in minutes: "30 minutes"."""
+    minutes = round(value / timedelta(minutes=1))
+    return "1 minute" if minutes == 1 else f"{minutes:,} minutes"
+
+
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters.update(govuk_date=govuk_date, govuk_datetime=govuk_datetime, days=days,
-                                 period=period)
+                                 period=period, period_minutes=period_minutes)

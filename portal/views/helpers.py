@@ -6,6 +6,8 @@ from flask import Response, current_app, g, has_request_context, request
 
 from portal.db import get_session
 from portal.permissions import can_act_for
+from portal.security import idle_limit, seconds_until_signed_out
+from portal.services.accounts import PasswordPolicyError
 
 
 def template_globals() -> dict:
@@ -17,7 +19,18 @@ def template_globals() -> dict:
         "request_id": g.get("request_id"),
         "signed_in_user": signed_in_user(),
         "navigation": navigation_items(),
+        "timeout_warning": timeout_warning(),
     }
+
+
+def timeout_warning() -> dict | None:
+    """What the timeout warning on a signed-in page needs: seconds left and when to warn."""
+    user = signed_in_user()
+    if user is None:
+        return None
+    return {"seconds_left": seconds_until_signed_out(user),
+            "warn_before": int(current_app.config["SESSION_TIMEOUT_WARNING"].total_seconds()),
+            "idle_minutes": round(idle_limit(user).total_seconds() / 60)}
 
 
 def signed_in_user() -> object | None:
@@ -69,3 +82,15 @@ def attachment(data: bytes, filename: str, mimetype: str) -> Response:
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Content-Security-Policy"] = "sandbox"
     return response
+
+
+def add_password_problem(field: object, *, email: str, name: str) -> None:
+    """Check a new password against the password rules alongside the form's other checks, so
+    one submission shows every error at once (not the rules only after the rest is right)."""
+    if not field.data or field.errors:
+        return
+    try:
+        current_app.extensions["portal.passwords"].check_policy(field.data, email=email or "",
+                                                                name=name or "")
+    except PasswordPolicyError as error:
+        field.errors.append(str(error))

@@ -31,13 +31,14 @@ from portal.forms.organisations import (
 from portal.models import BOROUGH_LABELS, SECTOR_LABELS, Borough, JoinDraft, User
 from portal.permissions import public, sign_in_required
 from portal.services import emails, joining
-from portal.services.accounts import PasswordPolicyError, normalise_email
+from portal.services.accounts import normalise_email
 from portal.services.commitments import all_commitments, current_commitment
 from portal.services.organisations import (
     DuplicateSiteError,
     SiteAnswers,
     likely_duplicates,
 )
+from portal.views.helpers import add_password_problem
 
 bp = Blueprint("joining", __name__)
 
@@ -91,20 +92,16 @@ def account() -> ResponseReturnValue:
         return redirect(url_for(".start"), code=303)
     draft = _draft()
     form = AccountForm(data=draft.answers.get("account") if draft else None)
-    if form.validate_on_submit():
-        passwords = current_app.extensions["portal.passwords"]
-        try:
-            passwords.check_policy(form.password.data, email=form.email.data,
-                                   name=form.full_name.data)
-        except PasswordPolicyError as error:
-            form.password.errors.append(str(error))
-        else:
-            draft = draft or _draft(create=True)
-            joining.save_section(draft, "account", {"full_name": form.full_name.data,
-                                                    "email": normalise_email(form.email.data)})
-            draft.password_hash = passwords.hash(form.password.data)
-            get_session().commit()
-            return _after_saving()
+    valid = form.validate_on_submit()
+    if form.is_submitted():
+        add_password_problem(form.password, email=form.email.data, name=form.full_name.data)
+    if valid and not form.password.errors:
+        draft = draft or _draft(create=True)
+        joining.save_section(draft, "account", {"full_name": form.full_name.data,
+                                                "email": normalise_email(form.email.data)})
+        draft.password_hash = current_app.extensions["portal.passwords"].hash(form.password.data)
+        get_session().commit()
+        return _after_saving()
     return render_template("joining/account.html", form=form)
 
 

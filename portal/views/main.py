@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
@@ -15,6 +17,14 @@ from portal.services.accounts import end_all_sessions
 from portal.services.joining import has_waiting_application
 
 bp = Blueprint("main", __name__)
+
+# The only links to other sites on the footer pages: the regulators and standards they cite.
+REGULATOR_LINKS = {
+    "ehrc": "https://www.equalityhumanrights.com/",
+    "ecni": "https://www.equalityni.org/",
+    "wcag": "https://www.w3.org/TR/WCAG22/",
+    "ico_complaint": "https://ico.org.uk/make-a-complaint/",
+}
 
 
 @bp.route("/")
@@ -32,14 +42,32 @@ def safety() -> ResponseReturnValue:
 @bp.route("/accessibility")
 @public
 def accessibility() -> ResponseReturnValue:
-    return render_template("main/accessibility.html")
+    config = current_app.config
+    return render_template(
+        "main/accessibility.html", links=REGULATOR_LINKS,
+        prepared=date.fromisoformat(config["ACCESSIBILITY_STATEMENT_PREPARED"]),
+        reviewed=date.fromisoformat(config["ACCESSIBILITY_STATEMENT_REVIEWED"]))
+
+
+@bp.route("/contact")
+@public
+def contact() -> ResponseReturnValue:
+    return render_template("main/contact.html")
+
+
+@bp.route("/cookies")
+@public
+def cookies() -> ResponseReturnValue:
+    """The portal sets one cookie, the session; this page names it from configuration."""
+    return render_template("main/cookies.html")
 
 
 @bp.route("/privacy")
 @public
 def privacy() -> ResponseReturnValue:
     """The privacy notice; the retention periods it gives are the ones the worker applies."""
-    return render_template("main/privacy.html", retention=current_app.config["RETENTION"])
+    return render_template("main/privacy.html", retention=current_app.config["RETENTION"],
+                           links=REGULATOR_LINKS)
 
 
 @bp.route("/exit")

@@ -50,7 +50,11 @@ from portal.services.dashboard import (
     organisation_dashboard,
 )
 from portal.services.organisations import hr_leads
-from portal.views.champions import current_champions, send_invitation_from_form
+from portal.views.champions import (
+    add_invitee_problem,
+    current_champions,
+    send_invitation_from_form,
+)
 
 bp = Blueprint("organisations", __name__, url_prefix="/organisations/<int:org_id>")
 
@@ -81,14 +85,16 @@ def overview(organisation: Organisation) -> ResponseReturnValue:
 @organisation_role_required(OrgRole.HR_LEAD)
 def invite_hr_lead(organisation: Organisation) -> ResponseReturnValue:
     form = InviteHrLeadForm()
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    add_invitee_problem(organisation, form)
+    if valid and not form.email.errors:
         invitee = invites.Invitee(form.full_name.data, form.email.data, OrgRole.HR_LEAD,
                                   job_title=form.job_title.data)
         if send_invitation_from_form(organisation, invitee, form):
             flash("Invitation sent", "success")
             return redirect(url_for(".overview", org_id=organisation.id), code=303)
     return render_template("organisations/invite_hr_lead.html", organisation=organisation,
-                           form=form, active=organisation.is_approved)
+                           form=form, active=organisation.is_member)
 
 
 def _back_to_organisation(organisation: Organisation) -> ResponseReturnValue:
@@ -265,7 +271,7 @@ def assign(organisation: Organisation) -> ResponseReturnValue:
     form.training.choices, hints = _training_choices(assigning.assignable_courses(session))
     champions = current_champions(organisation)
     form.champions.choices = [SelectChoice(str(m.id), m.user.full_name) for m in champions]
-    if not organisation.is_approved or not champions:
+    if not organisation.is_member or not champions:
         return render_template("organisations/assign.html", organisation=organisation,
                                form=form, hints=hints, champions=champions)
     if form.validate_on_submit():

@@ -5,6 +5,8 @@ import {
   Accordion, Button, CharacterCount, Checkboxes, ErrorSummary, ExitThisPage, FileUpload,
   NotificationBanner, PasswordInput, Radios, ServiceNavigation, SkipLink, Tabs, createAll,
 } from "./govuk-frontend.min.js";
+import { initQuizAnswers } from "./quiz-answers.js";
+import { initTimeoutWarning } from "./timeout-warning.js";
 
 // GOV.UK Frontend's Exit this page leaves with `window.location.href = …` and offers no setting
 // for it (its only config is its text), so Back would return to the page the person fled.
@@ -45,4 +47,14 @@ if (exitLink) {
       }
     }
   });
+}
+
+const timeoutDialog = document.getElementById("timeout-warning");
+if (timeoutDialog) initTimeoutWarning(timeoutDialog);
+initQuizAnswers();
+
+// Print buttons on documents (a certificate, the signposting card): the print stylesheet shows the
+// document alone, as its PDF does.
+for (const button of document.querySelectorAll("[data-portal-print]")) {
+  button.addEventListener("click", () => window.print());
 }
