@@ -240,6 +240,9 @@ TOPICS = {
     "a subject access request": (("subject access request",), "subject access request"),
     "the LADO": (("Local Authority Designated Officer (LADO)",), "LADO"),
     "employer law": (("time off for dependants", "Northern Ireland"), "Northern Ireland"),
+    "the Equality Act 2010": (("Equality Act 2010", "reasonable adjustments",
+                               "Indirect discrimination", "does not apply in Northern Ireland"),
+                              "reasonable adjustments"),
 }
 
 
