@@ -245,6 +245,8 @@ TOPICS = {
     "the Equality Act 2010": (("Equality Act 2010", "reasonable adjustments",
                                "Indirect discrimination", "does not apply in Northern Ireland"),
                               "reasonable adjustments"),
+    "flexible working from the first day": (("flexible working from their first day",),
+                                            "from her first day"),
     "tech and economic abuse": (("economic abuse", "Coerced debt", "Shared location",
                                  "Do not touch her devices"), "account only she controls"),
     "abuse in 16- and 17-year-olds' relationships": (
