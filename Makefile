@@ -15,8 +15,8 @@ PIP_PORTAL := set -o pipefail; $(PY) -m pip install $(PIP_QUIET) --no-deps --no-
 HIDE_IGNORED := 2>&1 | { grep -v "is ignored" || true; }
 SBOM := build/sbom/portal-runtime.cdx.json
 
-.PHONY: run test test-future lint assets install install-test browser-deps pango-deps future-deps \
-	bench-deps bench prodlike clean lock audit sbom
+.PHONY: run test test-future lint assets install install-test browser-deps html-check-deps pango-deps \
+	future-deps bench-deps bench prodlike clean lock audit sbom
 
 $(STAMP_INSTALL): $(LOCK_RUNTIME) pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -35,9 +35,11 @@ install: $(STAMP_INSTALL)
 
 install-test: $(STAMP_TEST)
 
+# No install scripts: none is needed to build, and vnu-jar's would download a Java runtime
+# (Debian's comes from html-check-deps instead).
 node_modules/.package-lock.json: package.json package-lock.json
 	@echo "Installing front-end packages from package-lock.json..."
-	@npm ci --no-audit --no-fund --loglevel=error
+	@npm ci --no-audit --no-fund --loglevel=error --ignore-scripts
 
 portal/static/.built: node_modules/.package-lock.json portal/assets/build.mjs $(wildcard portal/assets/scss/*.scss portal/assets/js/*.js)
 	@npm run --silent build
@@ -49,6 +51,14 @@ browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "Installing Debian's chromium for browser tests..."; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; }
+
+# Debian's Java runtime for the Nu HTML Checker (vnu.jar, from npm's vnu-jar), which the browser
+# tests run over every page they visit.
+html-check-deps:
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "Installing Debian's Java runtime for the HTML checker..."; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    default-jre-headless) >/dev/null; }
 
 # Debian's Pango (and a font), with which WeasyPrint lays out the PDFs of certificates and
 # signposting cards: the portal needs it at run time, not only in tests.
@@ -86,7 +96,7 @@ lint: install-test
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/bandit --quiet --recursive portal --severity-level medium
 
-test: install-test assets browser-deps pango-deps lint
+test: install-test assets browser-deps html-check-deps pango-deps lint
 	@$(FLASK) courses check
 	@$(PY) -m pytest
 

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from portal import seeding as scale
+from portal.forms.filters import parse_search
 from portal.models import Course, Module, Organisation, User
-from portal.services import organisation_search, scale
+from portal.services import organisation_search
 
 LEARNER, HR_LEAD, COORDINATOR = "learner", "hr_lead", "coordinator"
 EMAILS = {LEARNER: scale.LEARNER_EMAIL, HR_LEAD: scale.HR_LEAD_EMAIL,
@@ -99,7 +101,7 @@ def load_fixtures(session: Session) -> Fixtures:
         .where(Course.audience.in_(["champion", "all"]), Course.retired_at.is_(None),
                Module.retired_at.is_(None), Module.current_version_id.is_not(None))
         .order_by(Course.id, Module.position).limit(1))
-    default_view, _errors = organisation_search.parse_search({})
+    default_view, _errors = parse_search({})
     listed = session.scalar(select(func.count()).select_from(
         organisation_search.matching(default_view)))
     return Fixtures(bench_organisation_id=bench, module_id=module, organisations_listed=listed)

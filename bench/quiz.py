@@ -19,19 +19,19 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from bench.sessions import session_cookie
+from portal import seeding as scale
 from portal.models import (
     AttemptStatus,
     Course,
     Membership,
-    MembershipStatus,
     Module,
     Organisation,
     OrgRole,
     QuizAttempt,
+    SchemeStatus,
     User,
     utcnow,
 )
-from portal.services import scale
 from portal.services.training import draw_questions
 
 
@@ -99,7 +99,7 @@ def _quiz_takers(session: Session, count: int) -> list[User]:
         select(User).join(Membership, Membership.user_id == User.id)
         .join(Organisation, Organisation.id == Membership.organisation_id)
         .where(Membership.role == OrgRole.CHAMPION, Membership.withdrawn_at.is_(None),
-               Organisation.status == MembershipStatus.APPROVED,
+               Organisation.scheme_status == SchemeStatus.APPROVED,
                User.email.like(f"person%@{scale.SCALE_DOMAIN}"), ~busy.exists())
         .order_by(User.id).limit(count)))
 

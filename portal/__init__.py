@@ -49,6 +49,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_templates(app: Flask) -> None:
+    from portal.security import csp_nonce
     from portal.views.components import govuk_component
     from portal.views.formatting import register_filters
     from portal.views.helpers import template_globals
@@ -61,6 +62,7 @@ def register_templates(app: Flask) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.globals["govuk_component"] = govuk_component
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.context_processor(template_globals)
     register_filters(app)
 

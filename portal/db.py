@@ -6,12 +6,19 @@ import sqlalchemy as sa
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session, sessionmaker
 
+from portal.services import lessons
+from portal.settings import Settings, session_info
+
 
 def init_db(app: Flask) -> None:
     """Create the engine and session factory; close the request session at teardown."""
     engine = create_engine(app.config["DATABASE_URL"], app.config["ENGINE_OPTIONS"])
     app.extensions["portal.engine"] = engine
-    app.extensions["portal.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    settings = Settings.from_config(app.config, app.url_map)
+    app.extensions["portal.settings"] = settings
+    info = {**session_info(settings), lessons.INFO_KEY: lessons.new_cache()}
+    app.extensions["portal.sessionmaker"] = sessionmaker(engine, expire_on_commit=False,
+                                                         info=info)
     app.teardown_appcontext(_close_session)
 
 
@@ -53,6 +60,15 @@ def get_session() -> Session:
     if "db_session" not in g:
         g.db_session = current_app.extensions["portal.sessionmaker"]()
     return g.db_session
+
+
+def new_session() -> Session:
+    """A session of its own (the CLI's and the worker's), carrying the app's settings."""
+    return Session(get_engine(), info=session_info(get_settings()))
+
+
+def get_settings() -> Settings:
+    return current_app.extensions["portal.settings"]
 
 
 def get_engine() -> sa.Engine:

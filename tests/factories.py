@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, datetime
+from datetime import datetime
 from functools import cache
 from itertools import count
 from pathlib import Path
@@ -15,6 +15,7 @@ from pypdf import PdfWriter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal import clock
 from portal.courses import load_catalogue
 from portal.models import (
     AttemptStatus,
@@ -23,13 +24,13 @@ from portal.models import (
     CommitmentSignature,
     Course,
     Membership,
-    MembershipStatus,
     Module,
     ModuleCompletion,
     ModuleVersion,
     Organisation,
     OrgRole,
     QuizAttempt,
+    SchemeStatus,
     Sector,
     Site,
     SupportService,
@@ -81,7 +82,7 @@ def make_user(session: Session, *, organisation: Organisation | None = None,
 
 
 def make_organisation(session: Session, **overrides: object) -> Organisation:
-    values = {"name": f"Organisation {next(_numbers)}", "status": MembershipStatus.APPROVED}
+    values = {"name": f"Organisation {next(_numbers)}", "scheme_status": SchemeStatus.APPROVED}
     values.update(overrides)
     organisation = Organisation(**values)
     session.add(organisation)
@@ -104,7 +105,8 @@ def make_support_service(session: Session, **overrides: object) -> SupportServic
     details = {"name": f"Service {number}", "summary": "Advice and support by phone.",
                "phone": "0808 2000 247", "boroughs": ["national"],
                "categories": ["domestic-abuse"]}
-    others = {"key": f"service-{number}", "last_checked_at": date(2026, 11, 1)}
+    # Checked about a month ago: well inside the six months before a service is due for a check.
+    others = {"key": f"service-{number}", "last_checked_at": clock.today() - relativedelta(days=36)}
     for name, value in overrides.items():
         (details if name in FIELD_CHECKS else others)[name] = value
     service = SupportService(**others)
@@ -140,7 +142,7 @@ def make_member_organisation(session: Session, **overrides: object) -> Organisat
 def make_application(session: Session, *, confirmed: bool = True,
                      **overrides: object) -> tuple[Organisation, User]:
     """An application as /join leaves it: the applicant is its HR lead."""
-    values = {"status": MembershipStatus.APPLIED, "approved_at": None, "renewal_due_on": None,
+    values = {"scheme_status": SchemeStatus.APPLIED, "approved_at": None, "renewal_due_on": None,
               "submitted_at": utcnow() if confirmed else None}
     values.update(overrides)
     organisation = make_member_organisation(session, **values)

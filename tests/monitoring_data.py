@@ -21,7 +21,6 @@ from portal.models import (
     Course,
     ElementStatus,
     Membership,
-    MembershipStatus,
     Module,
     ModuleCompletion,
     ModuleVersion,
@@ -29,6 +28,7 @@ from portal.models import (
     OrgRole,
     PolicyElementRecord,
     QuizAttempt,
+    SchemeStatus,
     Sector,
     Site,
     Tier,
@@ -115,10 +115,10 @@ def make_policy_record(session: Session, organisation: Organisation, key: str, *
 
 
 def make_org(session: Session, name: str, *, sector: Sector, sites: list[tuple[Borough, int]],
-             status: MembershipStatus = MembershipStatus.APPROVED, tier: Tier | None = None,
+             status: SchemeStatus = SchemeStatus.APPROVED, tier: Tier | None = None,
              applied: datetime | None = None, approved: datetime | None = None,
              listed: bool = False, **overrides: object) -> Organisation:
-    organisation = Organisation(name=name, sector=sector, status=status, tier=tier,
+    organisation = Organisation(name=name, sector=sector, scheme_status=status, tier=tier,
                                 submitted_at=applied, created_at=applied or NOW,
                                 approved_at=approved, listed_publicly=listed, **overrides)
     session.add(organisation)
@@ -165,7 +165,7 @@ def build_fixed_data(session: Session) -> FixedData:
     """
     course = make_champion_course(session, title="Champion essentials")
     coordinator = make_user(session, is_coordinator=True, full_name="Dana Coordinator")
-    P = MembershipStatus  # noqa: N806
+    P = SchemeStatus  # noqa: N806
     a = make_org(session, "Alder Foods", sector=Sector.PRIVATE,
                  sites=[(Borough.LIVERPOOL, 30), (Borough.SEFTON, 40)], tier=Tier.ACTIVE,
                  applied=at(2026, 1, 10), approved=at(2026, 1, 20), listed=True,
@@ -267,7 +267,8 @@ def add_bulk_data(session: Session, organisations: int, *, champions_each: int =
     boroughs, sectors, tiers = list(Borough), list(Sector), list(Tier)
     _insert(session, Organisation, [
         {"name": f"Bulk {batch} {n}", "name_key": f"bulk {batch} {n}", "sector": sectors[n % 6],
-         "status": MembershipStatus.APPROVED, "tier": tiers[n % 3], "submitted_at": at(2026, 1, 1),
+         "scheme_status": SchemeStatus.APPROVED, "tier": tiers[n % 3],
+         "submitted_at": at(2026, 1, 1),
          "approved_at": at(2026, 2, 1) + timedelta(days=n % 200), "created_at": at(2026, 1, 1),
          "listed_publicly": n % 2 == 0}
         for n in range(organisations)])

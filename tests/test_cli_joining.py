@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from portal.models import (
     CommitmentSignature,
     Membership,
-    MembershipStatus,
     Organisation,
     OrgRole,
+    SchemeStatus,
     Site,
     utcnow,
 )
@@ -24,7 +24,7 @@ def test_seed_demo_adds_sites_sectors_and_a_signed_commitment_once(app, session)
     assert runner.invoke(args=["seed-demo"]).exit_code == 0
     organisations = session.scalars(select(Organisation).order_by(Organisation.id)).all()
     assert [len(o.sites) for o in organisations] == [2, 1]
-    assert all(o.status == MembershipStatus.APPROVED and o.renewal_due_on for o in organisations)
+    assert all(o.scheme_status == SchemeStatus.APPROVED and o.renewal_due_on for o in organisations)
     assert {o.sector.value for o in organisations} == {"private", "voluntary"}
     assert session.scalar(select(func.count()).select_from(CommitmentSignature)) == 2
     assert session.scalar(select(func.count()).select_from(Site)) == 3
@@ -41,4 +41,4 @@ def test_lapse_memberships_marks_overdue_members_lapsed(app, session) -> None:
     result = app.test_cli_runner().invoke(args=["lapse-memberships"])
     assert result.exit_code == 0 and "1 membership lapsed." in result.output
     session.expire_all()
-    assert session.get(Organisation, overdue.id).status == MembershipStatus.LAPSED
+    assert session.get(Organisation, overdue.id).scheme_status == SchemeStatus.LAPSED

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from bench.sqlcount import count_statements
 from portal import courses as loader
-from portal.courses import check_path, load_catalogue, render_markdown
+from portal.courses import check_path, frontmatter, load_catalogue, quizzes, render_markdown
+from portal.courses import markdown as rendering
 from portal.models import Module, ModuleVersion
 from portal.services.catalogue import stored_versions, sync_catalogue
 from tests.factories import sync_courses, write_copied_course
@@ -40,7 +41,7 @@ def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         seen.append(text)
         return real(text, **options)
 
-    monkeypatch.setattr(loader, "render_markdown", counting)
+    monkeypatch.setattr(quizzes, "render_markdown", counting)  # where the loader calls it
     return seen
 
 
@@ -197,16 +198,16 @@ def test_rendering_in_threads_gives_what_one_thread_gives() -> None:
 
 def without_the_plain_text_shortcut(render: Callable[[], object]) -> object:
     """What render() gives when every fragment goes through Python-Markdown."""
-    shortcut = loader._PLAIN_PARAGRAPH
-    loader._PLAIN_PARAGRAPH = re.compile(r"(?!)")  # matches nothing
+    shortcut = rendering._PLAIN_PARAGRAPH
+    rendering._PLAIN_PARAGRAPH = re.compile(r"(?!)")  # matches nothing
     try:
         return render()
     finally:
-        loader._PLAIN_PARAGRAPH = shortcut
+        rendering._PLAIN_PARAGRAPH = shortcut
 
 
 @settings(max_examples=400, deadline=None, database=None)
-@given(st.one_of(st.from_regex(loader._PLAIN_PARAGRAPH, fullmatch=True), st.text(max_size=60)),
+@given(st.one_of(st.from_regex(rendering._PLAIN_PARAGRAPH, fullmatch=True), st.text(max_size=60)),
        st.booleans(), st.booleans())
 def test_plain_prose_renders_as_python_markdown_renders_it(text, inline, drop_title) -> None:
     try:
@@ -227,7 +228,7 @@ def test_the_real_curriculum_renders_the_same_without_the_shortcut() -> None:
                                   TRAINING])
 def test_front_matter_reads_the_same_with_either_yaml_parser(root, monkeypatch) -> None:
     fast = load_catalogue(root)
-    monkeypatch.setattr(loader, "_FAST_LOADER", None)
+    monkeypatch.setattr(frontmatter, "_FAST_LOADER", None)
     assert [str(error) for error in fast[1]] == [str(error) for error in load_catalogue(root)[1]]
     assert fast[0] == load_catalogue(root)[0]
 

@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 
 from portal.mail import Claimed, build_message
-from portal.models import Invitation, MembershipStatus, Organisation, OrgRole, OutboxMessage
+from portal.models import Invitation, Organisation, OrgRole, OutboxMessage, SchemeStatus
 from tests.conftest import csrf_token
 from tests.factories import make_member_organisation, make_user
 from tests.test_joining_access import MATRIX, TOKEN, build_world
@@ -54,7 +54,7 @@ def test_every_page_escapes_names(session, signed_in) -> None:
 def test_every_email_is_plain_text_with_names_as_typed(session, signed_in, app) -> None:
     """E-mails have no HTML part, so names appear literally and nothing can render."""
     org = make_member_organisation(session, name=f"{HOSTILE} Ltd",
-                                   status=MembershipStatus.APPLIED)
+                                   scheme_status=SchemeStatus.APPLIED)
     hr = make_user(session, organisation=org, role=OrgRole.HR_LEAD, full_name=HOSTILE)
     coordinator = signed_in(make_user(session, is_coordinator=True))
     hr_client = signed_in(hr)

@@ -20,7 +20,7 @@ ESCAPE_SWITCHES = re.compile(r"\{%-?\s*autoescape\s+false|\|\s*safe\b|\bMarkup\b
 MARKUP_CALL = re.compile(r"\bMarkup\(|render_template_string\(|autoescape\s*=\s*False")
 
 COURSE_HTML = ("course Markdown is rendered to HTML and cleaned with nh3's allow-list in "
-               "portal/courses.py, the one place course text becomes HTML (XSS-01)")
+               "portal/courses/markdown.py, the one place course text becomes HTML (XSS-01)")
 
 # (template, the expression before |safe): why it is safe.
 ALLOWED_SAFE = {

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from bench.prodlike.stack import Stack
 from config import Config
-from portal.models import Membership, MembershipStatus, Organisation, OrgRole, User, utcnow
+from portal.models import Membership, Organisation, OrgRole, SchemeStatus, User, utcnow
 
 PASSWORD = "prodlike " + secrets.token_urlsafe(12)  # one per run, never stored anywhere
 
@@ -32,7 +32,7 @@ def add_champions(stack: Stack, count: int, label: str) -> list[str]:
     emails = [f"{label}-{stack.run_id}-{number}@example.org" for number in range(1, count + 1)]
     with Session(stack.engine) as session, session.begin():
         organisation = Organisation(name=f"Prodlike {label} {stack.run_id}",
-                                    status=MembershipStatus.APPROVED, submitted_at=now,
+                                    scheme_status=SchemeStatus.APPROVED, submitted_at=now,
                                     approved_at=now)
         session.add(organisation)
         for number, email in enumerate(emails, 1):

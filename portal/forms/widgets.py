@@ -11,16 +11,15 @@ Use these only on fields whose label and hint never hold personal data.
 
 from __future__ import annotations
 
-import threading
-
 from flask import request
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from markupsafe import Markup
 
+from portal.caching import BoundedCache
+
 CACHE_SIZE = 256
 
-_cache: dict[tuple[str, str], Markup] = {}
-_lock = threading.Lock()
+_cache: BoundedCache[tuple[str, str], Markup] = BoundedCache(CACHE_SIZE)
 
 
 class _BlankFieldCache:
@@ -30,14 +29,7 @@ class _BlankFieldCache:
         if request.method != "GET" or "errorMessage" in params or not self.is_blank(params):
             return super().render(params)  # type: ignore[misc]
         key = (self.template, repr(params))
-        html = _cache.get(key)
-        if html is None:
-            html = super().render(params)  # type: ignore[misc]
-            with _lock:
-                if len(_cache) >= CACHE_SIZE:
-                    _cache.clear()
-                _cache[key] = html
-        return html
+        return _cache.get_or_make(key, lambda: super(_BlankFieldCache, self).render(params))  # type: ignore[misc]
 
     def is_blank(self, params: dict) -> bool:
         return not params.get("value")
@@ -57,5 +49,4 @@ class CachedGovSubmitInput(_BlankFieldCache, GovSubmitInput):
 
 
 def clear() -> None:
-    with _lock:
-        _cache.clear()
+    _cache.clear()

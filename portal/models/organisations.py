@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from portal.models.base import Base, utcnow
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from portal.models.people import Membership, User
 
 
-class MembershipStatus(enum.StrEnum):
+class SchemeStatus(enum.StrEnum):
     APPLIED = "applied"
     APPROVED = "approved"
     DECLINED = "declined"
@@ -30,9 +31,14 @@ class MembershipStatus(enum.StrEnum):
         return self.value.capitalize()
 
 
+# A member organisation is an approved one: the standing that counts on the dashboard, in the
+# exports and on the public list. Organisation.is_member is the rule; this is its one status,
+# for queries over subqueries that carry the status column.
+MEMBER_STATUS = SchemeStatus.APPROVED
+
 # Statuses in which an organisation's roles are still live: retention keeps their people's
 # records, and erasure waits for their champions to be withdrawn.
-LIVE_STATUSES = (MembershipStatus.APPLIED, MembershipStatus.APPROVED, MembershipStatus.SUSPENDED)
+LIVE_STATUSES = (SchemeStatus.APPLIED, SchemeStatus.APPROVED, SchemeStatus.SUSPENDED)
 
 
 class Tier(enum.StrEnum):
@@ -125,7 +131,10 @@ class Organisation(Base):
     registered_number: Mapped[str | None] = mapped_column(sa.String(12), index=True)
     sector: Mapped[Sector] = mapped_column(default=Sector.OTHER)
     listed_publicly: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[MembershipStatus] = mapped_column(default=MembershipStatus.APPLIED, index=True)
+    # The organisation's standing in the scheme (not a person's Membership of an organisation). The
+    # column keeps its name "status": the column registry, bulk loads and migrations name it so.
+    scheme_status: Mapped[SchemeStatus] = mapped_column(
+        "status", default=SchemeStatus.APPLIED, index=True)
     status_reason: Mapped[str | None] = mapped_column(sa.String(32))
     status_changed_at: Mapped[datetime | None]
     # Set when the applicant has confirmed their email address: only then do coordinators see it.
@@ -152,13 +161,19 @@ class Organisation(Base):
         self.name_key = normalise_name(name)
         return name
 
-    @property
-    def is_approved(self) -> bool:
-        return self.status == MembershipStatus.APPROVED
+    @hybrid_property
+    def is_member(self) -> bool:
+        """A member organisation of the scheme (approved; see MEMBER_STATUS)."""
+        return self.scheme_status == MEMBER_STATUS
+
+    @is_member.inplace.expression
+    @classmethod
+    def _is_member_expression(cls) -> sa.ColumnElement[bool]:
+        return cls.scheme_status == MEMBER_STATUS
 
     @property
     def is_waiting_for_confirmation(self) -> bool:
-        return self.status == MembershipStatus.APPLIED and self.submitted_at is None
+        return self.scheme_status == SchemeStatus.APPLIED and self.submitted_at is None
 
     @property
     def latest_signature(self) -> CommitmentSignature | None:
@@ -169,7 +184,7 @@ class Organisation(Base):
         return sum(site.headcount for site in self.sites)
 
     def __repr__(self) -> str:
-        return f"<Organisation {self.id} {self.status}>"
+        return f"<Organisation {self.id} {self.scheme_status}>"
 
 
 class Site(Base):

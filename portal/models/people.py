@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_login import UserMixin
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, utcnow
@@ -145,16 +146,34 @@ class Membership(Base):
     withdrawn_at: Mapped[datetime | None]
     withdrawal_reason: Mapped[WithdrawalReason | None]
     # A random number fixed for the life of the role, never shown: published counts of people
-    # are rounded by the sum of their records' keys (portal/services/disclosure.py).
+    # are rounded by the sum of their records' keys (portal/services/small_numbers.py).
     record_key: Mapped[int] = mapped_column(sa.SmallInteger, default=new_record_key)
 
     user: Mapped[User] = relationship(back_populates="memberships")
     organisation: Mapped[Organisation] = relationship(back_populates="memberships")
     site: Mapped[Site | None] = relationship()
 
-    @property
+    # The two rules below are the only place they are written: use them in Python
+    # (`membership.is_current_champion`) and in queries (`.where(Membership.is_current_champion)`).
+    @hybrid_property
     def is_current(self) -> bool:
+        """The role is held now: nobody has withdrawn it."""
         return self.withdrawn_at is None
+
+    @is_current.inplace.expression
+    @classmethod
+    def _is_current_expression(cls) -> sa.ColumnElement[bool]:
+        return cls.withdrawn_at.is_(None)
+
+    @hybrid_property
+    def is_current_champion(self) -> bool:
+        """A current champion: the champion role, not withdrawn."""
+        return self.role == OrgRole.CHAMPION and self.withdrawn_at is None
+
+    @is_current_champion.inplace.expression
+    @classmethod
+    def _is_current_champion_expression(cls) -> sa.ColumnElement[bool]:
+        return sa.and_(cls.role == OrgRole.CHAMPION, cls.withdrawn_at.is_(None))
 
     def __repr__(self) -> str:
         return f"<Membership user={self.user_id} org={self.organisation_id} {self.role}>"

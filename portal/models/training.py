@@ -8,10 +8,12 @@ they were taken on, so rewording a module never changes what past results mean.
 from __future__ import annotations
 
 import enum
+import secrets
 import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, utcnow
@@ -142,6 +144,16 @@ class ModuleCompletion(Base):
         return f"<ModuleCompletion user={self.user_id} module={self.module_id}>"
 
 
+CERTIFICATE_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+CERTIFICATE_CODE_LENGTH = 12
+
+
+def new_certificate_code() -> str:
+    """A fresh random code for a certificate (printed on it, and the key of /verify/<code>)."""
+    return "".join(secrets.choice(CERTIFICATE_CODE_ALPHABET)
+                   for _ in range(CERTIFICATE_CODE_LENGTH))
+
+
 class Certificate(Base):
     __tablename__ = "certificate"
     # expires_at rides along (PostgreSQL): "is this champion currently certified?" is then an
@@ -160,6 +172,18 @@ class Certificate(Base):
     expires_at: Mapped[datetime | None]
 
     course: Mapped[Course] = relationship()
+
+    # Current certification, written only here: in Python (`certificate.is_current_at(now)`) and
+    # in queries (`.where(Certificate.is_current_at(now))`).
+    @hybrid_method
+    def is_current_at(self, moment: datetime) -> bool:
+        """Not expired at `moment` (a certificate without an expiry date never expires)."""
+        return self.expires_at is None or self.expires_at > moment
+
+    @is_current_at.inplace.expression
+    @classmethod
+    def _is_current_at_expression(cls, moment: datetime) -> sa.ColumnElement[bool]:
+        return sa.or_(cls.expires_at.is_(None), cls.expires_at > moment)
 
     def __repr__(self) -> str:
         return f"<Certificate {self.id}>"

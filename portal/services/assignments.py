@@ -13,19 +13,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from flask import current_app, has_app_context
-from sqlalchemy import and_, case, exists, func, literal, or_, select, update
+from sqlalchemy import and_, case, exists, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from config import Config
 from portal.models import (
     Assignment,
     AssignmentSource,
     Certificate,
     Course,
     Membership,
-    MembershipStatus,
     Module,
     ModuleCompletion,
     Organisation,
@@ -38,6 +35,7 @@ from portal.services import training
 from portal.services.audit import record_event
 from portal.services.errors import PortalError
 from portal.services.training import ModuleProgress, ModuleStatus
+from portal.settings import settings_of
 
 # Course audiences that each role takes.
 AUDIENCES = {OrgRole.CHAMPION: ("champion", "all"), OrgRole.HR_LEAD: ("hr_lead", "all")}
@@ -52,11 +50,9 @@ class NotCancellableError(PortalError):
     """Only pending assignments made by an HR lead can be cancelled."""
 
 
-def training_due_days() -> int:
+def training_due_days(session: Session) -> int:
     """How long required training has from the start of a membership (coordinators' setting)."""
-    if has_app_context():
-        return current_app.config["TRAINING_DUE_DAYS"]
-    return Config.TRAINING_DUE_DAYS
+    return settings_of(session).training_due_days
 
 
 def pending() -> object:
@@ -66,7 +62,7 @@ def pending() -> object:
 def current_certificate(user_id: object, course_id: object, now: datetime) -> object:
     """A current certification of the course: one that never expires or expires later."""
     return exists().where(Certificate.user_id == user_id, Certificate.course_id == course_id,
-                          or_(Certificate.expires_at.is_(None), Certificate.expires_at > now))
+                          Certificate.is_current_at(now))
 
 
 def _insert_skipping_duplicates(session: Session, statement_for: object) -> int:
@@ -104,10 +100,10 @@ def assign_required_courses(session: Session, membership: Membership, *,
         Assignment.user_id == membership.user_id, Assignment.course_id.in_(ids), pending())))
     certified = set(session.scalars(select(Certificate.course_id).where(
         Certificate.user_id == membership.user_id, Certificate.course_id.in_(ids),
-        or_(Certificate.expires_at.is_(None), Certificate.expires_at > now))))
+        Certificate.is_current_at(now))))
     rows = [{"organisation_id": membership.organisation_id, "user_id": membership.user_id,
              "course_id": course_id, "source": AssignmentSource.AUTOMATIC,
-             "due_on": today + timedelta(days=training_due_days()), "created_at": now,
+             "due_on": today + timedelta(days=training_due_days(session)), "created_at": now,
              "completed_at": now if course_id in certified else None}
             for course_id in ids if course_id not in held]
     if not rows:
@@ -119,7 +115,7 @@ def assign_required_for_organisation(session: Session, organisation: Organisatio
     """On approval (or reinstatement): required courses for every current member."""
     session.flush()
     members = session.scalars(select(Membership).where(
-        Membership.organisation_id == organisation.id, Membership.withdrawn_at.is_(None)))
+        Membership.organisation_id == organisation.id, Membership.is_current))
     return sum(assign_required_courses(session, membership) for membership in members)
 
 
@@ -132,7 +128,7 @@ def catch_up_required_assignments(session: Session, *, today: date) -> int:
     idempotent: the pending-assignment unique index makes racing runs harmless.
     """
     now = utcnow()
-    due_on = today + timedelta(days=training_due_days())
+    due_on = today + timedelta(days=training_due_days(session))
     made = 0
     for course in required_courses(session):
         already = exists().where(Assignment.organisation_id == Membership.organisation_id,
@@ -145,8 +141,8 @@ def catch_up_required_assignments(session: Session, *, today: date) -> int:
                          literal(AssignmentSource.AUTOMATIC.value), literal(due_on),
                          literal(now, UTCDateTime()), done)
                   .join(Organisation, Organisation.id == Membership.organisation_id)
-                  .where(Organisation.status == MembershipStatus.APPROVED,
-                         Membership.withdrawn_at.is_(None),
+                  .where(Organisation.is_member,
+                         Membership.is_current,
                          Membership.role.in_([role for role, audiences in AUDIENCES.items()
                                               if course.audience in audiences]),
                          ~already))
@@ -197,7 +193,7 @@ def assign(session: Session, organisation: Organisation, memberships: Sequence[M
 def _certified(session: Session, user_ids: list[int], course_id: int, now: datetime) -> set[int]:
     return set(session.scalars(select(Certificate.user_id).where(
         Certificate.user_id.in_(user_ids), Certificate.course_id == course_id,
-        or_(Certificate.expires_at.is_(None), Certificate.expires_at > now))))
+        Certificate.is_current_at(now))))
 
 
 def _passed_module(session: Session, user_ids: list[int], module: Module,
@@ -307,8 +303,7 @@ def organisation_assignments(session: Session, organisation: Organisation, *, no
              .join(Membership, and_(Membership.user_id == Assignment.user_id,
                                     Membership.organisation_id == Assignment.organisation_id))
              .where(Assignment.organisation_id == organisation.id,
-                    Assignment.cancelled_at.is_(None), Membership.withdrawn_at.is_(None),
-                    Membership.role == OrgRole.CHAMPION))
+                    Assignment.cancelled_at.is_(None), Membership.is_current_champion))
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.scalars(
         query.options(*_loading())
@@ -330,7 +325,7 @@ def learner_assignments(session: Session, user: User, record: training.LearnerRe
         select(Assignment)
         .join(Membership, and_(Membership.user_id == Assignment.user_id,
                                Membership.organisation_id == Assignment.organisation_id))
-        .where(Assignment.user_id == user.id, pending(), Membership.withdrawn_at.is_(None))
+        .where(Assignment.user_id == user.id, pending(), Membership.is_current)
         .options(joinedload(Assignment.organisation))
         .order_by(Assignment.due_on, Assignment.id)).all()
     return with_statuses(session, rows, now, {user.id: record})

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from portal import clock
 from portal.models import Membership, Organisation, OrgRole
-from portal.services.dashboard import ChampionRow, champion_rows, required_modules
 from portal.services.exports import csv_chunks
+from portal.services.hr_dashboard import ChampionRow, champion_rows, required_modules
 
 PAGE_SIZE = 50
 STATUSES = ("Trained", "In training", "Not started", "Certificate expired")

@@ -30,7 +30,7 @@ def withdraw_champion(session: Session, membership: Membership, *, actor: User,
 
     Their pending assignments in this organisation are cancelled, so no reminders follow.
     """
-    if not membership.is_current or membership.role != OrgRole.CHAMPION:
+    if not membership.is_current_champion:
         raise NotCurrentChampionError
     now = utcnow()
     membership.withdrawn_at = now

@@ -23,7 +23,6 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from itertools import groupby, islice
-from typing import TextIO
 
 from sqlalchemy import (
     ColumnElement,
@@ -43,24 +42,24 @@ from portal.models import (
     Borough,
     ElementStatus,
     Membership,
-    MembershipStatus,
     PolicyElementRecord,
+    SchemeStatus,
     Site,
     User,
     Verification,
 )
 from portal.models.base import UTCDateTime
-from portal.services.disclosure import BASE, FEWER_THAN, MAX_ERROR, THRESHOLD, Cell
-from portal.services.monitoring import (
+from portal.services.monitoring import Dashboard
+from portal.services.monitoring_filters import (
     SIZE_BAND_LABELS,
-    Dashboard,
     SizeBand,
     certificate_summary,
-    current_champions,
+    champions_in_view,
     local_today,
     overdue_assignments,
 )
 from portal.services.organisation_search import OrganisationSearch, matching, ordered
+from portal.services.small_numbers import BASE, FEWER_THAN, MAX_ERROR, THRESHOLD, Cell
 
 UK = clock.LONDON  # dates in files are the dates people in the region saw
 
@@ -198,22 +197,17 @@ def _champion_query(search: OrganisationSearch, now: datetime) -> Select:
     orgs = matching(search)
     certificates = certificate_summary(now).subquery("certificates")
     overdue = overdue_assignments(local_today(now)).subquery("overdue")
-    query = (select(orgs.c.id, orgs.c.name, _stored(orgs.c.status), Site.name.label("site"),
-                    _stored(Site.borough), User.full_name, User.email,
-                    _stored(Membership.created_at, "since"),
-                    certificates.c.user_id.label("trained"), certificates.c.current,
-                    certificates.c.never_expires, _stored(certificates.c.expires_at),
-                    _stored(certificates.c.last_issued_at), overdue.c.overdue)
-             .select_from(Membership)
-             .join(orgs, orgs.c.id == Membership.organisation_id)
+    query = (champions_in_view(orgs, search.filters)
+             .add_columns(orgs.c.id, orgs.c.name, _stored(orgs.c.status), Site.name.label("site"),
+                          _stored(Site.borough), User.full_name, User.email,
+                          _stored(Membership.created_at, "since"),
+                          certificates.c.user_id.label("trained"), certificates.c.current,
+                          certificates.c.never_expires, _stored(certificates.c.expires_at),
+                          _stored(certificates.c.last_issued_at), overdue.c.overdue)
              .join(User, User.id == Membership.user_id)
-             .outerjoin(Site, Site.id == Membership.site_id)
              .outerjoin(certificates, certificates.c.user_id == Membership.user_id)
              .outerjoin(overdue, (overdue.c.user_id == Membership.user_id)
-                        & (overdue.c.organisation_id == Membership.organisation_id))
-             .where(current_champions(), orgs.c.status == MembershipStatus.APPROVED))
-    if search.filters.borough is not None:
-        query = query.where(Site.borough == search.filters.borough)
+                        & (overdue.c.organisation_id == Membership.organisation_id)))
     return ordered(query, orgs, search.sort).order_by(func.lower(User.full_name), Membership.id)
 
 
@@ -228,7 +222,7 @@ def _stored(column: ColumnElement, name: str | None = None) -> ColumnElement:
 
 # Labels looked up rather than computed, for every row of a national export. The keys are
 # StrEnum members, which hash and compare as their values, so stored strings find them too.
-STATUS_LABELS = {status: status.label for status in MembershipStatus}
+STATUS_LABELS = {status: status.label for status in SchemeStatus}
 BOROUGH_LABELS = {None: "", **{borough: borough.label for borough in Borough}}
 
 
@@ -250,18 +244,6 @@ def _training(trained: int | None, current: int | None) -> str:
 def champions_csv(session: Session, search: OrganisationSearch, now: datetime
                   ) -> Iterator[str]:
     return csv_text(CHAMPION_HEADER, champion_rows(session, search, now))
-
-
-def write_champions_csv(session: Session, out: TextIO, *,
-                        search: OrganisationSearch | None = None,
-                        now: datetime | None = None) -> int:
-    """Write the champions export to a file without Flask (for the benchmark harness); returns
-    the number of characters written. Memory stays flat: one chunk at a time."""
-    written = 0
-    for chunk in champions_csv(session, search or OrganisationSearch(),
-                               now or clock.now()):
-        written += out.write(chunk)
-    return written
 
 
 # --- The dashboard's figures --------------------------------------------------------------------

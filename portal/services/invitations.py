@@ -81,7 +81,7 @@ def _new_token() -> tuple[str, str]:
 
 
 def _require_active(organisation: Organisation) -> None:
-    if not organisation.is_approved:
+    if not organisation.is_member:
         raise MembershipNotActiveError
 
 
@@ -89,7 +89,7 @@ def current_member_emails(session: Session, organisation: Organisation) -> set[s
     return set(session.scalars(
         select(User.email).join(Membership)
         .where(Membership.organisation_id == organisation.id,
-               Membership.withdrawn_at.is_(None))))
+               Membership.is_current)))
 
 
 def open_invitation_emails(session: Session, organisation: Organisation) -> set[str]:
@@ -206,7 +206,7 @@ def invitation_for_token(session: Session, token: str, *, now: datetime) -> Invi
     status = invitation.status_at(now)
     if status != "pending":
         raise InvitationLinkError(status.value)
-    if not invitation.organisation.is_approved:
+    if not invitation.organisation.is_member:
         raise InvitationLinkError("paused")
     return invitation
 

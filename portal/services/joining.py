@@ -15,10 +15,10 @@ from portal.models import (
     Borough,
     JoinDraft,
     Membership,
-    MembershipStatus,
     Organisation,
     OrgRole,
     OutboxMessage,
+    SchemeStatus,
     Sector,
     User,
     utcnow,
@@ -175,7 +175,7 @@ def _application_from(session: Session, draft: JoinDraft, applicant: User) -> Or
     organisation = Organisation(
         name=details["name"], registered_number=normalise_registered_number(
             details["registered_number"]), sector=Sector(details["sector"]),
-        listed_publicly=details["listed_publicly"], status=MembershipStatus.APPLIED,
+        listed_publicly=details["listed_publicly"], scheme_status=SchemeStatus.APPLIED,
         submitted_at=utcnow() if confirmed else None)
     session.add(organisation)
     for site in draft.answers["sites"]:
@@ -231,7 +231,7 @@ def confirm_email(session: Session, user: User) -> list[Organisation]:
     waiting = session.scalars(
         select(Organisation).join(Membership)
         .where(Membership.user_id == user.id, Membership.role == OrgRole.HR_LEAD,
-               Membership.withdrawn_at.is_(None), Organisation.status == MembershipStatus.APPLIED,
+               Membership.is_current, Organisation.scheme_status == SchemeStatus.APPLIED,
                Organisation.submitted_at.is_(None))).all()
     for organisation in waiting:
         organisation.submitted_at = now
@@ -243,5 +243,5 @@ def confirm_email(session: Session, user: User) -> list[Organisation]:
 def has_waiting_application(session: Session, user: User) -> bool:
     return session.scalar(
         select(Organisation.id).join(Membership)
-        .where(Membership.user_id == user.id, Organisation.status == MembershipStatus.APPLIED,
+        .where(Membership.user_id == user.id, Organisation.scheme_status == SchemeStatus.APPLIED,
                Organisation.submitted_at.is_(None)).limit(1)) is not None

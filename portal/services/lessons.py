@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import html
 import re
-import threading
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
+from portal.caching import BoundedCache
 from portal.models import ModuleVersion
 
 CACHE_SIZE = 512  # versions; a whole curriculum is far fewer
 CONTENTS_FROM = 4  # a lesson with this many sections or more gets a contents list
 _SECTION = re.compile(r"<h2([^>]*)>(.*?)</h2>", re.S)
 _TAG = re.compile(r"<[^>]+>")
+# The app's sessions carry its cache of lessons (portal/db.py), so two apps in one process
+# (tests) never see each other's; a session without one reads the database every time.
+INFO_KEY = "portal.lessons"
 
 
 @dataclass(frozen=True)
@@ -54,21 +56,23 @@ def with_contents(body_html: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     return _SECTION.sub(anchor, body_html), tuple(contents)
 
 
-_lock = threading.Lock()
+def new_cache() -> BoundedCache[int, Lesson]:
+    return BoundedCache(CACHE_SIZE)
 
 
 def lesson(session: Session, version_id: int) -> Lesson:
     """The lesson of this version, from this app's cache or (the first time) the database."""
-    cache: dict[int, Lesson] = current_app.extensions.setdefault("portal.lessons", {})
-    found = cache.get(version_id)
-    if found is None:
-        version = session.get(ModuleVersion, version_id)
-        body_html, contents = with_contents(version.body_html)
-        found = Lesson(version.id, version.title, version.content_note, body_html,
-                       len(version.questions), version.questions_per_attempt, version.pass_mark,
-                       version.max_attempts, tuple(version.sources), contents)
-        with _lock:
-            if len(cache) >= CACHE_SIZE:
-                cache.clear()
-            cache[version_id] = found
-    return found
+    cache: BoundedCache[int, Lesson] | None = session.info.get(INFO_KEY)
+    if cache is None:
+        return _read(session, version_id)
+    return cache.get_or_make(version_id, lambda: _read(session, version_id))
+
+
+def _read(session: Session, version_id: int) -> Lesson:
+    version = session.get(ModuleVersion, version_id)
+    if version is None:
+        raise LookupError(f"no module version {version_id}")
+    body_html, contents = with_contents(version.body_html)
+    return Lesson(version.id, version.title, version.content_note, body_html,
+                  len(version.questions), version.questions_per_attempt, version.pass_mark,
+                  version.max_attempts, tuple(version.sources), contents)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session
 
-from portal.models import MembershipStatus, Organisation, normalise_name
+from portal.models import Organisation, normalise_name
 from portal.services.organisation_search import Page, boroughs_of
 from portal.services.organisations import normalise_registered_number
 
@@ -19,7 +19,7 @@ MAX_MATCHES = 10
 def listed_members(session: Session, search: str, page: int,
                    per_page: int = PAGE_SIZE) -> Page:
     """Current members who chose to be listed, by name; three statements a page."""
-    query = select(Organisation).where(Organisation.status == MembershipStatus.APPROVED,
+    query = select(Organisation).where(Organisation.is_member,
                                        Organisation.listed_publicly.is_(True))
     key = normalise_name(search)
     if search.strip():
@@ -43,6 +43,6 @@ def current_members_matching(session: Session, name_or_number: str) -> list[Orga
     if not matches:
         return []
     return list(session.scalars(
-        select(Organisation).where(Organisation.status == MembershipStatus.APPROVED,
+        select(Organisation).where(Organisation.is_member,
                                    or_(*matches))
         .order_by(Organisation.name, Organisation.id).limit(MAX_MATCHES)))

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Subquery
 
-from portal.forms.base import search_text
-from portal.models import Borough, MembershipStatus, Site, normalise_name
-from portal.services.monitoring import FilterInput, Filters, organisations_in_view, parse_filters
+from portal.models import Borough, SchemeStatus, Site, normalise_name
+from portal.services.monitoring_filters import Filters, organisations_in_view
 from portal.services.organisations import normalise_registered_number
 
 PAGE_SIZE = 50
@@ -49,7 +47,7 @@ SORT_LABELS = {
 class OrganisationSearch:
     filters: Filters = field(default_factory=Filters)
     text: str = ""
-    status: MembershipStatus | None = None
+    status: SchemeStatus | None = None
     sort: Sort = Sort.NAME
 
     def query_args(self) -> dict[str, str]:
@@ -69,22 +67,6 @@ class OrganisationSearch:
         if self.status is not None:
             described.append(("Status", self.status.label))
         return described + self.filters.describe()
-
-
-def parse_search(args: Mapping[str, str]) -> tuple[OrganisationSearch, FilterInput]:
-    """The search in a request's arguments; unknown choices are ignored rather than refused."""
-    parsed = parse_filters(args)
-    status, sort = str(args.get("status", "")), str(args.get("sort", ""))
-    search = OrganisationSearch(
-        filters=parsed.filters, text=search_text(args.get("search")),
-        status=MembershipStatus(status) if status in set(MembershipStatus) else None,
-        sort=Sort(sort) if sort in set(Sort) else Sort.NAME)
-    return search, parsed
-
-
-def page_number(value: str | None) -> int:
-    value = value or "1"
-    return int(value) if value.isascii() and value.isdigit() and 0 < int(value) < MAX_PAGE else 1
 
 
 def matching(search: OrganisationSearch) -> Subquery:

@@ -16,9 +16,9 @@ from portal.models import (
     CommitmentSignature,
     Invitation,
     Membership,
-    MembershipStatus,
     Organisation,
     OrgRole,
+    SchemeStatus,
     Sector,
     Site,
     User,
@@ -30,9 +30,9 @@ from portal.services.audit import record_event
 from portal.services.errors import PortalError
 from portal.services.tiers import refresh_tier
 
-S = MembershipStatus
+S = SchemeStatus
 # Which status each status may move to; "reinstated" is a move back to approved.
-TRANSITIONS: dict[MembershipStatus, frozenset[MembershipStatus]] = {
+TRANSITIONS: dict[SchemeStatus, frozenset[SchemeStatus]] = {
     S.APPLIED: frozenset({S.APPROVED, S.DECLINED}),
     S.APPROVED: frozenset({S.SUSPENDED, S.WITHDRAWN, S.LAPSED}),
     S.SUSPENDED: frozenset({S.APPROVED, S.WITHDRAWN}),
@@ -118,7 +118,7 @@ def add_months(day: date, months: int) -> date:
 
 def _counts_as_existing(organisation: type[Organisation]) -> object:
     """Organisations a new application could duplicate: all but unconfirmed applications."""
-    return or_(organisation.status != S.APPLIED, organisation.submitted_at.is_not(None))
+    return or_(organisation.scheme_status != S.APPLIED, organisation.submitted_at.is_not(None))
 
 
 def duplicate_condition(other: object, *, name_key: str, registered_number: str | None,
@@ -166,7 +166,7 @@ def application_queue(session: Session) -> list[QueuedApplication]:
         other.id != Organisation.id, _counts_as_existing(other))
     rows = session.execute(
         select(Organisation, flagged.label("flagged"))
-        .where(Organisation.status == S.APPLIED, Organisation.submitted_at.is_not(None))
+        .where(Organisation.scheme_status == S.APPLIED, Organisation.submitted_at.is_not(None))
         .order_by(Organisation.submitted_at, Organisation.id))
     return [QueuedApplication(organisation, bool(is_flagged)) for organisation, is_flagged in rows]
 
@@ -176,22 +176,22 @@ def hr_leads(session: Session, organisation: Organisation) -> list[User]:
     return list(session.scalars(
         select(User).join(Membership)
         .where(Membership.organisation_id == organisation.id, Membership.role == OrgRole.HR_LEAD,
-               Membership.withdrawn_at.is_(None))
+               Membership.is_current)
         .order_by(User.full_name)))
 
 
-def _transition(session: Session, organisation: Organisation, new_status: MembershipStatus, *,
+def _transition(session: Session, organisation: Organisation, new_status: SchemeStatus, *,
                 actor: User | None, action: str, reason: str | None = None,
                 **values: object) -> None:
     """Move to `new_status` if the lifecycle allows it and nobody else changed it meanwhile."""
-    old_status = organisation.status
+    old_status = organisation.scheme_status
     if new_status not in TRANSITIONS[old_status]:
         raise StatusChangeError(f"{old_status} cannot become {new_status}")
     now = utcnow()
     changed = session.execute(
         update(Organisation)
-        .where(Organisation.id == organisation.id, Organisation.status == old_status)
-        .values(status=new_status, status_reason=reason, status_changed_at=now, **values)
+        .where(Organisation.id == organisation.id, Organisation.scheme_status == old_status)
+        .values(scheme_status=new_status, status_reason=reason, status_changed_at=now, **values)
         .execution_options(synchronize_session=False)).rowcount
     if changed != 1:
         raise StatusChangeError("the status changed while you were deciding")
@@ -223,19 +223,19 @@ def decline_application(session: Session, organisation: Organisation, *, actor: 
                 reason=reason)
 
 
-def suspend_membership(session: Session, organisation: Organisation, *, actor: User,
+def suspend_organisation(session: Session, organisation: Organisation, *, actor: User,
                        reason: str) -> None:
     _transition(session, organisation, S.SUSPENDED, actor=actor,
                 action="organisation.suspended", reason=reason)
 
 
-def withdraw_membership(session: Session, organisation: Organisation, *, actor: User,
+def withdraw_organisation(session: Session, organisation: Organisation, *, actor: User,
                         reason: str) -> None:
     _transition(session, organisation, S.WITHDRAWN, actor=actor,
                 action="organisation.withdrawn", reason=reason)
 
 
-def reinstate_membership(session: Session, organisation: Organisation, *, actor: User,
+def reinstate_organisation(session: Session, organisation: Organisation, *, actor: User,
                          renewal_months: int) -> None:
     """Back to approved; a renewal date already past starts a new year from today."""
     today = clock.today()
@@ -248,13 +248,13 @@ def reinstate_membership(session: Session, organisation: Organisation, *, actor:
     assign_required_for_organisation(session, organisation)
 
 
-def lapse_overdue_memberships(session: Session, *, today: date) -> int:
+def lapse_overdue_organisations(session: Session, *, today: date) -> int:
     """Approved memberships whose renewal date has passed become lapsed; returns how many.
 
     Safe beside another run (two workers): one lapsed by the other meanwhile is skipped.
     """
     overdue = session.scalars(select(Organisation).where(
-        Organisation.status == S.APPROVED, Organisation.renewal_due_on < today)).all()
+        Organisation.scheme_status == S.APPROVED, Organisation.renewal_due_on < today)).all()
     count = 0
     for organisation in overdue:
         try:
@@ -274,7 +274,7 @@ def renewal_opens_on(organisation: Organisation, window_days: int) -> date | Non
 
 def can_renew(organisation: Organisation, window_days: int) -> bool:
     opens = renewal_opens_on(organisation, window_days)
-    return organisation.is_approved and opens is not None and clock.today() >= opens
+    return organisation.is_member and opens is not None and clock.today() >= opens
 
 
 def renew_membership(session: Session, organisation: Organisation, *, actor: User,
@@ -354,7 +354,7 @@ def remove_site(session: Session, site: Site, *, actor: User) -> None:
     if len(organisation.sites) <= 1:
         raise LastSiteError
     in_use = session.scalar(select(func.count()).select_from(Membership).where(
-        Membership.site_id == site.id, Membership.withdrawn_at.is_(None)))
+        Membership.site_id == site.id, Membership.is_current))
     in_use += session.scalar(select(func.count()).select_from(Invitation).where(
         Invitation.site_id == site.id, Invitation.accepted_at.is_(None),
         Invitation.revoked_at.is_(None)))

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from portal.models import (
     ElementStatus,
-    MembershipStatus,
     Organisation,
     PolicyDocument,
     PolicyElementEvent,
@@ -293,7 +292,7 @@ def awaiting_verification(session: Session, *, page: int, per_page: int = QUEUE_
              .join(Organisation, Organisation.id == PolicyElementRecord.organisation_id)
              .where(PolicyElementRecord.status == ElementStatus.IN_PLACE,
                     PolicyElementRecord.verification == Verification.UNVERIFIED,
-                    Organisation.status == MembershipStatus.APPROVED))
+                    Organisation.is_member))
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.execute(query.order_by(PolicyElementRecord.updated_at, PolicyElementRecord.id)
                            .offset((page - 1) * per_page).limit(per_page))

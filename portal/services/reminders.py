@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from flask import current_app
 from sqlalchemy import String, and_, case, cast, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -35,7 +34,6 @@ from portal.models import (
     Course,
     Invitation,
     Membership,
-    MembershipStatus,
     Organisation,
     OrgRole,
     OutboxMessage,
@@ -45,6 +43,7 @@ from portal.models import (
     utcnow,
 )
 from portal.services.assignments import pending
+from portal.settings import Settings, settings_of
 
 ASSIGNMENT_DUE = "assignment_due"
 ASSIGNMENT_OVERDUE = "assignment_overdue"
@@ -110,8 +109,8 @@ def _not_sent(kind: str, user_id: object, reference: object) -> object:
 def _current_member(role: OrgRole | None = None) -> tuple[type[Membership], object]:
     """A current membership in an approved organisation, to join on."""
     member = aliased(Membership)
-    condition = and_(member.withdrawn_at.is_(None), Organisation.id == member.organisation_id,
-                     Organisation.status == MembershipStatus.APPROVED)
+    condition = and_(member.is_current, Organisation.id == member.organisation_id,
+                     Organisation.is_member)
     if role is not None:
         condition = and_(condition, member.role == role)
     return member, condition
@@ -283,8 +282,9 @@ def _send_digest(session: Session, user_id: int, email: str, full_name: str, ite
             session.rollback()
             return 0
         queue_email(session, kind="reminders", to=email, dedupe_key=digest_key(user_id, today),
-                    subject=f"Reminders from {current_app.config['SCHEME_NAME']}",
-                    template="reminders", full_name=full_name, lines=_lines(new),
+                    subject=f"Reminders from {settings_of(session).scheme_name}",
+                    template="reminders", full_name=full_name,
+                    lines=_lines(new, settings_of(session)),
                     today=today)
         session.flush()
     except IntegrityError:  # a digest for today went first: these reminders wait for tomorrow
@@ -300,18 +300,22 @@ class Line:
     link: str
 
 
-def _lines(items: list[Due]) -> list[Line]:
+# The page that deals with each kind of reminder, by endpoint (tests check each resolves): the
+# person's own training, or a page of the organisation the reminder is about.
+PERSONAL_PAGES = {ASSIGNMENT_DUE: "training.index", ASSIGNMENT_OVERDUE: "training.index",
+                  CERTIFICATE_EXPIRING: "training.index"}
+ORGANISATION_PAGES = {INVITATION_PENDING: "champions.index", POLICY_REVIEW: "policy.index"}
+ORGANISATION_OVERVIEW = "organisations.overview"
+
+
+def _lines(items: list[Due], settings: Settings) -> list[Line]:
     """The digest's items, most urgent kind first, each with the page that deals with it."""
-    base = current_app.config["BASE_URL"].rstrip("/")
     ordered = sorted(items, key=lambda i: (KIND_ORDER.index(i.kind), i.on, i.organisation))
-    return [Line(item, _link(item, base)) for item in ordered]
+    return [Line(item, reminder_link(item, settings)) for item in ordered]
 
 
-def _link(item: Due, base: str) -> str:
-    if item.kind in (ASSIGNMENT_DUE, ASSIGNMENT_OVERDUE, CERTIFICATE_EXPIRING):
-        return f"{base}/training"
-    if item.kind == INVITATION_PENDING:
-        return f"{base}/organisations/{item.organisation_id}/champions"
-    if item.kind == POLICY_REVIEW:
-        return f"{base}/organisations/{item.organisation_id}/policy"
-    return f"{base}/organisations/{item.organisation_id}"
+def reminder_link(item: Due, settings: Settings) -> str:
+    if item.kind in PERSONAL_PAGES:
+        return settings.link(PERSONAL_PAGES[item.kind])
+    return settings.link(ORGANISATION_PAGES.get(item.kind, ORGANISATION_OVERVIEW),
+                         org_id=item.organisation_id)

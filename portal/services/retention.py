@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
@@ -24,15 +23,16 @@ from portal.models import (
     Invitation,
     JoinDraft,
     Membership,
-    MembershipStatus,
     Organisation,
     OutboxMessage,
     OutboxStatus,
     QuizAttempt,
+    SchemeStatus,
     User,
 )
 from portal.services.audit import record_event
-from portal.services.privacy import erase_person
+from portal.services.subject_rights import erase_person
+from portal.settings import settings_of
 
 LOCK_KEY = 7_264_125_001  # any constant shared by every worker: "retention"
 FINISHED_EMAIL = (OutboxStatus.SENT, OutboxStatus.FAILED)
@@ -51,7 +51,7 @@ class RetentionReport:
 def apply_retention(session: Session, now: datetime,
                     periods: Mapping[str, timedelta] | None = None) -> RetentionReport:
     """Apply every retention rule as at `now`; returns how many rows each rule touched."""
-    periods = periods if periods is not None else current_app.config["RETENTION"]
+    periods = periods if periods is not None else settings_of(session).retention
     if not _take_lock(session):
         return RetentionReport(skipped=True)
     cutoff = {rule: now - period for rule, period in periods.items()}
@@ -91,8 +91,8 @@ def former_members(session: Session, cutoff: datetime) -> list[int]:
     "Learner records kept while the employer is in the scheme plus 12 months, then anonymised."
     Coordinators and people already erased are left alone.
     """
-    live = func.sum(sa.case((sa.and_(Membership.withdrawn_at.is_(None),
-                                     Organisation.status.in_(LIVE_STATUSES)), 1), else_=0))
+    live = func.sum(sa.case((sa.and_(Membership.is_current,
+                                     Organisation.scheme_status.in_(LIVE_STATUSES)), 1), else_=0))
     ended = func.max(func.coalesce(Membership.withdrawn_at, Organisation.status_changed_at))
     return list(session.scalars(
         select(Membership.user_id).join(Organisation).join(User)
@@ -112,7 +112,7 @@ def _anonymise_former_members(session: Session, cutoff: datetime, now: datetime)
 def _delete_unconfirmed_accounts(session: Session, cutoff: datetime) -> dict[str, int]:
     """Accounts whose address was never confirmed, with the applications that never reached
     the coordinators; people with any other role are kept."""
-    unsent = sa.and_(Organisation.status == MembershipStatus.APPLIED,
+    unsent = sa.and_(Organisation.scheme_status == SchemeStatus.APPLIED,
                      Organisation.submitted_at.is_(None))
     other_role = exists().where(Membership.user_id == User.id,
                                 Membership.organisation_id == Organisation.id, ~unsent)

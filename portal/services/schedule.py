@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.services.assignments import catch_up_required_assignments
-from portal.services.organisations import lapse_overdue_memberships
+from portal.services.organisations import lapse_overdue_organisations
 from portal.services.reminders import send_reminders
 from portal.services.retention import apply_retention
 from portal.services.tiers import refresh_all_tiers
@@ -66,7 +66,7 @@ def run_daily_jobs(session: Session, today: date, now: datetime | None = None) -
     with exclusive_run(session) as acquired:
         if not acquired:
             return DailyReport(ran=False)
-        lapsed = lapse_overdue_memberships(session, today=today)
+        lapsed = lapse_overdue_organisations(session, today=today)
         session.commit()
         # After lapsing, and daily anyway: certificates expire with no event to react to.
         tiers_changed = refresh_all_tiers(session, now)

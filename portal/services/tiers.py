@@ -26,28 +26,27 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from flask import current_app, has_app_context
 from sqlalchemy import Select, and_, case, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from config import Config
 from portal.models import (
+    MEMBER_STATUS,
     AuditEvent,
     Certificate,
     CommitmentSignature,
     Course,
     ElementStatus,
     Membership,
-    MembershipStatus,
     Organisation,
-    OrgRole,
     PolicyElementRecord,
+    SchemeStatus,
     Site,
     Tier,
     Verification,
 )
 from portal.services.audit import record_event
 from portal.services.policy_framework import WRITTEN_POLICY, PolicyFramework, policy_framework
+from portal.settings import settings_of
 
 CHAMPION_AUDIENCES = ("champion", "all")
 TIERS_CHECKED = "tiers.checked"  # the audit event of a re-check of every organisation's tier
@@ -67,14 +66,11 @@ class SiteCoverage:
     def met(self) -> bool:
         return self.certified >= self.needed
 
-    def per_100_staff(self) -> float:
-        return round(100 * self.certified / self.headcount, 1) if self.headcount else 0.0
-
 
 @dataclass
 class TierFacts:
     organisation_id: int
-    status: MembershipStatus
+    status: SchemeStatus
     signed: bool = False
     elements: dict[str, tuple[ElementStatus, Verification]] = field(default_factory=dict)
     sites: list[SiteCoverage] = field(default_factory=list)
@@ -125,9 +121,9 @@ def evaluate(facts: TierFacts, framework: PolicyFramework) -> Assessment:
 
 def _missing_for_committed(facts: TierFacts) -> tuple[str, ...]:
     missing = []
-    if facts.status == MembershipStatus.APPLIED:
+    if facts.status == SchemeStatus.APPLIED:
         missing.append("A scheme coordinator needs to approve the application")
-    elif facts.status != MembershipStatus.APPROVED:
+    elif facts.status != MEMBER_STATUS:
         missing.append(f"The membership is {facts.status.label.lower()}: a scheme coordinator "
                        "needs to reinstate it")
     if not facts.signed:
@@ -196,7 +192,7 @@ def gather_facts(session: Session, organisations: Sequence[int] | Select,
     signed = exists().where(CommitmentSignature.organisation_id == Organisation.id)
     facts: dict[int, TierFacts] = {}
     for org_id, status, tier, is_signed, key, element_status, verification in session.execute(
-            select(Organisation.id, Organisation.status, Organisation.tier, signed,
+            select(Organisation.id, Organisation.scheme_status, Organisation.tier, signed,
                    PolicyElementRecord.element_key, PolicyElementRecord.status,
                    PolicyElementRecord.verification)
             .outerjoin(PolicyElementRecord,
@@ -231,7 +227,7 @@ def _champion_counts(session: Session, ids: Sequence[int], now: datetime
     # Certificates joined straight to the membership, so each champion's are found through the
     # (user_id, course_id) index; only indexed columns are read (user_id marks a match).
     held = Certificate.user_id.is_not(None)
-    current = and_(held, or_(Certificate.expires_at.is_(None), Certificate.expires_at > now))
+    current = and_(held, Certificate.is_current_at(now))
     per_champion = (
         select(Membership.organisation_id.label("organisation_id"),
                Membership.site_id.label("site_id"),
@@ -239,8 +235,7 @@ def _champion_counts(session: Session, ids: Sequence[int], now: datetime
                func.max(case((held, 1), else_=0)).label("ever"))
         .outerjoin(Certificate, and_(Certificate.user_id == Membership.user_id,
                                      Certificate.course_id.in_(certifying)))
-        .where(Membership.organisation_id.in_(ids), Membership.role == OrgRole.CHAMPION,
-               Membership.withdrawn_at.is_(None))
+        .where(Membership.organisation_id.in_(ids), Membership.is_current_champion)
         .group_by(Membership.organisation_id, Membership.site_id, Membership.id)
         .subquery())
     rows = session.execute(
@@ -255,16 +250,14 @@ def _champion_counts(session: Session, ids: Sequence[int], now: datetime
 def assess(session: Session, organisation: Organisation, now: datetime, *,
            target: float | None = None) -> Assessment:
     """The organisation's tier from its data now, and what is missing for the next tier."""
-    target = _target() if target is None else target
+    target = _target(session) if target is None else target
     facts = gather_facts(session, [organisation.id], now, target)
     return evaluate(facts[organisation.id], policy_framework())
 
 
-def _target() -> float:
-    """COVERAGE_TARGET_PER_100_STAFF from the app's settings (the default outside an app)."""
-    if has_app_context():
-        return float(current_app.config["COVERAGE_TARGET_PER_100_STAFF"])
-    return Config.COVERAGE_TARGET_PER_100_STAFF
+def _target(session: Session) -> float:
+    """COVERAGE_TARGET_PER_100_STAFF, from the settings the session carries."""
+    return settings_of(session).coverage_target_per_100_staff
 
 
 def _tier_changes(facts: Iterable[TierFacts], framework: PolicyFramework
@@ -272,8 +265,7 @@ def _tier_changes(facts: Iterable[TierFacts], framework: PolicyFramework
     """The organisations whose tier is not what their facts earn now (none unless approved)."""
     changes = {}
     for item in facts:
-        tier = evaluate(item, framework).tier if item.status == MembershipStatus.APPROVED \
-            else None
+        tier = evaluate(item, framework).tier if item.status == MEMBER_STATUS else None
         if tier != item.tier:
             changes[item.organisation_id] = tier
     return changes
@@ -292,7 +284,7 @@ def _audit_rows(changes: dict[int, Tier | None], current: dict[int, Tier | None]
 def refresh_tier(session: Session, organisation: Organisation, now: datetime, *,
                  target: float | None = None) -> Tier | None:
     """Bring Organisation.tier up to date (None unless approved), with an audit event on change."""
-    if organisation.status != MembershipStatus.APPROVED:
+    if not organisation.is_member:
         tier = None
     else:
         tier = assess(session, organisation, now, target=target).tier
@@ -309,9 +301,8 @@ def refresh_tiers_for_user(session: Session, user_id: int, now: datetime) -> Non
     """After a person's training changes: every organisation they champion, in a fixed number
     of statements however many (three reads; writes only when a tier changes)."""
     championed = select(Membership.organisation_id).where(
-        Membership.user_id == user_id, Membership.role == OrgRole.CHAMPION,
-        Membership.withdrawn_at.is_(None))
-    _refresh(session, gather_facts(session, championed, now, _target()), now)
+        Membership.user_id == user_id, Membership.is_current_champion)
+    _refresh(session, gather_facts(session, championed, now, _target(session)), now)
 
 
 def refresh_all_tiers(session: Session, now: datetime, *, target: float | None = None,
@@ -321,10 +312,10 @@ def refresh_all_tiers(session: Session, now: datetime, *, target: float | None =
     Set-based: per batch of `batch_size` organisations, three reads, one UPDATE per new tier
     value and one INSERT of audit rows, so thousands of organisations cost a few dozen queries.
     """
-    target = _target() if target is None else target
+    target = _target(session) if target is None else target
     candidates = session.scalars(
         select(Organisation.id)
-        .where(or_(Organisation.status == MembershipStatus.APPROVED,
+        .where(or_(Organisation.is_member,
                    Organisation.tier.is_not(None)))
         .order_by(Organisation.id)).all()
     changed = sum(_refresh(session, gather_facts(session, batch, now, target), now)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 import random
-import secrets
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -27,11 +26,9 @@ from portal.models import (
     User,
     utcnow,
 )
+from portal.models.training import new_certificate_code
 from portal.services.errors import PortalError
 from portal.services.tiers import CHAMPION_AUDIENCES, refresh_tiers_for_user
-
-CERTIFICATE_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
-CERTIFICATE_CODE_LENGTH = 12
 
 
 class AttemptLimitReachedError(PortalError):
@@ -254,11 +251,6 @@ def issue_certificate(session: Session, user_id: int, course: Course,
     return certificate
 
 
-def new_certificate_code() -> str:
-    return "".join(secrets.choice(CERTIFICATE_CODE_ALPHABET)
-                   for _ in range(CERTIFICATE_CODE_LENGTH))
-
-
 def normalise_certificate_code(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch.isalnum())
 
@@ -391,7 +383,7 @@ def _current_certificates(session: Session, user: User, now: datetime) -> dict[i
     found: dict[int, Certificate] = {}
     for certificate in session.scalars(select(Certificate).where(
             Certificate.user_id == user.id).order_by(Certificate.issued_at)):
-        if certificate.expires_at is None or certificate.expires_at > now:
+        if certificate.is_current_at(now):
             found[certificate.course_id] = certificate
     return found
 

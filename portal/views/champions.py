@@ -38,7 +38,7 @@ from portal.models import (
     utcnow,
 )
 from portal.permissions import organisation_role_required, refuse
-from portal.services import champion_files, champion_list, emails, exports
+from portal.services import bulk_invitations, champion_list, emails, exports
 from portal.services import champions as champion_service
 from portal.services import invitations as invites
 from portal.services.organisations import site_in
@@ -58,7 +58,7 @@ def current_champions(organisation: Organisation) -> list[Membership]:
     return list(session.scalars(
         select(Membership).options(selectinload(Membership.user), selectinload(Membership.site))
         .where(Membership.organisation_id == organisation.id,
-               Membership.role == OrgRole.CHAMPION, Membership.withdrawn_at.is_(None))
+               Membership.is_current_champion)
         .order_by(Membership.created_at)))
 
 
@@ -145,7 +145,7 @@ def invite(organisation: Organisation) -> ResponseReturnValue:
             flash("Invitation sent", "success")
             return redirect(url_for(".index", org_id=organisation.id), code=303)
     return render_template("champions/invite.html", organisation=organisation, form=form,
-                           active=organisation.is_approved)
+                           active=organisation.is_member)
 
 
 def add_invitee_problem(organisation: Organisation, form: object) -> None:
@@ -300,9 +300,9 @@ def upload(organisation: Organisation) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             count = _invite_from_file(organisation, _uploaded_bytes(form))
-        except champion_files.ChampionFileError as error:
+        except bulk_invitations.ChampionFileError as error:
             form.file.errors.append(str(error))
-        except champion_files.ChampionRowsError as error:
+        except bulk_invitations.ChampionRowsError as error:
             problems = error.problems
             form.file.errors.append("The file has problems, so we have not invited anyone. "
                                     "Fix the rows listed and upload the file again")
@@ -312,29 +312,29 @@ def upload(organisation: Organisation) -> ResponseReturnValue:
     return render_template("champions/upload.html", organisation=organisation, form=form,
                            problems=problems[:MAX_LISTED_PROBLEMS],
                            more_problems=max(len(problems) - MAX_LISTED_PROBLEMS, 0),
-                           active=organisation.is_approved)
+                           active=organisation.is_member)
 
 
 def _uploaded_bytes(form: UploadChampionsForm) -> bytes:
     upload = form.file.data
     if upload is None or not getattr(upload, "filename", ""):
-        raise champion_files.ChampionFileError("Select a CSV file")
+        raise bulk_invitations.ChampionFileError("Select a CSV file")
     if not upload.filename.lower().endswith(".csv"):
-        raise champion_files.ChampionFileError("The selected file must be a CSV file")
+        raise bulk_invitations.ChampionFileError("The selected file must be a CSV file")
     limit = current_app.config["CHAMPION_CSV_MAX_BYTES"]
     data = upload.stream.read(limit + 1)
     if len(data) > limit:
-        raise champion_files.ChampionFileError(
+        raise bulk_invitations.ChampionFileError(
             f"The selected file must be smaller than {limit // 1024 // 1024}MB")
     return data
 
 
 def _invite_from_file(organisation: Organisation, data: bytes) -> int:
     session = get_session()
-    people = champion_files.invitees_from_file(
+    people = bulk_invitations.invitees_from_file(
         session, organisation, data, max_rows=current_app.config["CHAMPION_CSV_MAX_ROWS"])
     try:
-        created = champion_files.invite_many(session, organisation, people,
+        created = bulk_invitations.invite_many(session, organisation, people,
                                              invited_by=current_user,
                                              days=current_app.config["INVITATION_DAYS"])
         for invitation, token in created:
@@ -342,17 +342,17 @@ def _invite_from_file(organisation: Organisation, data: bytes) -> int:
         session.commit()
     except invites.MembershipNotActiveError as error:
         session.rollback()
-        raise champion_files.ChampionFileError(NOT_ACTIVE) from error
+        raise bulk_invitations.ChampionFileError(NOT_ACTIVE) from error
     except IntegrityError as error:
         session.rollback()
-        raise champion_files.ChampionFileError(RACED) from error
+        raise bulk_invitations.ChampionFileError(RACED) from error
     return len(created)
 
 
 @bp.route("/champions/upload/template.csv")
 @organisation_role_required(OrgRole.HR_LEAD)
 def upload_template(organisation: Organisation) -> ResponseReturnValue:
-    return Response(champion_files.template_csv(), mimetype="text/csv",
+    return Response(bulk_invitations.template_csv(), mimetype="text/csv",
                     headers={"Content-Disposition":
                              'attachment; filename="champions-template.csv"'})
 

@@ -12,28 +12,20 @@ answers or other data in it still calls the macro directly.
 
 from __future__ import annotations
 
-import threading
-
 from flask import current_app
 from markupsafe import Markup
 
-CACHE_SIZE = 512  # distinct (component, params); cleared when full, so it cannot grow forever
+from portal.caching import BoundedCache
 
-_cache: dict[tuple[str, str], Markup] = {}
-_lock = threading.Lock()
+CACHE_SIZE = 512  # distinct (component, params); the least recently used go first
+
+_cache: BoundedCache[tuple[str, str], Markup] = BoundedCache(CACHE_SIZE)
 
 
 def govuk_component(name: str, params: dict) -> Markup:
     """The HTML of component `name` (e.g. "skip-link", as in the macro's folder) for `params`."""
     key = (name, repr(params))  # not JSON: repr tells Markup from str, which render differently
-    html = _cache.get(key)
-    if html is None:
-        html = macro(name)(params)  # Markup: the macros autoescape
-        with _lock:
-            if len(_cache) >= CACHE_SIZE:
-                _cache.clear()
-            _cache[key] = html
-    return html
+    return _cache.get_or_make(key, lambda: macro(name)(params))  # Markup: macros autoescape
 
 
 def macro(name: str):  # noqa: ANN201 - a Jinja macro
@@ -44,5 +36,4 @@ def macro(name: str):  # noqa: ANN201 - a Jinja macro
 
 
 def clear() -> None:
-    with _lock:
-        _cache.clear()
+    _cache.clear()

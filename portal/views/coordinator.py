@@ -25,6 +25,7 @@ from portal.forms.coordinator import (
     WithdrawForm,
     parse_day,
 )
+from portal.forms.filters import page_number, parse_search
 from portal.forms.organisations import ActionForm
 from portal.models import (
     WITHDRAWAL_REASON_LABELS,
@@ -169,8 +170,8 @@ def applications() -> ResponseReturnValue:
 @coordinator_required
 def organisations() -> ResponseReturnValue:
     """Search, filter, sort and page through every organisation; three statements a page."""
-    search, parsed = organisation_search.parse_search(request.args)
-    page = organisation_search.page_number(request.args.get("page"))
+    search, parsed = parse_search(request.args)
+    page = page_number(request.args.get("page"))
     results = organisation_search.organisations_page(get_session(), search, page)
     return render_template("coordinator/organisations.html", results=results, search=search,
                            parsed=parsed, form=parsed, choices=filter_choices(),
@@ -249,7 +250,7 @@ def _change_status(organisation: Organisation, change: object, form: object, tem
 @bp.route("/organisations/<int:org_id>/suspend", methods=["GET", "POST"])
 @coordinator_required
 def suspend(org_id: int) -> ResponseReturnValue:
-    return _change_status(_organisation(org_id), orgs.suspend_membership, SuspendForm(),
+    return _change_status(_organisation(org_id), orgs.suspend_organisation, SuspendForm(),
                           "coordinator/suspend.html", "Membership suspended. We have emailed "
                           "the HR leads.")
 
@@ -257,7 +258,7 @@ def suspend(org_id: int) -> ResponseReturnValue:
 @bp.route("/organisations/<int:org_id>/withdraw", methods=["GET", "POST"])
 @coordinator_required
 def withdraw(org_id: int) -> ResponseReturnValue:
-    return _change_status(_organisation(org_id), orgs.withdraw_membership, WithdrawForm(),
+    return _change_status(_organisation(org_id), orgs.withdraw_organisation, WithdrawForm(),
                           "coordinator/withdraw.html", "Membership ended. We have emailed the "
                           "HR leads.")
 
@@ -269,7 +270,7 @@ def reinstate(org_id: int) -> ResponseReturnValue:
     if ActionForm().validate_on_submit():
         session = get_session()
         try:
-            orgs.reinstate_membership(session, organisation, actor=current_user,
+            orgs.reinstate_organisation(session, organisation, actor=current_user,
                                       renewal_months=current_app.config["RENEWAL_MONTHS"])
         except orgs.StatusChangeError:
             flash(ALREADY_CHANGED)
@@ -344,7 +345,7 @@ def _member(organisation: Organisation, user_id: int) -> User:
     """A person with a current role in this organisation, or 404."""
     person = get_session().scalar(
         select(User).join(Membership).where(Membership.organisation_id == organisation.id,
-                                            Membership.withdrawn_at.is_(None), User.id == user_id))
+                                            Membership.is_current, User.id == user_id))
     if person is None:
         abort(404)
     return person

@@ -10,7 +10,7 @@ from flask_login import current_user, logout_user
 
 from portal.db import get_session
 from portal.forms.auth import ContinueForm
-from portal.models import MembershipStatus, OrgRole, utcnow
+from portal.models import OrgRole, SchemeStatus, utcnow
 from portal.permissions import public, sign_in_required
 from portal.security import is_safe_next
 from portal.services.accounts import end_all_sessions
@@ -101,10 +101,10 @@ def dashboard() -> ResponseReturnValue:
         get_session(), current_user)
     led = [m.organisation for m in memberships if m.role == OrgRole.HR_LEAD]
     checklists = [steps for steps in (first_steps(get_session(), organisation)
-                                      for organisation in led if organisation.is_approved)
+                                      for organisation in led if organisation.is_member)
                   if not steps.done]
-    applications = [o for o in led if o.status in (MembershipStatus.APPLIED,
-                                                   MembershipStatus.DECLINED)]
+    applications = [o for o in led if o.scheme_status in (SchemeStatus.APPLIED,
+                                                   SchemeStatus.DECLINED)]
     return render_template("main/dashboard.html", memberships=memberships,
                            unconfirmed=unconfirmed, form=ContinueForm(), checklists=checklists,
                            applications=applications, reasons=STATUS_REASONS)

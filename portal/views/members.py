@@ -7,9 +7,9 @@ from flask.typing import ResponseReturnValue
 
 from portal.db import get_session
 from portal.forms.base import search_text
+from portal.forms.filters import page_number
 from portal.permissions import public
 from portal.services import member_list
-from portal.services.organisation_search import page_number
 
 bp = Blueprint("members", __name__)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
@@ -13,14 +11,17 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from portal import clock
+from portal.caching import BoundedCache
 from portal.db import get_session
 from portal.extensions import limiter
-from portal.models import Borough, MembershipStatus, Sector, Tier, utcnow
+from portal.forms.filters import parse_filters, parse_search
+from portal.models import Borough, SchemeStatus, Sector, Tier, utcnow
 from portal.permissions import coordinator_required, recent_authentication_required
-from portal.services import exports, monitoring
+from portal.services import exports, monitoring, monitoring_filters
 from portal.services.audit import record_event
-from portal.services.monitoring import Dashboard, SizeBand
-from portal.services.organisation_search import SORT_LABELS, parse_search
+from portal.services.monitoring import Dashboard
+from portal.services.monitoring_filters import SizeBand
+from portal.services.organisation_search import SORT_LABELS
 from portal.views.charts import Chart, bar_chart, column_chart
 
 bp = Blueprint("monitoring", __name__, url_prefix="/coordinator")
@@ -33,7 +34,7 @@ def filter_choices() -> dict[str, list[tuple[str, str]]]:
         "sector": [(s.value, s.label) for s in Sector],
         "size": [(b.value, b.label) for b in SizeBand],
         "tier": [(t.value, t.label) for t in Tier],
-        "status": [(s.value, s.label) for s in MembershipStatus],
+        "status": [(s.value, s.label) for s in SchemeStatus],
         "sort": [(s.value, label) for s, label in SORT_LABELS.items()],
     }
 
@@ -41,7 +42,7 @@ def filter_choices() -> dict[str, list[tuple[str, str]]]:
 @bp.route("/dashboard")
 @coordinator_required
 def dashboard() -> ResponseReturnValue:
-    parsed = monitoring.parse_filters(request.args)
+    parsed = parse_filters(request.args)
     figures, worked_out_at = recent_figures(parsed.filters)
     return render_template("monitoring/dashboard.html", figures=figures, parsed=parsed,
                            form=parsed, charts=dashboard_charts(figures), choices=filter_choices(),
@@ -51,7 +52,7 @@ def dashboard() -> ResponseReturnValue:
 FIGURES_KEPT = 128  # filter combinations per process; more and the oldest go
 
 
-def recent_figures(filters: monitoring.Filters) -> tuple[Dashboard, datetime]:
+def recent_figures(filters: monitoring_filters.Filters) -> tuple[Dashboard, datetime]:
     """The dashboard's figures for these filters and when they were worked out: kept in this
     process for DASHBOARD_CACHE_SECONDS (0: worked out on every view).
 
@@ -62,24 +63,16 @@ def recent_figures(filters: monitoring.Filters) -> tuple[Dashboard, datetime]:
     """
     seconds = current_app.config["DASHBOARD_CACHE_SECONDS"]
     now = utcnow()
-    kept: OrderedDict = current_app.extensions.setdefault("portal.dashboard_figures",
-                                                          OrderedDict())
+    kept: BoundedCache[tuple, tuple[Dashboard, datetime]] = current_app.extensions.setdefault(
+        "portal.dashboard_figures", BoundedCache(FIGURES_KEPT))
     key = tuple(sorted(filters.query_args().items()))
-    with _figures_lock:
-        found = kept.get(key)
+    found = kept.get(key)
     if found is not None and now - found[1] < timedelta(seconds=seconds):
         return found
     found = (monitoring.dashboard(get_session(), filters, now), now)
     if seconds > 0:
-        with _figures_lock:
-            kept[key] = found
-            kept.move_to_end(key)
-            while len(kept) > FIGURES_KEPT:
-                kept.popitem(last=False)
+        kept.put(key, found)
     return found
-
-
-_figures_lock = threading.Lock()
 
 
 def dashboard_charts(figures: Dashboard) -> dict[str, Chart]:
@@ -154,7 +147,7 @@ def _audit_export(action: str, details: dict) -> None:
 @limiter.limit(lambda: current_app.config["EXPORT_LIMIT_PER_ACCOUNT"], key_func=_export_key,
                scope="exports")
 def export_figures() -> ResponseReturnValue:
-    parsed = monitoring.parse_filters(request.args)
+    parsed = parse_filters(request.args)
     now = utcnow()
     figures = monitoring.dashboard(get_session(), parsed.filters, now)
     _audit_export("export.figures", {"filters": parsed.filters.query_args()})

@@ -44,7 +44,7 @@ from portal.services import assignments as assigning
 from portal.services import invitations as invites
 from portal.services import organisations as orgs
 from portal.services.commitments import current_commitment
-from portal.services.dashboard import (
+from portal.services.hr_dashboard import (
     EXPIRY_NOTICE_DAYS,
     INVITATION_WAIT_DAYS,
     organisation_dashboard,
@@ -95,7 +95,7 @@ def invite_hr_lead(organisation: Organisation) -> ResponseReturnValue:
             flash("Invitation sent", "success")
             return redirect(url_for(".overview", org_id=organisation.id), code=303)
     return render_template("organisations/invite_hr_lead.html", organisation=organisation,
-                           form=form, active=organisation.is_approved)
+                           form=form, active=organisation.is_member)
 
 
 def _back_to_organisation(organisation: Organisation) -> ResponseReturnValue:
@@ -274,7 +274,7 @@ def assign(organisation: Organisation) -> ResponseReturnValue:
     form.champions.choices = [SelectChoice(str(m.id), m.user.full_name + (f", {m.site.name}"
                                                                            if m.site else ""))
                               for m in champions]
-    if not organisation.is_approved or not champions:
+    if not organisation.is_member or not champions:
         return render_template("organisations/assign.html", organisation=organisation,
                                form=form, hints=hints, champions=champions)
     if form.validate_on_submit():

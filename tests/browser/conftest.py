@@ -1,27 +1,41 @@
 """Browser tests: the real app on a loopback port, driven by Debian's Chromium via Playwright.
 
-Every page visited is checked with axe-core (WCAG 2.2 A/AA rules plus best practices).
+Every page a test checks with `assert_accessible` is checked by two accessibility engines, axe-core
+(WCAG 2.2 A/AA rules plus best practices) and HTML_CodeSniffer (WCAG 2 AA errors), and must not
+scroll sideways at 320 CSS pixels wide (WCAG 1.4.10). The HTML of every page the browser loads,
+checked or not, is kept; at the end of the session the Nu HTML Checker (vnu) reads it all in one
+run, and the question checks of tests/form_labels.py read it too. The pages checked are listed in
+the terminal summary.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
 import threading
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, Response, sync_playwright
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from tests.conftest import make_app
+from tests.form_labels import form_label_problems
 from tests.smtp import free_port
 from tests.two_factor import CODE_PATH, next_code
 
 CHROMIUM = "/usr/bin/chromium"
-AXE_SCRIPT = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
+AXE_SCRIPT = NODE_MODULES / "axe-core" / "axe.min.js"
+HTMLCS_SCRIPT = NODE_MODULES / "html_codesniffer" / "build" / "HTMLCS.js"
+VNU_JAR = NODE_MODULES / "vnu-jar" / "build" / "dist" / "vnu.jar"
+REFLOW_WIDTH = 320  # CSS pixels: 1280 at 400 % zoom (WCAG 1.4.10)
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
@@ -74,14 +88,93 @@ def live_server(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
         yield server
 
 
+@dataclass
+class Served:
+    """One page as the server sent it, for the checks run once at the end of the session."""
+
+    path: str
+    status: int
+    html: str
+
+
+@dataclass
+class PageLog:
+    served: list[Served] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)  # paths given to assert_accessible
+
+    def keep(self, response: Response) -> None:
+        """A `response` handler: keep every HTML document the browser loads in its main frame."""
+        if (response.request.resource_type != "document" or 300 <= response.status < 400
+                or response.frame.parent_frame is not None
+                or "text/html" not in response.headers.get("content-type", "")):
+            return
+        parts = urlsplit(response.url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        self.served.append(Served(path, response.status, response.text()))
+
+
+PAGE_LOG = PageLog()
+
+
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    # axe is injected as a script tag, which our CSP (rightly) forbids; tests bypass it.
+    # axe and HTML_CodeSniffer are injected as script tags, which our CSP (rightly) forbids;
+    # tests bypass it. The served HTML is kept whatever the test does with the page.
     context = browser.new_context(bypass_csp=True)
+    context.on("response", PAGE_LOG.keep)
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+def vnu_errors(pages: list[Served], folder: Path) -> list[str]:
+    """Every error the Nu HTML Checker finds in `pages`, in one run of the checker."""
+    if shutil.which("java") is None:
+        pytest.fail("No Java runtime for the Nu HTML Checker: run `make test`, which installs it")
+    files = []
+    for number, served in enumerate(pages):
+        path = folder / f"page-{number:04d}.html"
+        path.write_text(served.html, encoding="utf-8")
+        files.append(path)
+    result = subprocess.run(  # noqa: S603 - our own fixed command over files we wrote
+        ["java", "-jar", str(VNU_JAR), "--errors-only", "--format", "json", *map(str, files)],
+        capture_output=True, text=True, timeout=600, check=False)
+    by_file = {f"file:{path}": served for path, served in zip(files, pages, strict=True)}
+    messages = json.loads(result.stderr or result.stdout)["messages"]
+    return [f"{by_file[m['url']].path} line {m.get('lastLine')}: {m['message']}"
+            if m.get("url") in by_file else f"{m.get('url')}: {m['message']}"
+            for m in messages]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def served_html_is_valid(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """After the last browser test: vnu and the question checks over every page served."""
+    yield
+    pages = PAGE_LOG.served
+    if not pages:
+        return
+    problems = vnu_errors(pages, tmp_path_factory.mktemp("served-html"))
+    problems += [f"{served.path}: {problem}" for served in pages
+                 for problem in form_label_problems(served.html)]
+    assert problems == [], "\n".join(dict.fromkeys(problems))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not PAGE_LOG.served and not PAGE_LOG.checked:
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("pages checked")
+    served = Counter(page.path for page in PAGE_LOG.served)
+    write(f"Nu HTML Checker and question checks: {len(PAGE_LOG.served)} pages served "
+          f"({len(served)} distinct addresses)")
+    for path, count in sorted(served.items()):
+        write(f"  {path}" + (f" (x{count})" if count > 1 else ""))
+    checked = Counter(PAGE_LOG.checked)
+    write(f"axe, HTML_CodeSniffer and reflow at {REFLOW_WIDTH}px: {len(PAGE_LOG.checked)} "
+          f"pages ({len(checked)} distinct addresses)")
+    for path, count in sorted(checked.items()):
+        write(f"  {path}" + (f" (x{count})" if count > 1 else ""))
 
 
 def pass_two_factor(page: Page, server: LiveServer, email: str) -> None:
@@ -95,10 +188,48 @@ def pass_two_factor(page: Page, server: LiveServer, email: str) -> None:
 
 
 def assert_accessible(page: Page) -> None:
-    """Zero axe violations on the page as it stands."""
+    """The page as it stands: zero axe violations, zero HTML_CodeSniffer errors (WCAG 2 AA), and
+    no sideways scrolling of the page at 320 CSS pixels wide."""
+    parts = urlsplit(page.url)
+    PAGE_LOG.checked.append(parts.path + (f"?{parts.query}" if parts.query else ""))
     page.add_script_tag(path=str(AXE_SCRIPT))
     result = page.evaluate(
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
     violations = [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3])
                   for v in result["violations"]]
     assert violations == [], f"{page.url}: {violations}"
+    page.add_script_tag(path=str(HTMLCS_SCRIPT))
+    errors = page.evaluate(HTMLCS_ERRORS)
+    assert errors == [], f"{page.url}: HTML_CodeSniffer: {errors}"
+    assert_reflows(page)
+
+
+# HTML_CodeSniffer's WCAG2AA errors (type 1; warnings and notices ask a person to check).
+HTMLCS_ERRORS = """() => new Promise((resolve, reject) => {
+  HTMLCS.process("WCAG2AA", document, () => {
+    resolve(HTMLCS.getMessages().filter(m => m.type === HTMLCS.ERROR).map(m =>
+      [m.code, m.msg, m.element.outerHTML.slice(0, 160)]));
+  }, reject, "en");
+})"""
+
+
+def assert_reflows(page: Page) -> None:
+    """WCAG 1.4.10: at 320 CSS px the page itself never scrolls sideways (a wide table may,
+    inside its own container)."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": REFLOW_WIDTH, "height": size["height"] if size else 720})
+    try:
+        widths = page.evaluate("""() => {
+          const root = document.documentElement;
+          // What sticks out, for the message (a wide table's cells may, inside its container).
+          const wide = [...document.body.querySelectorAll("*")].filter(el => {
+            const box = el.getBoundingClientRect();
+            return box.right > root.clientWidth + 1 && box.width > 0
+              && !el.closest(".portal-table-container");
+          }).slice(0, 3).map(el => el.outerHTML.slice(0, 120));
+          return {scroll: root.scrollWidth, client: root.clientWidth, wide};
+        }""")
+    finally:
+        if size:
+            page.set_viewport_size(size)
+    assert widths["scroll"] <= widths["client"], f"{page.url} at {REFLOW_WIDTH}px: {widths}"

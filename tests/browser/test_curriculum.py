@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
 from portal.models import Certificate, Course, OrgRole
@@ -40,10 +40,10 @@ def test_every_module_can_be_failed_then_passed(page: Page, live_server, course_
         assert_accessible(page)
         page.get_by_role("button", name="Start the quiz").click()
         answer_quiz(page, live_server, right=False)
-        assert page.get_by_role("heading", name="You did not pass this time").is_visible()
+        expect(page.get_by_role("heading", name="You did not pass this time")).to_be_visible()
         page.get_by_role("button", name="Try the quiz again").click()
         answer_quiz(page, live_server, right=True)
-        assert page.get_by_text("You passed").is_visible()
+        expect(page.get_by_text("You passed")).to_be_visible()
     assert page.get_by_role("link", name="View and download your certificate").is_visible()
     with live_server.db() as session:
         assert session.scalar(select(func.count()).select_from(Certificate)) == 1

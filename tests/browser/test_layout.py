@@ -99,3 +99,46 @@ def test_exit_works_without_javascript(browser, live_server) -> None:
     page.locator(".govuk-exit-this-page__button").click()
     page.wait_for_url(live_server.exit_url)
     context.close()
+
+
+@pytest.mark.parametrize("how", ["button", "shift three times", "escape"])
+def test_back_after_exit_this_page_does_not_return_to_the_page(page: Page, live_server,
+                                                               how: str) -> None:
+    """Issue 18: leaving replaces the page in the history (location.replace), so Back does not
+    show the search the person fled; it goes to whatever was open before the portal."""
+    elsewhere = "data:text/html,<title>Elsewhere</title>"  # the site open before the portal
+    page.goto(elsewhere)
+    before = page.evaluate("history.length")
+    searched = live_server.url + "/support?q=refuge"
+    page.goto(searched)
+    page.wait_for_function("document.body.classList.contains('govuk-frontend-supported')")
+    if how == "button":
+        page.locator(".govuk-exit-this-page__button").click()
+    elif how == "escape":
+        page.keyboard.press("Escape")
+    else:
+        for _ in range(3):
+            page.keyboard.press("Shift")
+    page.wait_for_url(live_server.exit_url)
+    assert page.evaluate("history.length") == before + 1  # the exit page took the search's place
+    page.go_back()
+    page.wait_for_load_state()
+    assert page.url == elsewhere
+    assert page.url != searched
+
+
+def test_govuk_frontend_is_marked_supported_before_any_module_runs(browser, live_server) -> None:
+    """Issue 18 (layout shift): the inline script in <body> marks GOV.UK Frontend as supported
+    before first paint, under the real CSP (its nonce), so GOV.UK's styles for enhanced
+    components apply from the first paint. app.js is held back to show the class is not its."""
+    context = browser.new_context()  # the CSP applies: no bypass
+    page = context.new_page()
+    refused = []
+    page.on("console", lambda message: refused.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    page.route("**/static/js/app.js", lambda route: route.abort())
+    page.goto(live_server.url + "/support")
+    classes = page.evaluate("document.body.className").split()
+    assert {"js-enabled", "govuk-frontend-supported"} <= set(classes)
+    assert refused == []
+    context.close()

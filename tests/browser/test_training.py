@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from portal.models import Certificate, Module, OrgRole, QuizAttempt
@@ -63,7 +63,7 @@ def test_fail_retake_pass_certificate_and_verify(page: Page, live_server) -> Non
     assert page.get_by_role("heading", name="You did not pass this time").is_visible()
     page.get_by_role("button", name="Try the quiz again").click()
     answer_quiz(page, live_server, right=True)
-    assert page.get_by_text("You passed").is_visible()
+    expect(page.get_by_text("You passed")).to_be_visible()
     assert_accessible(page)
 
     page.get_by_role("link", name="View and download your certificate").click()
@@ -86,6 +86,6 @@ def test_fail_retake_pass_certificate_and_verify(page: Page, live_server) -> Non
     page.goto(live_server.url + "/verify")
     page.get_by_label("Verification code").fill(code)
     page.get_by_role("button", name="Check", exact=True).click()
-    assert page.get_by_role("heading", name="This certificate is valid").is_visible()
+    expect(page.get_by_role("heading", name="This certificate is valid")).to_be_visible()
     assert page.get_by_text("Łucja N.").is_visible()
     assert_accessible(page)

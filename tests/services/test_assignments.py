@@ -15,8 +15,8 @@ from portal.models import (
     AuditEvent,
     Course,
     Membership,
-    MembershipStatus,
     OrgRole,
+    SchemeStatus,
     WithdrawalReason,
     utcnow,
 )
@@ -68,14 +68,15 @@ def test_accepting_an_invitation_assigns_the_required_course_once(session) -> No
     assert len(all_assignments(session)) == 1
 
 
-def test_the_due_period_is_the_coordinators_setting(app_factory, session) -> None:
+def test_the_due_period_is_the_coordinators_setting(app_factory) -> None:
+    """The setting travels with the app's sessions (portal/settings.py)."""
     app = app_factory(TRAINING_DUE_DAYS=10)
-    load_basics(session)
-    org = make_member_organisation(session)
-    with app.app_context():
+    with app.extensions["portal.sessionmaker"]() as session:
+        load_basics(session)
+        org = make_member_organisation(session)
         make_champion(session, org)
-    session.commit()
-    assert all_assignments(session)[0].due_on == utcnow().date() + timedelta(days=10)
+        session.commit()
+        assert all_assignments(session)[0].due_on == utcnow().date() + timedelta(days=10)
 
 
 def test_approval_assigns_the_hr_lead_course_to_the_applicant(session) -> None:
@@ -95,7 +96,7 @@ def test_the_daily_catch_up_assigns_a_newly_required_course(session) -> None:
     approved = make_member_organisation(session)
     champion = make_champion(session, approved)
     make_user(session, organisation=approved, role=OrgRole.HR_LEAD)  # not a champion course
-    suspended = make_member_organisation(session, status=MembershipStatus.SUSPENDED)
+    suspended = make_member_organisation(session, scheme_status=SchemeStatus.SUSPENDED)
     make_champion(session, suspended)
     leaver = make_champion(session, approved)
     membership_of(session, leaver, approved).withdrawn_at = utcnow()

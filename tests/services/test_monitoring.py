@@ -2,7 +2,7 @@
 
 The fixed data set is described in tests/monitoring_data.build_fixed_data; the comments here
 show the working. Counts of people are checked as the true counts behind each cell (`value`);
-how they are published is tested in tests/services/test_disclosure.py, and here only that
+how they are published is tested in tests/services/test_small_numbers.py, and here only that
 every cell follows that rule.
 """
 
@@ -12,10 +12,11 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from portal.models import Borough, MembershipStatus, Sector, Tier
-from portal.services import monitoring
-from portal.services.disclosure import FEWER_THAN, rounded
-from portal.services.monitoring import Filters, SizeBand, parse_filters
+from portal.forms.filters import parse_filters
+from portal.models import Borough, SchemeStatus, Sector, Tier
+from portal.services import monitoring, monitoring_filters
+from portal.services.monitoring_filters import Filters, SizeBand
+from portal.services.small_numbers import FEWER_THAN, rounded
 from tests.monitoring_data import (
     NOW,
     build_fixed_data,
@@ -67,8 +68,8 @@ def test_headline_figures(session, data) -> None:
     headline = result.headline
     # F never confirmed its e-mail address, so it is not counted anywhere.
     assert dict(headline.by_status) == {
-        MembershipStatus.APPLIED: 1, MembershipStatus.APPROVED: 3, MembershipStatus.DECLINED: 1,
-        MembershipStatus.SUSPENDED: 1, MembershipStatus.WITHDRAWN: 0, MembershipStatus.LAPSED: 0}
+        SchemeStatus.APPLIED: 1, SchemeStatus.APPROVED: 3, SchemeStatus.DECLINED: 1,
+        SchemeStatus.SUSPENDED: 1, SchemeStatus.WITHDRAWN: 0, SchemeStatus.LAPSED: 0}
     assert dict(headline.by_tier) == {"Committed": 1, "Active": 1, "Established": 1}
     assert headline.members == 3
     assert headline.employees == 30 + 40 + 1200 + 20
@@ -171,8 +172,8 @@ def test_policy_adoption_rates(session, data) -> None:
 def test_borough_filter_counts_only_that_borough(session, data) -> None:
     result = figures(session, borough=Borough.LIVERPOOL)
     headline = result.headline
-    assert dict(headline.by_status)[MembershipStatus.APPROVED] == 1  # A
-    assert dict(headline.by_status)[MembershipStatus.SUSPENDED] == 1  # D
+    assert dict(headline.by_status)[SchemeStatus.APPROVED] == 1  # A
+    assert dict(headline.by_status)[SchemeStatus.SUSPENDED] == 1  # D
     assert headline.members == 1 and headline.employees == 30  # A's Liverpool site only
     assert (headline.champions.value, headline.trained.value, headline.certified.value,
             headline.expiring.value, headline.overdue.value) == (6, 5, 4, 0, 2)
@@ -202,8 +203,8 @@ def test_date_filter_selects_organisations_by_application_date(session, data) ->
     result = figures(session, applied_from=date(2026, 2, 1), applied_to=date(2026, 10, 1))
     # B (1 March), C (1 June) and E (1 October, the last day counts); not A, D or G.
     assert dict(result.headline.by_status) == {
-        MembershipStatus.APPLIED: 1, MembershipStatus.APPROVED: 2, MembershipStatus.DECLINED: 0,
-        MembershipStatus.SUSPENDED: 0, MembershipStatus.WITHDRAWN: 0, MembershipStatus.LAPSED: 0}
+        SchemeStatus.APPLIED: 1, SchemeStatus.APPROVED: 2, SchemeStatus.DECLINED: 0,
+        SchemeStatus.SUSPENDED: 0, SchemeStatus.WITHDRAWN: 0, SchemeStatus.LAPSED: 0}
     assert result.headline.champions.value == 14
     assert [m.key for m in result.months] == [f"2026-{n:02d}" for n in range(2, 11)]
     assert [s.organisations for s in result.funnel] == [3, 2, 1, 1]
@@ -254,11 +255,11 @@ LATE_ON_26_SEPTEMBER = datetime(2026, 9, 26, 23, 56, tzinfo=UTC)  # 00:56 on the
 
 def test_application_dates_are_filtered_by_the_london_day(session, data) -> None:
     make_org(session, "Late Applicant", sector=Sector.OTHER, sites=[(Borough.HALTON, 10)],
-             status=MembershipStatus.APPLIED, applied=LATE_ON_26_SEPTEMBER)
+             status=SchemeStatus.APPLIED, applied=LATE_ON_26_SEPTEMBER)
     session.commit()
 
     def applied(**days: date) -> int:
-        return dict(figures(session, **days).headline.by_status)[MembershipStatus.APPLIED]
+        return dict(figures(session, **days).headline.by_status)[SchemeStatus.APPLIED]
 
     # E applied on 1 October; the late applicant on 27 September, London time.
     assert applied(applied_from=date(2026, 9, 27), applied_to=date(2026, 9, 27)) == 1
@@ -283,8 +284,8 @@ def test_months_are_london_months(session, data) -> None:
 def test_the_month_we_are_in_is_partial_in_london() -> None:
     """At 23:30 UTC on 31 May it is already 1 June in London: June is the month under way."""
     now = datetime(2026, 5, 31, 23, 30, tzinfo=UTC)
-    assert monitoring.local_today(now) == date(2026, 6, 1)
-    months = monitoring.trend_months(Filters(), monitoring.local_today(now))
+    assert monitoring_filters.local_today(now) == date(2026, 6, 1)
+    months = monitoring.trend_months(Filters(), monitoring_filters.local_today(now))
     assert months[-1] == date(2026, 6, 1) and months[0] == date(2025, 7, 1)
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
-from portal.models import MembershipStatus
+from portal.models import SchemeStatus
 from portal.services.organisation_search import (
     OrganisationSearch,
     Sort,
@@ -30,7 +30,7 @@ def tied(session) -> None:
         approved = number % 3 != 0
         organisation = make_member_organisation(
             session, name=("Acme" if number % 2 else "ACME") if number < 8 else f"Org {number % 5}",
-            status=MembershipStatus.APPROVED if approved else MembershipStatus.LAPSED,
+            scheme_status=SchemeStatus.APPROVED if approved else SchemeStatus.LAPSED,
             submitted_at=SAME_DAY, approved_at=SAME_DAY if approved else None,
             renewal_due_on=date(2027, 3, 1) if number % 4 else None)
         if number % 5 == 0:
@@ -52,7 +52,7 @@ def test_the_reversed_order_is_the_exact_mirror(session, tied, sort) -> None:
 
 
 @pytest.mark.parametrize("sort", list(Sort))
-@pytest.mark.parametrize("status", [None, MembershipStatus.APPROVED])
+@pytest.mark.parametrize("status", [None, SchemeStatus.APPROVED])
 def test_every_page_holds_the_rows_of_the_forward_order(session, tied, sort, status) -> None:
     search = OrganisationSearch(sort=sort, status=status)
     forward = every_row_in_order(session, search)

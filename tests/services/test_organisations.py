@@ -7,12 +7,12 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from portal.models import AuditEvent, MembershipStatus, normalise_name, utcnow
+from portal.models import AuditEvent, SchemeStatus, normalise_name, utcnow
 from portal.services import organisations as orgs
 from portal.services.commitments import all_commitments, current_commitment, parse_commitment
 from tests.factories import make_application, make_member_organisation, make_organisation, make_user
 
-S = MembershipStatus
+S = SchemeStatus
 
 
 @pytest.mark.parametrize(("first", "second"), [
@@ -74,7 +74,7 @@ def test_approval_sets_the_dates_and_is_audited(session) -> None:
     coordinator = make_user(session, is_coordinator=True)
     orgs.approve_application(session, organisation, actor=coordinator, renewal_months=12)
     today = utcnow().date()
-    assert organisation.status == S.APPROVED
+    assert organisation.scheme_status == S.APPROVED
     assert organisation.approved_at.date() == today
     assert organisation.renewal_due_on == orgs.add_months(today, 12)
     event = session.scalar(select(AuditEvent).where(AuditEvent.action == "organisation.approved"))
@@ -98,21 +98,21 @@ def test_unconfirmed_applications_cannot_be_decided(session) -> None:
 
 
 @pytest.mark.parametrize(("start", "change"), [
-    (S.APPLIED, orgs.suspend_membership), (S.APPLIED, orgs.withdraw_membership),
-    (S.DECLINED, orgs.suspend_membership), (S.WITHDRAWN, orgs.suspend_membership),
-    (S.SUSPENDED, orgs.suspend_membership),
+    (S.APPLIED, orgs.suspend_organisation), (S.APPLIED, orgs.withdraw_organisation),
+    (S.DECLINED, orgs.suspend_organisation), (S.WITHDRAWN, orgs.suspend_organisation),
+    (S.SUSPENDED, orgs.suspend_organisation),
 ])
 def test_the_lifecycle_refuses_moves_it_does_not_allow(session, start, change) -> None:
-    organisation = make_member_organisation(session, status=start)
+    organisation = make_member_organisation(session, scheme_status=start)
     with pytest.raises(orgs.StatusChangeError):
         change(session, organisation, actor=make_user(session), reason="other")
-    assert organisation.status == start
+    assert organisation.scheme_status == start
 
 
 def test_declined_applications_stay_declined(session) -> None:
-    organisation = make_member_organisation(session, status=S.DECLINED)
+    organisation = make_member_organisation(session, scheme_status=S.DECLINED)
     with pytest.raises(orgs.StatusChangeError):
-        orgs.reinstate_membership(session, organisation, actor=make_user(session),
+        orgs.reinstate_organisation(session, organisation, actor=make_user(session),
                                   renewal_months=12)
 
 
@@ -120,13 +120,13 @@ def test_suspend_reinstate_withdraw_round_trip(session) -> None:
     organisation = make_member_organisation(session)
     due = organisation.renewal_due_on
     actor = make_user(session, is_coordinator=True)
-    orgs.suspend_membership(session, organisation, actor=actor, reason="organisation_asked")
-    assert organisation.status == S.SUSPENDED and organisation.status_reason == \
+    orgs.suspend_organisation(session, organisation, actor=actor, reason="organisation_asked")
+    assert organisation.scheme_status == S.SUSPENDED and organisation.status_reason == \
         "organisation_asked"
-    orgs.reinstate_membership(session, organisation, actor=actor, renewal_months=12)
-    assert organisation.status == S.APPROVED and organisation.renewal_due_on == due
-    orgs.withdraw_membership(session, organisation, actor=actor, reason="organisation_closed")
-    assert organisation.status == S.WITHDRAWN
+    orgs.reinstate_organisation(session, organisation, actor=actor, renewal_months=12)
+    assert organisation.scheme_status == S.APPROVED and organisation.renewal_due_on == due
+    orgs.withdraw_organisation(session, organisation, actor=actor, reason="organisation_closed")
+    assert organisation.scheme_status == S.WITHDRAWN
     actions = session.scalars(select(AuditEvent.action).where(
         AuditEvent.action != "organisation.tier_changed").order_by(AuditEvent.id)).all()
     assert actions == ["organisation.suspended", "organisation.reinstated",
@@ -137,9 +137,9 @@ def test_lapsing_and_reinstating_starts_a_new_year(session) -> None:
     today = utcnow().date()
     overdue = make_member_organisation(session, renewal_due_on=today - timedelta(days=1))
     current = make_member_organisation(session, renewal_due_on=today)
-    assert orgs.lapse_overdue_memberships(session, today=today) == 1
-    assert overdue.status == S.LAPSED and current.status == S.APPROVED
-    orgs.reinstate_membership(session, overdue, actor=make_user(session), renewal_months=12)
+    assert orgs.lapse_overdue_organisations(session, today=today) == 1
+    assert overdue.scheme_status == S.LAPSED and current.scheme_status == S.APPROVED
+    orgs.reinstate_organisation(session, overdue, actor=make_user(session), renewal_months=12)
     assert overdue.renewal_due_on == orgs.add_months(today, 12)
 
 

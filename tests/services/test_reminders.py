@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 
 from portal.models import (
     Membership,
-    MembershipStatus,
     OrgRole,
     OutboxMessage,
     PolicyElementRecord,
     Reminder,
+    SchemeStatus,
     WithdrawalReason,
     utcnow,
 )
@@ -219,7 +219,7 @@ def test_nobody_who_has_left_or_is_inactive_or_paused_gets_reminders(ctx, sessio
     inactive.is_active = False
     suspended = make_member_organisation(session)
     paused = make_champion(session, suspended)
-    suspended.status = MembershipStatus.SUSPENDED
+    suspended.scheme_status = SchemeStatus.SUSPENDED
     active = make_champion(session, org)
     session.commit()
     run_days(session, 20, 35)
@@ -237,7 +237,7 @@ def test_the_daily_jobs_lapse_memberships_and_send_reminders(ctx, session) -> No
     report = run_daily_jobs(session, TODAY)
     assert (report.ran, report.lapsed, report.assigned) == (True, 1, 1)
     session.expire_all()
-    assert overdue.status == MembershipStatus.LAPSED
+    assert overdue.scheme_status == SchemeStatus.LAPSED
     report = run_daily_jobs(session, TODAY + timedelta(days=31))
     assert report.digests == 1  # the lapsed organisation's champion hears nothing
     assert run_daily_jobs(session, TODAY + timedelta(days=31)).digests == 0

@@ -19,12 +19,12 @@ from portal.models import (
     Invitation,
     JoinDraft,
     Membership,
-    MembershipStatus,
     Organisation,
     OrgRole,
     OutboxMessage,
     OutboxStatus,
     QuizAttempt,
+    SchemeStatus,
     User,
     utcnow,
 )
@@ -138,7 +138,7 @@ def former_member(session: Session, org: Organisation, *, withdrawn_at: datetime
 def test_priv_04_people_are_anonymised_a_year_after_their_last_role_ends(session) -> None:
     with time_machine.travel(T0, tick=False):
         org = make_member_organisation(session)
-        left_org = make_member_organisation(session, status=MembershipStatus.WITHDRAWN,
+        left_org = make_member_organisation(session, scheme_status=SchemeStatus.WITHDRAWN,
                                             status_changed_at=T0)
         withdrawn = former_member(session, org, withdrawn_at=T0)
         of_left_org = former_member(session, left_org, withdrawn_at=None, role=OrgRole.HR_LEAD)

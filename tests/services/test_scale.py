@@ -4,23 +4,23 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from portal import seeding as scale
 from portal.models import (
     Assignment,
     AttemptStatus,
     AuditEvent,
     Certificate,
     Membership,
-    MembershipStatus,
     ModuleCompletion,
     Organisation,
     OrgRole,
     PolicyElementRecord,
     QuizAttempt,
+    SchemeStatus,
     Site,
     User,
     utcnow,
 )
-from portal.services import scale
 from portal.services.policy_framework import policy_framework
 from portal.services.tiers import TIERS_CHECKED, _target, evaluate, gather_facts
 from tests.factories import make_organisation, make_user
@@ -62,7 +62,7 @@ def test_seeded_records_are_consistent(app, session) -> None:
     assert seed(app, *TINY).exit_code == 0
     bench = session.scalar(select(Organisation).where(
         Organisation.name == scale.BENCH_ORGANISATION))
-    assert bench.status == MembershipStatus.APPROVED
+    assert bench.scheme_status == SchemeStatus.APPROVED
     assert count(session, Membership, Membership.organisation_id == bench.id,
                  Membership.role == OrgRole.CHAMPION, Membership.withdrawn_at.is_(None)) == 500
     # Every completion is a passed attempt's, every certificate a completion's.
@@ -73,7 +73,7 @@ def test_seeded_records_are_consistent(app, session) -> None:
     assert count(session, QuizAttempt, QuizAttempt.status == AttemptStatus.IN_PROGRESS,
                  QuizAttempt.submitted_at.is_not(None)) == 0
     assert count(session, Organisation, Organisation.tier.is_not(None),
-                 Organisation.status != "approved") == 0
+                 Organisation.scheme_status != "approved") == 0
     for email in (scale.COORDINATOR_EMAIL, scale.HR_LEAD_EMAIL, scale.LEARNER_EMAIL):
         assert session.scalar(select(User).where(User.email == email)) is not None
     for reference, target in ((Membership.user_id, User.id),
@@ -117,9 +117,9 @@ def test_seeded_tiers_are_the_tiers_the_rules_give(app, session) -> None:
     assert seed(app, *TINY).exit_code == 0
     stored = dict(session.execute(select(Organisation.id, Organisation.tier)).all())
     with app.app_context():
-        facts = gather_facts(session, list(stored), utcnow(), _target())
+        facts = gather_facts(session, list(stored), utcnow(), _target(session))
     earned = {org_id: evaluate(item, policy_framework()).tier
-              if item.status == MembershipStatus.APPROVED else None
+              if item.status == SchemeStatus.APPROVED else None
               for org_id, item in facts.items()}
     assert stored == earned
     assert len({tier for tier in stored.values() if tier}) >= 2  # not all one tier

@@ -14,10 +14,10 @@ from portal.models import (
     CommitmentSignature,
     ElementStatus,
     Membership,
-    MembershipStatus,
     Organisation,
     OrgRole,
     PolicyElementRecord,
+    SchemeStatus,
     Tier,
     Verification,
     WithdrawalReason,
@@ -78,13 +78,13 @@ def established(session, **overrides):  # noqa: ANN001, ANN201
 
 
 def test_not_approved_or_not_signed_is_in_no_tier(session) -> None:
-    applied = make_member_organisation(session, status=MembershipStatus.APPLIED)
+    applied = make_member_organisation(session, scheme_status=SchemeStatus.APPLIED)
     assessment = assess(session, applied, utcnow())
     assert assessment.tier is None and assessment.next_tier == Tier.COMMITTED
     assert assessment.missing == ("A scheme coordinator needs to approve the application",)
     unsigned = make_organisation(session)
     assert assess(session, unsigned, utcnow()).missing == ("Sign the scheme commitment",)
-    suspended = make_member_organisation(session, status=MembershipStatus.SUSPENDED)
+    suspended = make_member_organisation(session, scheme_status=SchemeStatus.SUSPENDED)
     assert "suspended" in assess(session, suspended, utcnow()).missing[0]
 
 
@@ -209,7 +209,7 @@ def test_refresh_tier_records_changes_only_and_clears_when_not_approved(session)
     assert refresh_tier(session, organisation, utcnow()) == Tier.COMMITTED
     assert organisation.tier_changed_at is not None
     assert refresh_tier(session, organisation, utcnow()) == Tier.COMMITTED
-    organisation.status = MembershipStatus.SUSPENDED
+    organisation.scheme_status = SchemeStatus.SUSPENDED
     assert refresh_tier(session, organisation, utcnow()) is None and organisation.tier is None
     session.flush()
     changes = session.scalars(select(AuditEvent.details).where(
@@ -219,12 +219,12 @@ def test_refresh_tier_records_changes_only_and_clears_when_not_approved(session)
 
 def test_status_transitions_keep_the_tier_in_step(session) -> None:
     coordinator = make_user(session, is_coordinator=True)
-    organisation = make_member_organisation(session, status=MembershipStatus.APPLIED)
+    organisation = make_member_organisation(session, scheme_status=SchemeStatus.APPLIED)
     orgs.approve_application(session, organisation, actor=coordinator, renewal_months=12)
     assert organisation.tier == Tier.COMMITTED
-    orgs.suspend_membership(session, organisation, actor=coordinator, reason="other")
+    orgs.suspend_organisation(session, organisation, actor=coordinator, reason="other")
     assert organisation.tier is None
-    orgs.reinstate_membership(session, organisation, actor=coordinator, renewal_months=12)
+    orgs.reinstate_organisation(session, organisation, actor=coordinator, renewal_months=12)
     assert organisation.tier == Tier.COMMITTED
 
 
@@ -279,7 +279,7 @@ def test_nightly_refresh_is_set_based_not_per_organisation(session) -> None:
 
 def test_nightly_refresh_clears_tiers_of_organisations_no_longer_approved(session) -> None:
     organisation = make_member_organisation(session, tier=Tier.ACTIVE)
-    organisation.status = MembershipStatus.LAPSED
+    organisation.scheme_status = SchemeStatus.LAPSED
     session.commit()
     assert refresh_all_tiers(session, utcnow(), target=1.0) == 1
     session.commit()

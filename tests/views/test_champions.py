@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from portal.models import (
     AuditEvent,
     Invitation,
-    MembershipStatus,
     OrgRole,
     OutboxMessage,
+    SchemeStatus,
     utcnow,
 )
 from portal.services.invitations import hash_token
@@ -128,10 +128,10 @@ def test_inviting_a_current_member_is_refused(hr, session, org) -> None:
     assert "already has a role in your organisation" in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("status", [MembershipStatus.SUSPENDED, MembershipStatus.APPLIED,
-                                    MembershipStatus.LAPSED])
+@pytest.mark.parametrize("status", [SchemeStatus.SUSPENDED, SchemeStatus.APPLIED,
+                                    SchemeStatus.LAPSED])
 def test_only_active_members_can_invite(signed_in, session, status) -> None:
-    org = make_member_organisation(session, status=status)
+    org = make_member_organisation(session, scheme_status=status)
     client = signed_in(make_user(session, organisation=org, role=OrgRole.HR_LEAD))
     page = client.get(f"/organisations/{org.id}/champions/invite").get_data(as_text=True)
     assert "once the organisation’s membership is approved" in page

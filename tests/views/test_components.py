@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import render_template_string
 
+from portal.caching import BoundedCache
 from portal.views import components
 
 CASES = [
@@ -34,8 +35,7 @@ def test_a_cached_component_is_the_macros_html(app, name, macro, params) -> None
 
 def test_different_params_are_different_entries_and_the_cache_is_bounded(
         app, monkeypatch: pytest.MonkeyPatch) -> None:
-    components.clear()
-    monkeypatch.setattr(components, "CACHE_SIZE", 3)
+    monkeypatch.setattr(components, "_cache", BoundedCache(3))
     with app.test_request_context("/"):
         html = [components.govuk_component("back-link", {"href": f"/{n}", "text": "Back"})
                 for n in range(10)]
@@ -74,7 +74,7 @@ def test_nothing_a_person_typed_is_kept(app, client) -> None:
                                              "password": "not the password"})
     assert response.status_code == 200
     assert "typed.address@example.org" in response.get_data(as_text=True)  # shown back
-    kept = " ".join([*(key for _, key in widgets._cache), *widgets._cache.values()])
+    kept = " ".join(f"{key[1]} {html}" for key, html in widgets._cache.items())
     assert "typed.address" not in kept and "Enter a correct email" not in kept
 
 

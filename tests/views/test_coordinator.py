@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from portal.models import AuditEvent, MembershipStatus, Organisation, OrgRole, OutboxMessage, utcnow
+from portal.models import AuditEvent, Organisation, OrgRole, OutboxMessage, SchemeStatus, utcnow
 from tests.conftest import csrf_token
 from tests.factories import make_application, make_member_organisation, make_user
 
-S = MembershipStatus
+S = SchemeStatus
 
 
 @pytest.fixture
@@ -77,7 +77,7 @@ def test_approving_emails_the_applicant_and_leaves_the_queue(coordinator_client,
     assert response.headers["Location"] == "/coordinator/applications"
     session.expire_all()
     organisation = session.get(Organisation, organisation.id)
-    assert organisation.status == S.APPROVED and organisation.renewal_due_on is not None
+    assert organisation.scheme_status == S.APPROVED and organisation.renewal_due_on is not None
     [message] = outbox(session)
     assert message.to_address == applicant.email
     assert message.subject == "Your application – Workplace Champions"
@@ -104,7 +104,7 @@ def test_unconfirmed_applications_cannot_be_approved(coordinator_client, session
     assert "Approve application" not in page.get_data(as_text=True)
     post(coordinator_client, f"/coordinator/organisations/{organisation.id}/approve")
     session.expire_all()
-    assert session.get(Organisation, organisation.id).status == S.APPLIED
+    assert session.get(Organisation, organisation.id).scheme_status == S.APPLIED
     assert outbox(session) == []
 
 
@@ -120,7 +120,7 @@ def test_declining_needs_a_reason_and_emails_it(coordinator_client, session) -> 
     assert response.status_code == 303
     session.expire_all()
     organisation = session.get(Organisation, organisation.id)
-    assert organisation.status == S.DECLINED and organisation.status_reason == "outside_area"
+    assert organisation.scheme_status == S.DECLINED and organisation.status_reason == "outside_area"
     [message] = outbox(session)
     assert message.to_address == applicant.email
     assert "outside the scheme’s area" in message.body_text
@@ -151,21 +151,21 @@ def test_suspend_and_withdraw_email_the_hr_leads(coordinator_client, session, ac
     assert post(coordinator_client, path, {"reason": reason}, token_path=path) \
         .status_code == 303
     session.expire_all()
-    assert session.get(Organisation, organisation.id).status == status
+    assert session.get(Organisation, organisation.id).scheme_status == status
     [message] = outbox(session)
     assert message.to_address == hr_lead.email
     assert message.subject == "Your membership – Workplace Champions"
 
 
 def test_reinstating_a_suspended_membership(coordinator_client, session) -> None:
-    organisation = make_member_organisation(session, status=S.SUSPENDED)
+    organisation = make_member_organisation(session, scheme_status=S.SUSPENDED)
     make_user(session, organisation=organisation, role=OrgRole.HR_LEAD)
     session.commit()
     page = coordinator_client.get(f"/coordinator/organisations/{organisation.id}")
     assert "Reinstate membership" in page.get_data(as_text=True)
     post(coordinator_client, f"/coordinator/organisations/{organisation.id}/reinstate")
     session.expire_all()
-    assert session.get(Organisation, organisation.id).status == S.APPROVED
+    assert session.get(Organisation, organisation.id).scheme_status == S.APPROVED
     assert "reinstated" in outbox(session)[0].body_text
 
 
@@ -184,7 +184,7 @@ def test_audit_trail_lists_who_did_what_and_records_the_viewing(coordinator_clie
 
 def test_organisation_list_filters_by_status_and_name(coordinator_client, session) -> None:
     make_member_organisation(session, name="Knowsley Kitchens")
-    make_member_organisation(session, name="Wirral Windows", status=S.SUSPENDED)
+    make_member_organisation(session, name="Wirral Windows", scheme_status=S.SUSPENDED)
     session.commit()
     html = coordinator_client.get("/coordinator/organisations?status=suspended") \
         .get_data(as_text=True)
@@ -206,4 +206,4 @@ def test_coordinator_pages_are_not_found_for_everybody_else(signed_in, session, 
     response = post(client, f"/coordinator/organisations/{organisation.id}/approve")
     assert response.status_code == 404
     session.expire_all()
-    assert session.get(Organisation, organisation.id).status == S.APPLIED
+    assert session.get(Organisation, organisation.id).scheme_status == S.APPLIED

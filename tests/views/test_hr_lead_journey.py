@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from portal.models import Invitation, Membership, MembershipStatus, OrgRole, OutboxMessage, utcnow
+from portal.models import Invitation, Membership, OrgRole, OutboxMessage, SchemeStatus, utcnow
 from portal.services.champion_list import PAGE_SIZE
 from tests.conftest import csrf_token
 from tests.factories import (
@@ -71,7 +71,7 @@ def test_first_steps_are_not_shown_before_approval(session, signed_in) -> None:
 
 def test_a_declined_applicant_sees_the_reason_and_no_actions(session, signed_in) -> None:
     organisation, applicant = make_application(session)
-    organisation.status = MembershipStatus.DECLINED
+    organisation.scheme_status = SchemeStatus.DECLINED
     organisation.status_reason = "outside_area"
     organisation.status_changed_at = utcnow()
     client = signed_in(applicant)

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from portal.models import (
     Invitation,
     Membership,
-    MembershipStatus,
     Organisation,
     OrgRole,
+    SchemeStatus,
     User,
     WithdrawalReason,
     utcnow,
@@ -109,7 +109,7 @@ def test_unknown_links_do_not_work(client, token) -> None:
 
 def test_a_suspended_organisation_cannot_take_on_champions(client, session, org, link) -> None:
     org = session.get(Organisation, org.id)
-    org.status = MembershipStatus.SUSPENDED
+    org.scheme_status = SchemeStatus.SUSPENDED
     session.commit()
     response = client.get(link)
     assert response.status_code == 400

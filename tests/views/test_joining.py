@@ -16,10 +16,10 @@ from portal.models import (
     CommitmentSignature,
     JoinDraft,
     Membership,
-    MembershipStatus,
     Organisation,
     OrgRole,
     OutboxMessage,
+    SchemeStatus,
     Site,
     User,
     utcnow,
@@ -56,7 +56,7 @@ def test_the_whole_application_waits_for_the_email_to_be_confirmed(client, sessi
     organisation = session.scalar(select(Organisation))
     assert user.email == EMAIL and user.full_name == "Hana Applicant"
     assert user.email_verified_at is None and not user.is_coordinator
-    assert organisation.status == MembershipStatus.APPLIED and organisation.submitted_at is None
+    assert organisation.scheme_status == SchemeStatus.APPLIED and organisation.submitted_at is None
     assert organisation.listed_publicly and organisation.sector.value == "private"
     assert [(s.name, s.borough.value, s.headcount) for s in organisation.sites] == \
         [("Workshop", "wirral", 42)]
@@ -272,7 +272,7 @@ def test_extra_fields_are_ignored(client, session) -> None:
     user, organisation = session.scalar(select(User)), session.scalar(select(Organisation))
     assert not user.is_coordinator and user.email_verified_at is None
     assert user.password_hash.startswith("$argon2")
-    assert organisation.status == MembershipStatus.APPLIED and organisation.submitted_at is None
+    assert organisation.scheme_status == SchemeStatus.APPLIED and organisation.submitted_at is None
     assert organisation.name_key == "birkenhead bicycles"
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -92,6 +94,24 @@ def test_security_headers_on_every_response(client, path: str) -> None:
     assert "no-store" in headers["Cache-Control"]
     assert "Cookie" in headers["Vary"]
     assert "Access-Control-Allow-Origin" not in headers
+
+
+def test_the_one_inline_script_runs_by_a_nonce_of_its_own_response(client) -> None:
+    """Issue 18: GOV.UK Frontend is marked supported before first paint (no layout shift) by an
+    inline script the CSP allows by a fresh nonce, never by 'unsafe-inline'."""
+    nonces = []
+    for _ in range(2):
+        response = client.get("/")
+        scripts = re.findall(r'<script nonce="([^"]+)">([^<]*)</script>', response.text)
+        assert len(scripts) == 1 and "govuk-frontend-supported" in scripts[0][1]
+        nonce = scripts[0][0]
+        csp = response.headers["Content-Security-Policy"]
+        assert f"script-src 'self' 'nonce-{nonce}';" in csp and "unsafe-inline" not in csp
+        assert len(nonce) >= 22
+        nonces.append(nonce)
+    assert nonces[0] != nonces[1]
+    # A response without the page template names no nonce.
+    assert "nonce-" not in client.get("/healthz").headers["Content-Security-Policy"]
 
 
 def test_hsts_is_sent_in_production(app_factory) -> None:

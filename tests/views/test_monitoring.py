@@ -14,9 +14,9 @@ import time_machine
 from sqlalchemy import select
 
 from bench.sqlcount import count_statements as statements_of
-from portal.models import AuditEvent, Borough, MembershipStatus, OrgRole, Sector
+from portal.models import AuditEvent, Borough, OrgRole, SchemeStatus, Sector
 from portal.services import exports, monitoring
-from portal.services.monitoring import Filters
+from portal.services.monitoring_filters import Filters
 from portal.services.tiers import refresh_all_tiers
 from tests.conftest import csrf_token
 from tests.factories import DEFAULT_PASSWORD, make_user
@@ -244,7 +244,7 @@ def test_application_dates_are_london_dates(coordinator, session) -> None:
     September in London: it is shown as 27 September and filtered as a 27 September one."""
     from datetime import UTC, datetime
     late = make_org(session, "Late Applicant", sector=Sector.OTHER,
-                    sites=[(Borough.HALTON, 10)], status=MembershipStatus.APPLIED,
+                    sites=[(Borough.HALTON, 10)], status=SchemeStatus.APPLIED,
                     applied=datetime(2026, 9, 26, 23, 56, tzinfo=UTC))
     session.commit()
     page = coordinator.get(f"/coordinator/organisations/{late.id}").get_data(as_text=True)

@@ -11,9 +11,9 @@ from portal.models import (
     AuditEvent,
     CommitmentSignature,
     Membership,
-    MembershipStatus,
     Organisation,
     OrgRole,
+    SchemeStatus,
     Site,
     User,
     WithdrawalReason,
@@ -75,14 +75,14 @@ def test_details_form_is_prefilled_and_validated(hr, session, org) -> None:
 
 
 def test_extra_fields_cannot_change_status_or_dates(signed_in, session) -> None:
-    org = make_member_organisation(session, status=MembershipStatus.APPLIED, approved_at=None,
+    org = make_member_organisation(session, scheme_status=SchemeStatus.APPLIED, approved_at=None,
                                    renewal_due_on=None)
     client = signed_in(make_user(session, organisation=org, role=OrgRole.HR_LEAD))
     post(client, f"/organisations/{org.id}/edit", {
         **DETAILS, "status": "approved", "approved_at": "2020-01-01", "organisation_id": "99",
         "renewal_due_on": "2099-01-01", "submitted_at": "", "role": "coordinator"})
     organisation = fresh(session, Organisation, org.id)
-    assert organisation.status == MembershipStatus.APPLIED and organisation.approved_at is None
+    assert organisation.scheme_status == SchemeStatus.APPLIED and organisation.approved_at is None
     assert organisation.renewal_due_on is None and organisation.name == "Halton Homes & Co"
 
 
@@ -183,7 +183,7 @@ def test_renewing_needs_the_commitment_agreed(hr, session, org) -> None:
 
 
 def test_suspended_memberships_cannot_be_renewed(signed_in, session) -> None:
-    org = make_member_organisation(session, status=MembershipStatus.SUSPENDED,
+    org = make_member_organisation(session, scheme_status=SchemeStatus.SUSPENDED,
                                    renewal_due_on=utcnow().date() + timedelta(days=10))
     client = signed_in(make_user(session, organisation=org, role=OrgRole.HR_LEAD))
     page = client.get(f"/organisations/{org.id}/renew").get_data(as_text=True)

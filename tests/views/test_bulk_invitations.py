@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from portal.models import AuditEvent, Invitation, MembershipStatus, OrgRole, OutboxMessage
+from portal.models import AuditEvent, Invitation, OrgRole, OutboxMessage, SchemeStatus
 from tests.conftest import csrf_token
 from tests.factories import make_member_organisation, make_site, make_user
 
@@ -182,7 +182,7 @@ def test_an_oversized_upload_gets_the_friendly_413_page(hr, session, org) -> Non
 
 
 def test_suspended_organisations_cannot_upload(signed_in, session) -> None:
-    org = make_member_organisation(session, status=MembershipStatus.SUSPENDED)
+    org = make_member_organisation(session, scheme_status=SchemeStatus.SUSPENDED)
     client = signed_in(make_user(session, organisation=org, role=OrgRole.HR_LEAD))
     response = upload(client, org, HEADER + "Sam,sam@example.org,Head office,\r\n")
     assert "once the organisation’s membership is approved" in response.get_data(as_text=True)

@@ -144,7 +144,7 @@ def _of_champions(query: Select, user_id: ColumnElement, organisation: Organisat
     then looks each champion up by index rather than scanning the whole table."""
     return query.join(Membership, and_(
         Membership.user_id == user_id, Membership.organisation_id == organisation.id,
-        Membership.role == OrgRole.CHAMPION, Membership.withdrawn_at.is_(None)))
+        Membership.is_current_champion))
 
 
 def _passes(organisation: Organisation, modules: list[RequiredModule], now: datetime) -> object:
@@ -166,7 +166,7 @@ def _passes(organisation: Organisation, modules: list[RequiredModule], now: date
 
 
 def _certificates(organisation: Organisation, course_ids: list[int], now: datetime) -> object:
-    current = or_(Certificate.expires_at.is_(None), Certificate.expires_at > now)
+    current = Certificate.is_current_at(now)
     query = select(Certificate.user_id,
                    func.count().label("held"),
                    func.sum(case((current, 1), else_=0)).label("current"),
@@ -206,7 +206,7 @@ def champion_rows(session: Session, organisation: Organisation, now: datetime,
         .outerjoin(certificates, certificates.c.user_id == Membership.user_id)
         .outerjoin(assigned, assigned.c.user_id == Membership.user_id)
         .where(Membership.organisation_id == organisation.id,
-               Membership.role == OrgRole.CHAMPION, Membership.withdrawn_at.is_(None))
+               Membership.is_current_champion)
         .order_by(User.full_name, Membership.id))
     return [ChampionRow(membership_id, name, site_id, site_name, passed, len(modules), due,
                         overdue, bool(current), bool(held), bool(never), _aware(expires_at))

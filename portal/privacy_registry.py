@@ -17,7 +17,7 @@ import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from portal.services.training import new_certificate_code
+from portal.models.training import new_certificate_code
 
 ERASED_NAME = "Erased person"
 ERASED_DOMAIN = "erased.invalid"  # .invalid never resolves (RFC 2606): nothing can be sent there

@@ -182,7 +182,7 @@ def invitees_from_file(session: Session, organisation: Organisation, data: bytes
 def invite_many(session: Session, organisation: Organisation, people: list[invites.Invitee], *,
                 invited_by: User, days: int) -> list[tuple[Invitation, str]]:
     """Create every invitation in the caller's one transaction; the caller e-mails them."""
-    if not organisation.is_approved:
+    if not organisation.is_member:
         raise invites.MembershipNotActiveError
     created = [invites.add_invitation(session, organisation, person, invited_by=invited_by,
                                       days=days) for person in people]

@@ -20,16 +20,16 @@ from itertools import combinations
 
 from sqlalchemy.orm import Session
 
-from portal.models import Borough, MembershipStatus, Sector, Tier
+from portal.models import Borough, SchemeStatus, Sector, Tier
 from portal.services import monitoring
-from portal.services.disclosure import Cell
-from portal.services.monitoring import (
+from portal.services.monitoring_filters import (
     EXPIRY_WARNING_DAYS,
     NOT_RECORDED,
     Filters,
     SizeBand,
     local_today,
 )
+from portal.services.small_numbers import Cell
 from tests.monitoring_data import (
     NOW,
     make_assignment,
@@ -73,14 +73,14 @@ def build_attack_data(session: Session) -> list[Record]:
     course = make_champion_course(session)
     records = []
     for number in range(30):
-        status = MembershipStatus.APPROVED if number % 10 else MembershipStatus.SUSPENDED
+        status = SchemeStatus.APPROVED if number % 10 else SchemeStatus.SUSPENDED
         applied = NOW - timedelta(days=rng.randint(40, 330), hours=rng.randint(0, 23))
         boroughs = rng.sample(list(Borough), rng.choice((1, 1, 2)))
         sites = [(borough, rng.choice((8, 30, 120, 400, 1500))) for borough in boroughs]
         org = make_org(session, f"Attack {number}", sector=rng.choice(list(Sector)),
                        sites=sites, status=status, applied=applied,
                        approved=applied + timedelta(days=5),
-                       tier=rng.choice(list(Tier)) if status == MembershipStatus.APPROVED
+                       tier=rng.choice(list(Tier)) if status == SchemeStatus.APPROVED
                        else None)
         size = size_of(sum(headcount for _, headcount in sites))
         for site in org.sites:
@@ -114,7 +114,7 @@ def _champion(session: Session, rng: random.Random, org, site, course, size: Siz
     overdue = rng.random() < 0.2
     if overdue:
         make_assignment(session, person, org, course, due_on=NOW.date() - timedelta(days=10))
-    return Record(counted=org.status == MembershipStatus.APPROVED and withdrawn is None,
+    return Record(counted=org.scheme_status == SchemeStatus.APPROVED and withdrawn is None,
                   borough=site.borough if site else None, sector=org.sector, size=size,
                   tier=org.tier, applied=local_today(applied), trained=trained,
                   certified=certified, expiring=expiring, overdue=overdue,

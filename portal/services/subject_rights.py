@@ -1,8 +1,8 @@
 """Data-subject rights: finding everything held about a person, exporting it, and erasing it.
 
-All three are driven by the privacy registry (portal/privacy.py): the rows tied to a person are
-found through the registry's links, the export shows the columns the registry says are theirs,
-and the erasure does to each column what the registry says (PRIV-02, PRIV-03).
+All three are driven by the privacy registry (portal/privacy_registry.py): the rows tied to a
+person are found through the registry's links, the export shows the columns the registry says
+are theirs, and the erasure does to each column what the registry says (PRIV-02, PRIV-03).
 """
 
 from __future__ import annotations
@@ -34,11 +34,10 @@ from portal.models import (
     Module,
     ModuleVersion,
     Organisation,
-    OrgRole,
     User,
     WithdrawalReason,
 )
-from portal.privacy import (
+from portal.privacy_registry import (
     ERASED_DOMAIN,
     ERASED_NAME,
     REGISTRY,
@@ -419,8 +418,8 @@ def serving_champion_roles(session: Session, person: User) -> list[Membership]:
     """The person's current champion roles in organisations still in (or joining) the scheme,
     which must end before their data can be erased."""
     return list(session.scalars(select(Membership).join(Organisation).where(
-        Membership.user_id == person.id, Membership.role == OrgRole.CHAMPION,
-        Membership.withdrawn_at.is_(None), Organisation.status.in_(LIVE_STATUSES))
+        Membership.user_id == person.id, Membership.is_current_champion,
+        Organisation.scheme_status.in_(LIVE_STATUSES))
         .order_by(Membership.id)))
 
 
@@ -430,7 +429,7 @@ def _end_roles(session: Session, person: User, footprint: Footprint, *, actor: U
     scheme figure and have no other way to end), open invitations to the person are withdrawn,
     and their unfinished assignments cancelled."""
     for membership in session.scalars(select(Membership).where(
-            Membership.user_id == person.id, Membership.withdrawn_at.is_(None))):
+            Membership.user_id == person.id, Membership.is_current)):
         membership.withdrawn_at = now
         membership.withdrawal_reason = WithdrawalReason.OTHER
         record_event(session, "membership.ended", actor=actor,
