@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from portal import seeding as scale
 from portal.forms.filters import parse_search
 from portal.models import Course, Module, Organisation, User
-from portal.services import organisation_search, scale
+from portal.services import organisation_search
 
 LEARNER, HR_LEAD, COORDINATOR = "learner", "hr_lead", "coordinator"
 EMAILS = {LEARNER: scale.LEARNER_EMAIL, HR_LEAD: scale.HR_LEAD_EMAIL,

@@ -19,6 +19,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from bench.sessions import session_cookie
+from portal import seeding as scale
 from portal.models import (
     AttemptStatus,
     Course,
@@ -31,7 +32,6 @@ from portal.models import (
     User,
     utcnow,
 )
-from portal.services import scale
 from portal.services.training import draw_questions
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bench import pages, throughput
 from bench.servertime import PageTiming
-from portal.services.scale import Scale
+from portal.seeding import Scale
 
 RATIO_TARGETS = {"home": 0.30, "sign_in": 0.30, "your_training": 0.30, "module": 0.30,
                  "quiz_submit": 0.15, "hr_dashboard": 0.15}

@@ -40,8 +40,8 @@ from bench.scales import chosen_scale
 from bench.sessions import session_cookie
 from config import ProductionConfig
 from portal import create_app
+from portal import seeding as bulk
 from portal.models import Organisation, User
-from portal.services import scale as bulk
 
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BENCH_DIR.parent

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from portal.services.scale import Scale
+from portal.seeding import Scale
 
 SCALES = {
     # The default on SQLite: seeds in seconds, so `make bench` stays quick on a laptop.

@@ -1,16 +1,17 @@
 """Printable documents (certificates, signposting cards) as tagged, accessible PDF.
 
 A document is its page: the same template, rendered inside `documents/layout.html` instead of
-`base.html` (`{% extends "documents/layout.html" if pdf else "base.html" %}`: the page's chrome is
-left out), styled by the portal's own
-stylesheet in print media, and laid out by WeasyPrint as PDF/UA-1 (a structure tree, the document's
-language and title, alternative text for figures) with Debian's Pango. Nothing is fetched while
-rendering: the stylesheet is read from portal/static and any other address is refused.
+`base.html` (`{% extends "documents/layout.html" if pdf else "base.html" %}`, so the page's chrome
+is left out), styled by the portal's own stylesheet in print media, and laid out by WeasyPrint as
+PDF/UA-1 (a structure tree, the document's language and title, alternative text for figures) with
+Debian's Pango. Nothing is fetched while rendering: the stylesheet is read from portal/static and
+any other address is refused.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,9 @@ logging.getLogger("weasyprint").setLevel(logging.ERROR)
 POSTER_REFERENCE_PT = 10.0
 POSTER_MINIMUM_PT, POSTER_MAXIMUM_PT, POSTER_STEP_PT = 7.0, 20.0, 0.5
 POSTER_FILL = 0.94
+# One layout at a time in each process: WeasyPrint does not promise to be thread-safe (gunicorn
+# runs threads), and its work is Python under the GIL, so waiting costs next to nothing.
+_one_at_a_time = threading.Lock()
 
 
 def rate_limited(view):  # noqa: ANN001, ANN201
@@ -98,7 +102,7 @@ def render_poster(template: str, selector: str, end: str, **context: object) -> 
     while len(layout.pages) > 1 and size > POSTER_MINIMUM_PT:
         size -= POSTER_STEP_PT
         layout = _render(html, _size_css(selector, size))
-    return _pdf(layout, text_size=size)
+    return _pdf(layout)
 
 
 def _size_css(selector: str, size: float) -> str:
@@ -117,7 +121,6 @@ def _filled(layout: Document, end: str) -> float:
 class PdfDocument:
     data: bytes
     pages: int
-    text_size: float | None = None  # a poster's, in points
 
 
 def _html(template: str, context: dict[str, object]) -> str:
@@ -125,14 +128,16 @@ def _html(template: str, context: dict[str, object]) -> str:
 
 
 def _render(html: str, extra_css: str = "") -> Document:
-    stylesheets = [stylesheet()]
-    if extra_css:
-        stylesheets.append(CSS(string=extra_css, url_fetcher=_NothingFetched()))
     base_url = current_app.config["BASE_URL"].rstrip("/") + "/"
-    return HTML(string=html, base_url=base_url, url_fetcher=_NothingFetched()).render(
-        stylesheets=stylesheets, pdf_variant=PDF_VARIANT)
+    with _one_at_a_time:
+        stylesheets = [stylesheet()]
+        if extra_css:
+            stylesheets.append(CSS(string=extra_css, url_fetcher=_NothingFetched()))
+        return HTML(string=html, base_url=base_url, url_fetcher=_NothingFetched()).render(
+            stylesheets=stylesheets, pdf_variant=PDF_VARIANT)
 
 
-def _pdf(document: Document, text_size: float | None = None) -> PdfDocument:
-    return PdfDocument(data=document.write_pdf(pdf_variant=PDF_VARIANT),
-                       pages=len(document.pages), text_size=text_size)
+def _pdf(document: Document) -> PdfDocument:
+    with _one_at_a_time:
+        data = document.write_pdf(pdf_variant=PDF_VARIANT)
+    return PdfDocument(data=data, pages=len(document.pages))

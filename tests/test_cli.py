@@ -7,7 +7,7 @@ import signal
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
-import portal.cli
+import portal.cli.jobs
 from portal.models import Membership, Organisation, OutboxMessage, User
 from tests.test_mail import queue
 
@@ -56,7 +56,7 @@ def test_worker_waits_out_a_database_outage_instead_of_exiting(app_factory, smtp
     """REL-08: the long-running worker logs, pauses and tries again; `--once` still fails."""
     app = app_factory(MAIL_PORT=smtp.port)
     queue(app, count=1)
-    real_send, calls, pauses = portal.cli.send_due_messages, [], []
+    real_send, calls, pauses = portal.cli.jobs.send_due_messages, [], []
     outage = sa.exc.OperationalError("SELECT", {}, Exception("server closed the connection"))
 
     def flaky_send(db_session):  # noqa: ANN001, ANN202
@@ -69,12 +69,12 @@ def test_worker_waits_out_a_database_outage_instead_of_exiting(app_factory, smtp
     def down(_db_session):  # noqa: ANN001, ANN202
         raise outage
 
-    monkeypatch.setattr(portal.cli.time, "sleep", pauses.append)
+    monkeypatch.setattr(portal.cli.jobs.time, "sleep", pauses.append)
     handlers = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
     try:
-        monkeypatch.setattr(portal.cli, "send_due_messages", flaky_send)
+        monkeypatch.setattr(portal.cli.jobs, "send_due_messages", flaky_send)
         result = app.test_cli_runner().invoke(args=["worker"])
-        monkeypatch.setattr(portal.cli, "send_due_messages", down)
+        monkeypatch.setattr(portal.cli.jobs, "send_due_messages", down)
         once = app.test_cli_runner().invoke(args=["worker", "--once"])
     finally:
         signal.signal(signal.SIGTERM, handlers[0])

@@ -10,7 +10,7 @@ import pytest
 
 from config import Config
 from portal.models import Base
-from portal.privacy import (
+from portal.privacy_registry import (
     REGISTRY,
     Erasure,
     Link,
@@ -34,8 +34,8 @@ def registered_columns() -> set[tuple[str, str]]:
 def test_priv_01_every_column_of_every_table_is_classified() -> None:
     missing = sorted(all_columns() - registered_columns())
     assert missing == [], (
-        "Register these columns in portal/privacy.py as Personal(...) or NotPersonal(...): "
-        f"{missing}")
+        "Register these columns in portal/privacy_registry.py as Personal(...) or "
+        f"NotPersonal(...): {missing}")
 
 
 def test_priv_01_the_registry_names_only_real_columns() -> None:

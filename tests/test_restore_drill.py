@@ -18,7 +18,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session
 
 from portal.models import Base, utcnow
-from portal.services import monitoring
+from portal.services import monitoring, monitoring_filters
 from tests.conftest import make_app, migrate
 
 pytestmark = [pytest.mark.pg, pytest.mark.slow]
@@ -70,7 +70,7 @@ def figures(app: Flask, now: object) -> tuple[monitoring.Dashboard, dict[str, li
     """The coordinator dashboard's figures, and every row of every table."""
     engine = app.extensions["portal.engine"]
     with Session(engine) as session:
-        board = monitoring.dashboard(session, monitoring.Filters(), now)
+        board = monitoring.dashboard(session, monitoring_filters.Filters(), now)
         rows = {table.name: [tuple(row) for row in session.execute(
                     sa.select(table).order_by(*table.primary_key.columns))]
                 for table in Base.metadata.sorted_tables}

@@ -91,7 +91,7 @@ JOIN_ACCESS = "tests/test_joining_access.py"
 ESCAPING = "tests/test_joining_escaping.py"
 CHAMPIONS = "tests/views/test_champions.py"
 INVITATIONS = "tests/views/test_invitations.py"
-FILES = "tests/views/test_champion_files.py"
+FILES = "tests/views/test_bulk_invitations.py"
 ORGS = "tests/views/test_organisations.py"
 ORG_SERVICE = "tests/services/test_organisations.py"
 COORDINATOR = "tests/views/test_coordinator.py"
@@ -105,7 +105,7 @@ POLICY_ACCESS = "tests/test_policy_access.py"
 UPLOADS = "tests/services/test_uploads.py"
 PEOPLE = "tests/views/test_people.py"
 AUDIT_LOG = "tests/views/test_audit_log.py"
-PRIVACY = "tests/services/test_privacy.py"
+PRIVACY = "tests/services/test_subject_rights.py"
 REGISTRY = "tests/test_privacy_registry.py"
 RETENTION = "tests/services/test_retention.py"
 MIGRATIONS = "tests/test_migrations.py"
@@ -120,7 +120,7 @@ TWO_FACTOR = "tests/views/test_two_factor.py"
 TEMPLATES_SAFE = "tests/test_templates_safe.py"
 EXPORTS = "tests/services/test_exports.py"
 MONITORING = "tests/views/test_monitoring.py"
-DISCLOSURE = "tests/services/test_disclosure.py"
+DISCLOSURE = "tests/services/test_small_numbers.py"
 ASSIGNMENTS = "tests/views/test_assignments.py"
 ASSIGNMENT_SERVICE = "tests/services/test_assignments.py"
 REMINDERS = "tests/services/test_reminders.py"
@@ -558,7 +558,7 @@ MATRIX: dict[str, tuple[str, ...] | Partly | NotApplicable] = {
                  "test_zero_is_shown_and_one_to_four_is_fewer_than_five_whatever_the_key",
                  "test_other_counts_are_a_multiple_of_five_at_most_four_away",
                  "test_the_same_records_always_give_the_same_figure")
-    + t("tests/services/test_disclosure_attack.py",
+    + t("tests/services/test_small_numbers_attack.py",
         "test_no_count_from_one_to_four_is_recovered_across_filters_and_measures")
     + t(MONITORING, "test_dashboard_shows_the_hand_worked_figures",
         "test_figures_export_carries_the_same_protected_figures"),

@@ -1,8 +1,8 @@
 """Query-string filters of the coordinators' pages, read with GOV.UK error messages.
 
 The dashboard, the organisations list and the exports take the same filters
-(`services.monitoring.Filters`); the organisations list adds a name or number, a status and a
-sort order (`services.organisation_search.OrganisationSearch`). Reading them from a request's
+(`services.monitoring_filters.Filters`); the organisations list adds a name or number, a status
+and a sort order (`services.organisation_search.OrganisationSearch`). Reading them from a request's
 arguments, and saying what is wrong with a date typed by hand, belongs here, not to the services.
 """
 
@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from portal.forms.base import search_text
 from portal.models import Borough, SchemeStatus, Sector, Tier
-from portal.services.monitoring import Filters, SizeBand
+from portal.services.monitoring_filters import Filters, SizeBand
 from portal.services.organisation_search import MAX_PAGE, OrganisationSearch, Sort
 
 DATE_FIELDS = {"from": "Applied from", "to": "Applied to"}

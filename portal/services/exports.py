@@ -23,7 +23,6 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from itertools import groupby, islice
-from typing import TextIO
 
 from sqlalchemy import (
     ColumnElement,
@@ -50,10 +49,9 @@ from portal.models import (
     Verification,
 )
 from portal.models.base import UTCDateTime
-from portal.services.disclosure import BASE, FEWER_THAN, MAX_ERROR, THRESHOLD, Cell
-from portal.services.monitoring import (
+from portal.services.monitoring import Dashboard
+from portal.services.monitoring_filters import (
     SIZE_BAND_LABELS,
-    Dashboard,
     SizeBand,
     certificate_summary,
     champions_in_view,
@@ -61,6 +59,7 @@ from portal.services.monitoring import (
     overdue_assignments,
 )
 from portal.services.organisation_search import OrganisationSearch, matching, ordered
+from portal.services.small_numbers import BASE, FEWER_THAN, MAX_ERROR, THRESHOLD, Cell
 
 UK = clock.LONDON  # dates in files are the dates people in the region saw
 
@@ -245,18 +244,6 @@ def _training(trained: int | None, current: int | None) -> str:
 def champions_csv(session: Session, search: OrganisationSearch, now: datetime
                   ) -> Iterator[str]:
     return csv_text(CHAMPION_HEADER, champion_rows(session, search, now))
-
-
-def write_champions_csv(session: Session, out: TextIO, *,
-                        search: OrganisationSearch | None = None,
-                        now: datetime | None = None) -> int:
-    """Write the champions export to a file without Flask (for the benchmark harness); returns
-    the number of characters written. Memory stays flat: one chunk at a time."""
-    written = 0
-    for chunk in champions_csv(session, search or OrganisationSearch(),
-                               now or clock.now()):
-        written += out.write(chunk)
-    return written
 
 
 # --- The dashboard's figures --------------------------------------------------------------------

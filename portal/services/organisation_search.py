@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Subquery
 
 from portal.models import Borough, SchemeStatus, Site, normalise_name
-from portal.services.monitoring import Filters, organisations_in_view
+from portal.services.monitoring_filters import Filters, organisations_in_view
 from portal.services.organisations import normalise_registered_number
 
 PAGE_SIZE = 50

@@ -31,7 +31,7 @@ from portal.models import (
     User,
 )
 from portal.services.audit import record_event
-from portal.services.privacy import erase_person
+from portal.services.subject_rights import erase_person
 from portal.settings import settings_of
 
 LOCK_KEY = 7_264_125_001  # any constant shared by every worker: "retention"

@@ -66,9 +66,6 @@ class SiteCoverage:
     def met(self) -> bool:
         return self.certified >= self.needed
 
-    def per_100_staff(self) -> float:
-        return round(100 * self.certified / self.headcount, 1) if self.headcount else 0.0
-
 
 @dataclass
 class TierFacts:

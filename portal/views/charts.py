@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from portal.services.disclosure import Cell
+from portal.services.small_numbers import Cell
 
 WIDTH = 480  # beside a table, in half the page: text shows at about its own size
 WIDE = 960  # across the page: text shows at about its own size

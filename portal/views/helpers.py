@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, current_app, g, has_request_context, request
 
 from portal.db import get_session
+from portal.models import OrgRole
 from portal.permissions import can_act_for
 from portal.security import idle_limit, seconds_until_signed_out
 from portal.services.accounts import PasswordPolicyError
@@ -47,20 +48,31 @@ def navigation_items() -> list[dict]:
     if signed_in_user() is None:
         return [{"href": "/support", "text": "Get support", "active": request.path == "/support"},
                 {"href": "/sign-in", "text": "Sign in", "active": request.path == "/sign-in"}]
-    items = [{"href": "/dashboard", "text": "Home", "active": request.path == "/dashboard"},
-             {"href": "/training", "text": "Your training",
-              "active": request.path.startswith("/training")}]
+    user = signed_in_user()
+    items = [{"href": "/dashboard", "text": "Home", "active": request.path == "/dashboard"}]
+    if not user.is_coordinator or any(m.is_current for m in user.memberships):
+        # Coordinators with no role in an organisation reach training from Home, so their
+        # navigation fits on one row.
+        items.append({"href": "/training", "text": "Your training",
+                      "active": request.path.startswith("/training")})
+    led = [m.organisation_id for m in signed_in_user().memberships
+           if m.is_current and m.role == OrgRole.HR_LEAD]
+    if led:  # HR leads: their organisation's pages, one click from anywhere
+        href = f"/organisations/{led[0]}" if len(led) == 1 else "/dashboard#organisations"
+        items.append({"href": href, "text": "Your organisation" if len(led) == 1
+                      else "Your organisations",
+                      "active": request.path.startswith("/organisations/")})
     items.append({"href": "/support", "text": "Get support", "active": request.path == "/support"})
     if signed_in_user().is_coordinator:
-        items.append({"href": "/coordinator/dashboard", "text": "Scheme dashboard",
+        items.append({"href": "/coordinator/dashboard", "text": "Dashboard",
                       "active": request.path.startswith(("/coordinator/dashboard",
                                                          "/coordinator/exports"))})
         items.append({"href": "/coordinator/applications", "text": "Organisations",
                       "active": request.path.startswith("/coordinator/applications")
                       or request.path.startswith("/coordinator/organisations")})
-        items.append({"href": "/coordinator/policy", "text": "Verify policies",
+        items.append({"href": "/coordinator/policy", "text": "Policies",
                       "active": request.path.startswith("/coordinator/policy")})
-        items.append({"href": "/coordinator/support-services", "text": "Manage directory",
+        items.append({"href": "/coordinator/support-services", "text": "Directory",
                       "active": request.path.startswith("/coordinator/support-services")})
     items.append({"href": "/account", "text": "Your account",
                   "active": request.path.startswith("/account")})

@@ -43,6 +43,7 @@ from portal.views.helpers import add_password_problem
 bp = Blueprint("joining", __name__)
 
 DRAFT_KEY = "join_draft"
+SENT_KEY = "join_sent"
 
 
 def _applicant() -> User | None:
@@ -232,15 +233,24 @@ def _send(draft: JoinDraft) -> ResponseReturnValue:
 
 
 def _record_application(draft: JoinDraft) -> None:
+    """Send the application. The session keeps only a random reference, also quoted in the
+    e-mail, and the e-mail's row id, so "Check your email" can name the address without the
+    cookie holding it, and looks the same whether or not the address had an account (AUTH-06)."""
     db = get_session()
+    reference = joining.new_reference()
     sent = joining.send_application(db, draft, applicant=_applicant())
+    message = None
     if sent.existing_account_email is not None:
         key = joining.existing_account_dedupe_key(sent.existing_account_email)
         if not joining.notice_already_sent_today(db, key):
-            emails.send_existing_account_notice(db, sent.existing_account_email, dedupe_key=key)
+            message = emails.send_existing_account_notice(
+                db, sent.existing_account_email, dedupe_key=key, reference=reference)
     elif sent.needs_confirmation:
         token = joining.make_confirmation_token(current_app.config["SECRET_KEY"], sent.applicant)
-        emails.send_email_confirmation(db, sent.applicant, token)
+        message = emails.send_email_confirmation(db, sent.applicant, token, reference=reference)
+    if message is not None:
+        db.flush()
+    session[SENT_KEY] = {"reference": reference, "message": message.id if message else None}
 
 
 @bp.route("/join/sent")
@@ -248,7 +258,10 @@ def _record_application(draft: JoinDraft) -> None:
 def sent() -> ResponseReturnValue:
     applicant = _applicant()
     confirmed = applicant is not None and applicant.email_verified
-    return render_template("joining/sent.html", confirmed=confirmed)
+    sent_now = session.get(SENT_KEY) or {}
+    return render_template("joining/sent.html", confirmed=confirmed,
+                           reference=sent_now.get("reference"),
+                           address=joining.sent_to(get_session(), sent_now.get("message")))
 
 
 @bp.route("/confirm-email/<token>", methods=["GET", "POST"])

@@ -10,11 +10,13 @@ from flask_login import current_user, logout_user
 
 from portal.db import get_session
 from portal.forms.auth import ContinueForm
-from portal.models import utcnow
+from portal.models import OrgRole, SchemeStatus, utcnow
 from portal.permissions import public, sign_in_required
 from portal.security import is_safe_next
 from portal.services.accounts import end_all_sessions
+from portal.services.first_steps import first_steps
 from portal.services.joining import has_waiting_application
+from portal.services.organisations import STATUS_REASONS
 
 bp = Blueprint("main", __name__)
 
@@ -97,8 +99,15 @@ def dashboard() -> ResponseReturnValue:
     memberships = [m for m in current_user.memberships if m.is_current]
     unconfirmed = not current_user.email_verified and has_waiting_application(
         get_session(), current_user)
+    led = [m.organisation for m in memberships if m.role == OrgRole.HR_LEAD]
+    checklists = [steps for steps in (first_steps(get_session(), organisation)
+                                      for organisation in led if organisation.is_member)
+                  if not steps.done]
+    applications = [o for o in led if o.scheme_status in (SchemeStatus.APPLIED,
+                                                   SchemeStatus.DECLINED)]
     return render_template("main/dashboard.html", memberships=memberships,
-                           unconfirmed=unconfirmed, form=ContinueForm())
+                           unconfirmed=unconfirmed, form=ContinueForm(), checklists=checklists,
+                           applications=applications, reasons=STATUS_REASONS)
 
 
 @bp.route("/welcome", methods=["GET", "POST"])

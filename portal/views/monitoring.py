@@ -17,9 +17,10 @@ from portal.extensions import limiter
 from portal.forms.filters import parse_filters, parse_search
 from portal.models import Borough, SchemeStatus, Sector, Tier, utcnow
 from portal.permissions import coordinator_required, recent_authentication_required
-from portal.services import exports, monitoring
+from portal.services import exports, monitoring, monitoring_filters
 from portal.services.audit import record_event
-from portal.services.monitoring import Dashboard, SizeBand
+from portal.services.monitoring import Dashboard
+from portal.services.monitoring_filters import SizeBand
 from portal.services.organisation_search import SORT_LABELS
 from portal.views.charts import Chart, bar_chart, column_chart
 
@@ -51,7 +52,7 @@ def dashboard() -> ResponseReturnValue:
 FIGURES_KEPT = 128  # filter combinations per process; more and the oldest go
 
 
-def recent_figures(filters: monitoring.Filters) -> tuple[Dashboard, datetime]:
+def recent_figures(filters: monitoring_filters.Filters) -> tuple[Dashboard, datetime]:
     """The dashboard's figures for these filters and when they were worked out: kept in this
     process for DASHBOARD_CACHE_SECONDS (0: worked out on every view).
 

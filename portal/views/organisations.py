@@ -44,7 +44,7 @@ from portal.services import assignments as assigning
 from portal.services import invitations as invites
 from portal.services import organisations as orgs
 from portal.services.commitments import current_commitment
-from portal.services.dashboard import (
+from portal.services.hr_dashboard import (
     EXPIRY_NOTICE_DAYS,
     INVITATION_WAIT_DAYS,
     organisation_dashboard,
@@ -77,6 +77,7 @@ def overview(organisation: Organisation) -> ResponseReturnValue:
         dashboard=dashboard, tier_assessment=dashboard.assessment,
         expiry_days=EXPIRY_NOTICE_DAYS, invitation_wait_days=INVITATION_WAIT_DAYS,
         hr_invitations=invites.unaccepted_invitations(session, organisation, OrgRole.HR_LEAD),
+        status_reason=orgs.STATUS_REASONS.get(organisation.status_reason or ""),
         renew_opens=orgs.renewal_opens_on(organisation,
                                           current_app.config["RENEWAL_WINDOW_DAYS"]))
 
@@ -270,7 +271,9 @@ def assign(organisation: Organisation) -> ResponseReturnValue:
     form = AssignTrainingForm(today=today)
     form.training.choices, hints = _training_choices(assigning.assignable_courses(session))
     champions = current_champions(organisation)
-    form.champions.choices = [SelectChoice(str(m.id), m.user.full_name) for m in champions]
+    form.champions.choices = [SelectChoice(str(m.id), m.user.full_name + (f", {m.site.name}"
+                                                                           if m.site else ""))
+                              for m in champions]
     if not organisation.is_member or not champions:
         return render_template("organisations/assign.html", organisation=organisation,
                                form=form, hints=hints, champions=champions)

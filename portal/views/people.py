@@ -27,7 +27,7 @@ from portal.models import User, utcnow
 from portal.permissions import coordinator_required, recent_authentication_required
 from portal.services import people
 from portal.services.audit import record_event
-from portal.services.privacy import erase_person, serving_champion_roles, subject_access_zip
+from portal.services.subject_rights import erase_person, serving_champion_roles, subject_access_zip
 from portal.views.helpers import attachment
 
 bp = Blueprint("people", __name__, url_prefix="/coordinator/people")

@@ -12,7 +12,7 @@ from playwright.sync_api import Page
 from portal import clock
 from portal.models import utcnow
 from portal.services import monitoring
-from portal.services.monitoring import Filters
+from portal.services.monitoring_filters import Filters
 from tests.browser.conftest import LiveServer, assert_accessible
 from tests.browser.test_layout import sign_in
 from tests.factories import DEFAULT_PASSWORD

@@ -12,7 +12,7 @@ from portal.models import Borough, Sector
 from portal.services import exports, monitoring
 from portal.services.organisation_search import OrganisationSearch
 from tests.monitoring_data import NOW, build_fixed_data, make_champion, make_org
-from tests.services.test_disclosure_attack import build_attack_data, every_view
+from tests.services.test_small_numbers_attack import build_attack_data, every_view
 
 HOSTILE = ['=HYPERLINK("https://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\t=cmd",
            "\r=cmd", " =1+1", "\n=1", "＝1+1", "＠SUM(A1)"]
@@ -53,12 +53,10 @@ def test_file_names_are_neutral_and_safe(scheme: str, expected: str) -> None:
     assert exports.filename(scheme, "champions", date(2026, 11, 21)) == expected
 
 
-def test_the_benchmark_entry_point_writes_the_whole_file(session) -> None:
+def test_the_champions_export_is_the_header_and_the_current_champions_of_members(session) -> None:
     build_fixed_data(session)
-    out = io.StringIO()
-    written = exports.write_champions_csv(session, out, search=OrganisationSearch(), now=NOW)
-    rows = list(csv.reader(io.StringIO(out.getvalue()[1:])))
-    assert written == len(out.getvalue())
+    text = "".join(exports.champions_csv(session, OrganisationSearch(), NOW))
+    rows = list(csv.reader(io.StringIO(text[1:])))
     assert rows[0] == list(exports.CHAMPION_HEADER)
     assert len(rows) == 1 + 7 + 12 + 2  # current champions of members A, B and C (D is suspended)
 

@@ -2,7 +2,7 @@
 
 The fixed data set is described in tests/monitoring_data.build_fixed_data; the comments here
 show the working. Counts of people are checked as the true counts behind each cell (`value`);
-how they are published is tested in tests/services/test_disclosure.py, and here only that
+how they are published is tested in tests/services/test_small_numbers.py, and here only that
 every cell follows that rule.
 """
 
@@ -14,9 +14,9 @@ import pytest
 
 from portal.forms.filters import parse_filters
 from portal.models import Borough, SchemeStatus, Sector, Tier
-from portal.services import monitoring
-from portal.services.disclosure import FEWER_THAN, rounded
-from portal.services.monitoring import Filters, SizeBand
+from portal.services import monitoring, monitoring_filters
+from portal.services.monitoring_filters import Filters, SizeBand
+from portal.services.small_numbers import FEWER_THAN, rounded
 from tests.monitoring_data import (
     NOW,
     build_fixed_data,
@@ -284,8 +284,8 @@ def test_months_are_london_months(session, data) -> None:
 def test_the_month_we_are_in_is_partial_in_london() -> None:
     """At 23:30 UTC on 31 May it is already 1 June in London: June is the month under way."""
     now = datetime(2026, 5, 31, 23, 30, tzinfo=UTC)
-    assert monitoring.local_today(now) == date(2026, 6, 1)
-    months = monitoring.trend_months(Filters(), monitoring.local_today(now))
+    assert monitoring_filters.local_today(now) == date(2026, 6, 1)
+    months = monitoring.trend_months(Filters(), monitoring_filters.local_today(now))
     assert months[-1] == date(2026, 6, 1) and months[0] == date(2025, 7, 1)
 
 

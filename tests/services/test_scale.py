@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from portal import seeding as scale
 from portal.models import (
     Assignment,
     AttemptStatus,
@@ -20,7 +21,6 @@ from portal.models import (
     User,
     utcnow,
 )
-from portal.services import scale
 from portal.services.policy_framework import policy_framework
 from portal.services.tiers import TIERS_CHECKED, _target, evaluate, gather_facts
 from tests.factories import make_organisation, make_user

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from bench.sqlcount import count_statements as statements_of
 from portal.models import AuditEvent, Borough, OrgRole, SchemeStatus, Sector
 from portal.services import exports, monitoring
-from portal.services.monitoring import Filters
+from portal.services.monitoring_filters import Filters
 from portal.services.tiers import refresh_all_tiers
 from tests.conftest import csrf_token
 from tests.factories import DEFAULT_PASSWORD, make_user

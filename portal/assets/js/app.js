@@ -5,6 +5,7 @@ import {
   Accordion, Button, CharacterCount, Checkboxes, ErrorSummary, ExitThisPage, FileUpload,
   NotificationBanner, PasswordInput, Radios, ServiceNavigation, SkipLink, Tabs, createAll,
 } from "./govuk-frontend.min.js";
+import { initCheckboxPicker } from "./checkbox-picker.js";
 import { initQuizAnswers } from "./quiz-answers.js";
 import { initTimeoutWarning } from "./timeout-warning.js";
 
@@ -52,6 +53,9 @@ if (exitLink) {
 const timeoutDialog = document.getElementById("timeout-warning");
 if (timeoutDialog) initTimeoutWarning(timeoutDialog);
 initQuizAnswers();
+for (const picker of document.querySelectorAll("[data-checkbox-picker]")) {
+  initCheckboxPicker(picker);
+}
 
 // Print buttons on documents (a certificate, the signposting card): the print stylesheet shows the
 // document alone, as its PDF does.

@@ -82,11 +82,9 @@ export function initTimeoutWarning(dialog) {
     }
   });
 
-  // Escape would close the dialog without extending the session: treat it as "stay signed in".
-  dialog.addEventListener("cancel", (event) => {
-    event.preventDefault();
-    keepForm.requestSubmit();
-  });
+  // The dialog never closes silently (which would leave the session to run out unseen). Escape
+  // itself still leaves the site, as it does on every page of the scheme (app.js).
+  dialog.addEventListener("cancel", (event) => event.preventDefault());
 
   start(Number(dialog.dataset.secondsLeft));
 }

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from config import Config
 from portal.models import AuditEvent, Base, Invitation, ModuleVersion, User, utcnow
-from portal.privacy import (
+from portal.privacy_registry import (
     ERASED_DOMAIN,
     REGISTRY,
     Erasure,
@@ -35,8 +35,8 @@ from portal.services import monitoring
 from portal.services.audit import record_event
 from portal.services.exports import neutralise
 from portal.services.invitations import hash_token
-from portal.services.monitoring import Filters
-from portal.services.privacy import (
+from portal.services.monitoring_filters import Filters
+from portal.services.subject_rights import (
     INTERNAL_COLUMNS,
     WITHHELD,
     AlreadyErasedError,

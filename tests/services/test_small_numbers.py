@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portal.models.people import RECORD_KEYS
-from portal.services.disclosure import BASE, FEWER_THAN, MAX_ERROR, Cell, cell, rounded
+from portal.services.small_numbers import BASE, FEWER_THAN, MAX_ERROR, Cell, cell, rounded
 
 KEYS = range(RECORD_KEYS)
 

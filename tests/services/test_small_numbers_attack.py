@@ -22,14 +22,14 @@ from sqlalchemy.orm import Session
 
 from portal.models import Borough, SchemeStatus, Sector, Tier
 from portal.services import monitoring
-from portal.services.disclosure import Cell
-from portal.services.monitoring import (
+from portal.services.monitoring_filters import (
     EXPIRY_WARNING_DAYS,
     NOT_RECORDED,
     Filters,
     SizeBand,
     local_today,
 )
+from portal.services.small_numbers import Cell
 from tests.monitoring_data import (
     NOW,
     make_assignment,

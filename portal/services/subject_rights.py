@@ -1,8 +1,8 @@
 """Data-subject rights: finding everything held about a person, exporting it, and erasing it.
 
-All three are driven by the privacy registry (portal/privacy.py): the rows tied to a person are
-found through the registry's links, the export shows the columns the registry says are theirs,
-and the erasure does to each column what the registry says (PRIV-02, PRIV-03).
+All three are driven by the privacy registry (portal/privacy_registry.py): the rows tied to a
+person are found through the registry's links, the export shows the columns the registry says
+are theirs, and the erasure does to each column what the registry says (PRIV-02, PRIV-03).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from portal.models import (
     User,
     WithdrawalReason,
 )
-from portal.privacy import (
+from portal.privacy_registry import (
     ERASED_DOMAIN,
     ERASED_NAME,
     REGISTRY,
