@@ -57,17 +57,17 @@ def test_fail_retake_pass_certificate_and_verify(page: Page, live_server) -> Non
     assert_accessible(page)
 
     take_module(page, live_server, modules["second-module"], right=True)
-    assert page.get_by_text("You passed").is_visible()
+    expect(page.get_by_text("You passed")).to_be_visible()
 
     take_module(page, live_server, modules["first-module"], right=False)
-    assert page.get_by_role("heading", name="You did not pass this time").is_visible()
+    expect(page.get_by_role("heading", name="You did not pass this time")).to_be_visible()
     page.get_by_role("button", name="Try the quiz again").click()
     answer_quiz(page, live_server, right=True)
     expect(page.get_by_text("You passed")).to_be_visible()
     assert_accessible(page)
 
     page.get_by_role("link", name="View and download your certificate").click()
-    assert page.get_by_role("heading", name="Certificate of completion").is_visible()
+    expect(page.get_by_role("heading", name="Certificate of completion")).to_be_visible()
     assert page.get_by_text("Łucja Nowak-Öztürk").is_visible()
     assert page.get_by_role("img", name="QR code that opens this certificate’s check").is_visible()
     assert_accessible(page)
