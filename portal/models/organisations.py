@@ -172,6 +172,12 @@ class Organisation(Base):
         return cls.scheme_status == MEMBER_STATUS
 
     @property
+    def details_can_change(self) -> bool:
+        """Its details and sites can still change: not once it was declined, withdrawn or lapsed,
+        when nothing it could change would matter (its page offers no such actions)."""
+        return self.scheme_status in LIVE_STATUSES
+
+    @property
     def is_waiting_for_confirmation(self) -> bool:
         return self.scheme_status == SchemeStatus.APPLIED and self.submitted_at is None
 

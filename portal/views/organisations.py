@@ -105,10 +105,21 @@ def _back_to_organisation(organisation: Organisation) -> ResponseReturnValue:
     return redirect(url_for(".overview", org_id=organisation.id), code=303)
 
 
+def _refuse_if_closed(organisation: Organisation) -> ResponseReturnValue | None:
+    """HR leads of a declined, withdrawn or lapsed organisation go back to its page, which says
+    why and what they can do; coordinators can still correct its record."""
+    if organisation.details_can_change or current_user.is_coordinator:
+        return None
+    flash("The organisation’s details cannot be changed now. Its page says why.", "important")
+    return redirect(url_for(".overview", org_id=organisation.id), code=303)
+
+
 @bp.route("/edit", methods=["GET", "POST"])
 @organisation_role_required(OrgRole.HR_LEAD)
 def edit(organisation: Organisation) -> ResponseReturnValue:
     """Change the organisation's details (HR leads, and coordinators for any organisation)."""
+    if closed := _refuse_if_closed(organisation):
+        return closed
     form = OrganisationDetailsForm(data={
         "name": organisation.name, "registered_number": organisation.registered_number,
         "sector": organisation.sector.value,
@@ -156,6 +167,8 @@ def edit_site(organisation: Organisation, site_id: int) -> ResponseReturnValue:
 def _site_form(organisation: Organisation, site: Site | None,
                form: SiteForm) -> ResponseReturnValue:
     """Add a site (site is None) or save changes to one; names are unique per organisation."""
+    if closed := _refuse_if_closed(organisation):
+        return closed
     if form.validate_on_submit():
         session = get_session()
         try:
@@ -177,6 +190,8 @@ def _site_form(organisation: Organisation, site: Site | None,
 @organisation_role_required(OrgRole.HR_LEAD)
 def remove_site(organisation: Organisation, site_id: int) -> ResponseReturnValue:
     site = _site(organisation, site_id)
+    if closed := _refuse_if_closed(organisation):
+        return closed
     form = ActionForm()
     problem = None
     if form.validate_on_submit():

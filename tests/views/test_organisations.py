@@ -116,6 +116,30 @@ def test_sites_are_added_changed_and_removed(hr, session, org) -> None:
     assert actions == ["site.added", "site.changed", "site.removed"]
 
 
+@pytest.mark.parametrize("status", [SchemeStatus.DECLINED, SchemeStatus.WITHDRAWN,
+                                    SchemeStatus.LAPSED])
+def test_a_closed_organisations_details_and_sites_stay_as_they_were(hr, session, org,
+                                                                    status) -> None:
+    """Its page offers no changes, and the addresses refuse them too: back to the page, which
+    says why, with nothing written."""
+    site = make_site(session, org, name="Second site")
+    org.scheme_status = status
+    session.commit()
+    before = (org.name, session.scalar(select(func.count(Site.id))))
+    paths = [f"/organisations/{org.id}/edit", f"/organisations/{org.id}/sites/add",
+             f"/organisations/{org.id}/sites/{site.id}/edit",
+             f"/organisations/{org.id}/sites/{site.id}/remove"]
+    for path in paths:
+        assert hr.get(path).headers["Location"] == f"/organisations/{org.id}", path
+        response = post(hr, path, {**DETAILS, "borough": "halton", "headcount": "10"})
+        assert response.status_code == 303, path
+        assert response.headers["Location"] == f"/organisations/{org.id}", path
+    session.expire_all()
+    assert (fresh(session, Organisation, org.id).name,
+            session.scalar(select(func.count(Site.id)))) == before
+    assert "cannot be changed now" in hr.get(f"/organisations/{org.id}").get_data(as_text=True)
+
+
 def test_the_last_site_cannot_be_removed(hr, session, org) -> None:
     site = org.sites[0]
     response = post(hr, f"/organisations/{org.id}/sites/{site.id}/remove")
