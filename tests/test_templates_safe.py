@@ -26,7 +26,10 @@ COURSE_HTML = ("course Markdown is rendered to HTML and cleaned with nh3's allow
 ALLOWED_SAFE = {
     ("training/course.html", "progress.course.description_html"): COURSE_HTML,
     ("training/module.html", "version.body_html"): COURSE_HTML,
-    ("training/quiz.html", "question.prompt_html"): COURSE_HTML,
+    # prompt is question.prompt_html; a one-paragraph prompt goes in the legend without its
+    # outer <p> (a legend holds phrasing content only), which leaves the rest as sanitised.
+    ("training/quiz.html", "prompt"): COURSE_HTML,
+    ("training/quiz.html", "prompt[3:-4]"): COURSE_HTML,
     ("training/quiz.html", "answers[key].text_html"): COURSE_HTML,
     ("training/result.html", "question.prompt_html"): COURSE_HTML,
     ("training/result.html", "answer.text_html"): COURSE_HTML,
