@@ -107,7 +107,7 @@ def authenticate(session: Session, passwords: Passwords, email: str,
     ok = passwords.verify(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
         return None
-    if passwords.needs_rehash(user.password_hash):
+    if user.password_hash is not None and passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash(password)
     user.last_signed_in_at = utcnow()
     return user
