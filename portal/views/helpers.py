@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, g, has_request_context, request
+from dataclasses import dataclass
+
+from flask import Response, current_app, g, has_request_context, request, url_for
 
 from portal.db import get_session
 from portal.permissions import can_act_for
@@ -29,29 +31,46 @@ def signed_in_user() -> object | None:
     return user if user is not None and user.is_authenticated else None
 
 
+@dataclass(frozen=True)
+class NavItem:
+    """A link of the service navigation, by endpoint. It is the current item on its own page,
+    and on every page under it (`section`) or under the pages of the endpoints in `also`."""
+
+    endpoint: str
+    text: str
+    section: bool = False
+    also: tuple[str, ...] = ()
+
+    def item(self, path: str) -> dict:
+        href = url_for(self.endpoint)
+        under = (href, *(url_for(e) for e in self.also)) if self.section else ()
+        return {"href": href, "text": self.text,
+                "active": path == href or (bool(under) and path.startswith(under))}
+
+
+SUPPORT = NavItem("support.index", "Get support")
+SIGNED_OUT_NAVIGATION = (SUPPORT, NavItem("auth.sign_in", "Sign in"))
+SIGNED_IN_NAVIGATION = (NavItem("main.dashboard", "Home"),
+                        NavItem("training.index", "Your training", section=True), SUPPORT)
+COORDINATOR_NAVIGATION = (
+    NavItem("monitoring.dashboard", "Scheme dashboard", section=True,
+            also=("monitoring.exports_page",)),
+    NavItem("coordinator.applications", "Organisations", section=True,
+            also=("coordinator.organisations",)),
+    NavItem("policy.queue", "Verify policies", section=True),
+    NavItem("support.manage", "Manage directory", section=True))
+ACCOUNT = NavItem("auth.account", "Your account", section=True)
+
+
 def navigation_items() -> list[dict]:
     """The service navigation for the person signed in (kept short: GOV.UK pattern)."""
-    if signed_in_user() is None:
-        return [{"href": "/support", "text": "Get support", "active": request.path == "/support"},
-                {"href": "/sign-in", "text": "Sign in", "active": request.path == "/sign-in"}]
-    items = [{"href": "/dashboard", "text": "Home", "active": request.path == "/dashboard"},
-             {"href": "/training", "text": "Your training",
-              "active": request.path.startswith("/training")}]
-    items.append({"href": "/support", "text": "Get support", "active": request.path == "/support"})
-    if signed_in_user().is_coordinator:
-        items.append({"href": "/coordinator/dashboard", "text": "Scheme dashboard",
-                      "active": request.path.startswith(("/coordinator/dashboard",
-                                                         "/coordinator/exports"))})
-        items.append({"href": "/coordinator/applications", "text": "Organisations",
-                      "active": request.path.startswith("/coordinator/applications")
-                      or request.path.startswith("/coordinator/organisations")})
-        items.append({"href": "/coordinator/policy", "text": "Verify policies",
-                      "active": request.path.startswith("/coordinator/policy")})
-        items.append({"href": "/coordinator/support-services", "text": "Manage directory",
-                      "active": request.path.startswith("/coordinator/support-services")})
-    items.append({"href": "/account", "text": "Your account",
-                  "active": request.path.startswith("/account")})
-    return items
+    user = signed_in_user()
+    if user is None:
+        links: tuple[NavItem, ...] = SIGNED_OUT_NAVIGATION
+    else:
+        links = SIGNED_IN_NAVIGATION + (COORDINATOR_NAVIGATION if user.is_coordinator else ()) \
+            + (ACCOUNT,)
+    return [link.item(request.path) for link in links]
 
 
 def client_address() -> str:
