@@ -15,8 +15,8 @@ PIP_PORTAL := set -o pipefail; $(PY) -m pip install $(PIP_QUIET) --no-deps --no-
 HIDE_IGNORED := 2>&1 | { grep -v "is ignored" || true; }
 SBOM := build/sbom/portal-runtime.cdx.json
 
-.PHONY: run test test-future lint assets install install-test browser-deps future-deps bench-deps bench \
-	prodlike clean lock audit sbom
+.PHONY: run test test-future lint assets install install-test browser-deps pango-deps future-deps \
+	bench-deps bench prodlike clean lock audit sbom
 
 $(STAMP_INSTALL): $(LOCK_RUNTIME) pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -50,6 +50,15 @@ browser-deps:
 	  echo "Installing Debian's chromium for browser tests..."; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; }
 
+# Debian's Pango (and a font), with which WeasyPrint lays out the PDFs of certificates and
+# signposting cards: the portal needs it at run time, not only in tests.
+PANGO_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+pango-deps:
+	@dpkg -s $(PANGO_PACKAGES) >/dev/null 2>&1 || { \
+	  echo "Installing Debian's Pango for the PDFs..."; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PANGO_PACKAGES)) \
+	    >/dev/null; }
+
 # Debian's faketime, to run the suite with the machine's clock moved ahead.
 future-deps:
 	@command -v faketime >/dev/null 2>&1 || { \
@@ -62,7 +71,7 @@ bench-deps:
 	  echo "Installing Debian's wrk for the benchmark..."; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) >/dev/null; }
 
-run: install assets
+run: install assets pango-deps
 	@mkdir -p instance
 	@$(FLASK) db upgrade
 	@$(FLASK) seed-demo
@@ -79,7 +88,7 @@ lint: install-test
 	@$(VENV)/bin/mypy
 	@$(VENV)/bin/bandit --quiet --recursive portal --severity-level medium
 
-test: install-test assets browser-deps lint
+test: install-test assets browser-deps pango-deps lint
 	@$(FLASK) courses check
 	@$(PY) -m pytest
 
@@ -88,7 +97,7 @@ test: install-test assets browser-deps lint
 # the day it is written, not the day its date goes by.
 FUTURE_PYTEST := $(PY) -m pytest -q -p no:cacheprovider -m "not pg and not slow" \
 	--ignore=tests/browser --ignore=tests/prodlike
-test-future: install-test assets future-deps
+test-future: install-test assets pango-deps future-deps
 	@echo "Running the fast tests with the clock 1 and 3 years ahead..."
 	@export FAKETIME_DONT_FAKE_MONOTONIC=1; \
 	  faketime -f +365d $(FUTURE_PYTEST) --basetemp=.future/1y > .future-1y.log 2>&1 & one=$$!; \
@@ -105,7 +114,7 @@ bench: install assets bench-deps
 
 # Two gunicorn instances and a worker in production mode against PostgreSQL and Redis on
 # loopback: the reliability checks and the load test (bench/prodlike; tests/prodlike runs the same).
-prodlike: install-test assets
+prodlike: install-test assets pango-deps
 	@TEST_DATABASE_URL="$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}" \
 	  REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/0}" $(PY) -m bench.prodlike
 

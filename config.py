@@ -52,6 +52,19 @@ def _hosts_from(base_url: str) -> list[str]:
 class Config:
     PORTAL_ENV = "base"
     SCHEME_NAME = _env("SCHEME_NAME", "Workplace Champions")
+    # Who runs the scheme, named on the contact, privacy and accessibility pages. The defaults
+    # are demo values: a deployment sets its own organisation, address and lawful basis.
+    SCHEME_OPERATOR = _env("SCHEME_OPERATOR", "The scheme team (demo organisation)")
+    CONTACT_EMAIL = _env("CONTACT_EMAIL", "scheme-team@workplace-champions.example")
+    CONTACT_REPLY_DAYS = _env_int("CONTACT_REPLY_DAYS", 5)  # working days
+    DATA_CONTROLLER = _env("DATA_CONTROLLER", "The scheme team (demo organisation)")
+    DATA_PROTECTION_EMAIL = _env("DATA_PROTECTION_EMAIL",
+                                 "data-protection@workplace-champions.example")
+    LAWFUL_BASIS = _env("LAWFUL_BASIS", "public task (UK GDPR Article 6(1)(e)): running the "
+                        "scheme is one of the scheme team's official functions")
+    # When the accessibility statement was prepared and last reviewed (ISO dates).
+    ACCESSIBILITY_STATEMENT_PREPARED = _env("ACCESSIBILITY_STATEMENT_PREPARED", "2026-12-07")
+    ACCESSIBILITY_STATEMENT_REVIEWED = _env("ACCESSIBILITY_STATEMENT_REVIEWED", "2026-12-07")
     # The exit destination is fixed configuration, never taken from a request (REDIR-02).
     EXIT_URL = _env("EXIT_URL", "https://www.bbc.co.uk/weather")
     BASE_URL = _env("BASE_URL", "http://127.0.0.1:5000")
@@ -76,6 +89,9 @@ class Config:
     # Coordinators can see and change every organisation: they are signed out sooner.
     COORDINATOR_IDLE_LIMIT = timedelta(minutes=15)
     SESSION_ABSOLUTE_LIMIT = timedelta(hours=12)
+    # Signed-in pages warn this long before the idle limit and offer to stay signed in
+    # (WCAG 2.2.1; the GOV.UK / HMRC timeout-warning pattern).
+    SESSION_TIMEOUT_WARNING = timedelta(minutes=2)
     # Two-factor sign-in (coordinators): after the password, the session holds only a marker
     # naming the person, valid this long for entering a code, or longer for setting up an app.
     TWO_FACTOR_PENDING_LIMIT = timedelta(minutes=5)
@@ -120,6 +136,9 @@ class Config:
     # Refused requests are audited at most this often per person and endpoint (AUTHZ-10).
     ACCESS_DENIED_AUDIT_LIMIT = "1 per minute"
     EXPORT_LIMIT_PER_ACCOUNT = "30 per hour"  # CSV exports read whole tables (15.1.3)
+    # Certificate and signposting card PDFs: each is laid out by WeasyPrint, up to a second or two
+    # of a core (15.1.3).
+    DOCUMENT_LIMIT_PER_ACCOUNT = "30 per hour"
 
     # E-mail: rows in the outbox, sent by `flask worker`.
     MAIL_BACKEND = _env("MAIL_BACKEND", "smtp")  # smtp | console

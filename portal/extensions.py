@@ -11,12 +11,13 @@ csrf = CSRFProtect()
 # Limits are declared on the views; storage comes from RATELIMIT_STORAGE_URI at init time.
 limiter = Limiter(key_func=get_remote_address)
 
-# Every limit the portal declares is on a form POST, or on one of the CSV downloads that read
-# whole tables (tests/test_app.py checks), so reading any other page skips the limiter's work
-# for the request, which cost measurably on every page view.
+# Every limit the portal declares is on a form POST, or on one of the downloads that read whole
+# tables or lay out a PDF (tests/test_app.py checks), so reading any other page skips the
+# limiter's work for the request, which cost measurably on every page view.
 LIMITED_METHODS = frozenset({"POST"})
 LIMITED_DOWNLOADS = frozenset({"monitoring.export_figures", "monitoring.export_organisations",
-                               "monitoring.export_champions"})
+                               "monitoring.export_champions", "training.certificate_download",
+                               "signposting.card_download"})
 
 
 @limiter.request_filter

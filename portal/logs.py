@@ -9,6 +9,8 @@ import re
 from flask import Flask, g, has_request_context
 
 QUERY = re.compile(r"(\S*?)\?\S*")
+# A certificate's own page (/verify/<code>, where its QR code leads) carries its code in the path.
+CERTIFICATE_CODE = re.compile(r"(/verify/)[^\s/?]+")
 STANDARD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message"}
 
 
@@ -29,13 +31,18 @@ class JsonFormatter(logging.Formatter):
 
 class DropQueryStrings(logging.Filter):
     """Request lines are logged without their query string: searches (for example in the
-    support directory) can say what someone is looking for, and nothing may record that."""
+    support directory) can say what someone is looking for, and nothing may record that. Nor
+    certificate codes, which /verify takes in the query and a certificate's own page in the path."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args and isinstance(record.args, tuple):
-            record.args = tuple(QUERY.sub(r"\1", a) if isinstance(a, str) else a
+            record.args = tuple(_without_secrets(a) if isinstance(a, str) else a
                                 for a in record.args)
         return True
+
+
+def _without_secrets(text: str) -> str:
+    return CERTIFICATE_CODE.sub(r"\1…", QUERY.sub(r"\1", text))
 
 
 def configure_logging(app: Flask) -> None:

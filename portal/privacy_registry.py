@@ -158,6 +158,10 @@ REGISTRY: dict[str, Table] = {
                                             "former_member", Erasure.CLEAR),
             "email_verified_at": Personal(Category.ACCOUNT, "knowing the address is theirs",
                                           "former_member", Erasure.CLEAR),
+            "pending_email": Personal(Category.CONTACT, "changing the e-mail address, once the "
+                                      "new one is confirmed", "former_member", Erasure.CLEAR),
+            "pending_email_at": Personal(Category.ACCOUNT, "a change of address expires",
+                                         "former_member", Erasure.CLEAR),
             "exit_explained_at": Personal(Category.ACCOUNT, "explaining the Exit this page "
                                           "button once", "former_member", Erasure.CLEAR),
             "last_signed_in_at": Personal(Category.ACCOUNT, "account security",

@@ -107,6 +107,21 @@ def _enforce_session_limits() -> None:
         session[SESSION_SEEN_KEY] = now
 
 
+def seconds_until_signed_out(user: object) -> int:
+    """How long this session has left before the idle limit (or the overall limit) ends it."""
+    now = clock.timestamp()
+    config = current_app.config
+    idle_end = session.get(SESSION_SEEN_KEY, now) + idle_limit(user).total_seconds()
+    absolute_end = session.get(SESSION_STARTED_KEY, now) \
+        + config["SESSION_ABSOLUTE_LIMIT"].total_seconds()
+    return max(0, int(min(idle_end, absolute_end) - now))
+
+
+def keep_session_alive() -> None:
+    """The person asked to stay signed in: the idle clock starts again from now."""
+    session[SESSION_SEEN_KEY] = clock.timestamp()
+
+
 def _require_own_password() -> Response | None:
     """A one-time password was read off a console: nothing else until it is replaced."""
     if (not current_user.is_authenticated or not current_user.password_change_required

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -32,6 +34,19 @@ from tests.two_factor import complete_two_factor
 CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
                         r'name="csrf_token" value="([^"]+)"')
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)]
+
+
+def _sleep_that_survives_faketime() -> None:
+    """`make test-future` runs this suite under Debian's libfaketime (0.9.10) with the machine's
+    clock moved ahead and the monotonic clock left alone. That version fails every
+    `time.sleep` with EINVAL (it shifts clock_nanosleep's absolute monotonic deadline as if it
+    were wall-clock time), and faking the monotonic clock instead hangs every timed wait. A
+    timed wait on an Event is unaffected, so under faketime sleeping waits on one."""
+    if os.environ.get("FAKETIME"):
+        time.sleep = lambda seconds: threading.Event().wait(seconds)  # type: ignore[assignment]
+
+
+_sleep_that_survives_faketime()
 
 
 def migrate(url: str) -> None:

@@ -123,6 +123,7 @@ ARGUMENTS_BY_ENDPOINT = {
     ("auth.reset_password", "token"): "reset_token",
     ("joining.confirm_email", "token"): "confirmation_token",
     ("champions.withdrawn", "membership_id"): "withdrawn",
+    ("training.verify_certificate", "code"): "certificate_code",  # public, by its secret code
 }
 ARGUMENTS = {
     "org_id": "org", "site_id": "site", "invitation_id": "invitation",

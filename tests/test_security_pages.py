@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from config import TestConfig
 from portal.models import ModuleVersion, SupportService
+from portal.views.main import REGULATOR_LINKS
 from tests.conftest import BACKENDS, csrf_token, make_app
 from tests.security_world import (
     build_security_world,
@@ -105,7 +106,7 @@ def sweep(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 
 def allowed_external_urls(app: Flask, session) -> set[str]:  # noqa: ANN001
     """The fixed exit destination, and the support services' and course content's own links."""
-    allowed = {app.config["EXIT_URL"]}
+    allowed = {app.config["EXIT_URL"], *REGULATOR_LINKS.values()}  # cited on footer pages
     allowed |= {w for w in session.scalars(select(SupportService.website)) if w}
     for body in session.scalars(select(ModuleVersion.body_html)):
         allowed |= set(re.findall(r'href="(https?://[^"]+)"', body))

@@ -58,6 +58,7 @@ PERSONAL_TABLES = {"user_account", "membership", "invitation", "quiz_attempt",
                    "module_completion", "certificate", "assignment", "reminder", "recovery_code"}
 ALLOWED_TEXT_COLUMNS = {
     "user_account.email": "work e-mail address, given by the employer or the person",
+    "user_account.pending_email": "a new work e-mail address, until a link sent to it is opened",
     "user_account.full_name": "name",
     "user_account.password_hash": "Argon2id hash",
     "user_account.totp_secret": "second-factor key (coordinators)",

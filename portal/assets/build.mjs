@@ -21,7 +21,7 @@ const result = sass.compile(join(here, "scss", "main.scss"), {
 writeFileSync(join(statik, "css", "main.css"), result.css);
 
 cpSync(join(govuk, "govuk-frontend.min.js"), join(statik, "js", "govuk-frontend.min.js"));
-cpSync(join(here, "js", "app.js"), join(statik, "js", "app.js"));
+cpSync(join(here, "js"), join(statik, "js"), { recursive: true });
 cpSync(join(govuk, "assets", "images"), join(statik, "govuk", "assets", "images"), { recursive: true });
 cpSync(join(govuk, "assets", "manifest.json"), join(statik, "govuk", "assets", "manifest.json"));
 writeFileSync(join(statik, ".built"), new Date().toISOString());

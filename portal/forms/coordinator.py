@@ -30,7 +30,8 @@ class DeclineForm(PortalForm):
         "Anything else the applicant should know (optional)", widget=GovTextArea(),
         description="We include this in the email to the applicant. Do not include anything "
                     "about any person’s circumstances.",
-        validators=[Optional(), Length(max=500, message="This must be 500 characters or fewer")])
+        validators=[Optional(), Length(max=500, message="The message to the applicant must be "
+                                                        "500 characters or fewer")])
     submit = SubmitField("Decline application", widget=GovSubmitInput())
 
 

@@ -69,6 +69,7 @@ class Assignment(Base):
         sa.ForeignKey("user_account.id", ondelete="SET NULL"))
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+    assigned_by: Mapped[User | None] = relationship(foreign_keys=[assigned_by_id])
     course: Mapped[Course | None] = relationship()
     module: Mapped[Module | None] = relationship()
 

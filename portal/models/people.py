@@ -71,6 +71,9 @@ class User(UserMixin, Base):
                                                            server_default=sa.false())
     # Set when the person proved they read this mailbox: a confirmation or invitation link.
     email_verified_at: Mapped[datetime | None]
+    # A new address asked for in Your account, kept until a link sent to it is opened.
+    pending_email: Mapped[str | None] = mapped_column(sa.String(320))
+    pending_email_at: Mapped[datetime | None]
     exit_explained_at: Mapped[datetime | None]
     last_signed_in_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

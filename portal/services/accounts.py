@@ -20,10 +20,23 @@ from portal.services.errors import PortalError
 
 COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt"
 RESET_SALT = "password-reset"
+EMAIL_CHANGE_SALT = "email-change"
 
 
 class PasswordPolicyError(PortalError):
     """The new password breaks the password rules; the message says which."""
+
+
+class EmailChangeLinkExpiredError(PortalError):
+    """The link to confirm a new address is too old."""
+
+
+class EmailChangeLinkInvalidError(PortalError):
+    """Not one of ours, used already, or a newer change was asked for since."""
+
+
+class EmailInUseError(PortalError):
+    """Another account already uses the new address."""
 
 
 class ResetLinkExpiredError(PortalError):
@@ -169,3 +182,40 @@ def user_for_reset_token(session: Session, secret_key: str, token: str,
     """The user a valid, unused, unexpired reset link belongs to."""
     return user_for_token(session, secret_key, RESET_SALT, token, max_age_seconds,
                           _password_fingerprint, (ResetLinkExpiredError, ResetLinkInvalidError))
+
+
+def _pending_fingerprint(user: User) -> str:
+    # Changes when another new address is asked for or this one is confirmed: one link, once.
+    basis = f"{user.id}:{user.email}:{user.pending_email or ''}".encode()
+    return hashlib.sha256(basis).hexdigest()[:16]
+
+
+def ask_to_change_email(user: User, new_email: str, secret_key: str) -> str:
+    """Keep the new address waiting and return the token for the link sent to it. The address
+    itself is kept in the database, never in the link."""
+    user.pending_email = normalise_email(new_email)
+    user.pending_email_at = utcnow()
+    return make_user_token(secret_key, EMAIL_CHANGE_SALT, user, _pending_fingerprint(user))
+
+
+def user_for_email_change_token(session: Session, secret_key: str, token: str,
+                                max_age_seconds: int) -> User:
+    user = user_for_token(session, secret_key, EMAIL_CHANGE_SALT, token, max_age_seconds,
+                          _pending_fingerprint,
+                          (EmailChangeLinkExpiredError, EmailChangeLinkInvalidError))
+    if user.pending_email is None:
+        raise EmailChangeLinkInvalidError
+    return user
+
+
+def confirm_email_change(session: Session, user: User) -> str:
+    """Make the waiting address the account's own; returns the old address (to be told)."""
+    new = user.pending_email
+    if new is None:  # user_for_email_change_token checked there is one
+        raise EmailChangeLinkInvalidError
+    if find_user_by_email(session, new) not in (None, user):
+        raise EmailInUseError
+    old = user.email
+    user.email, user.email_verified_at = new, utcnow()
+    user.pending_email = user.pending_email_at = None
+    return old

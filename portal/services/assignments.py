@@ -301,7 +301,7 @@ def _assigned_modules(assignment: Assignment) -> list[Module]:
 
 
 def _loading() -> list:
-    return [selectinload(Assignment.user),
+    return [selectinload(Assignment.user), selectinload(Assignment.assigned_by),
             selectinload(Assignment.course).selectinload(Course.modules)
             .selectinload(Module.current_version),
             selectinload(Assignment.module).selectinload(Module.current_version),

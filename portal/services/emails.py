@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from portal.mail import queue_email
-from portal.models import Invitation, Organisation, User
+from portal.models import Invitation, Organisation, OutboxMessage, User
 from portal.services.organisations import STATUS_REASONS, hr_leads
 from portal.settings import settings_of
 
@@ -42,21 +42,24 @@ def send_status_change(session: Session, organisation: Organisation) -> None:
                     sign_in_link=absolute_url(session, "auth.sign_in"))
 
 
-def send_email_confirmation(session: Session, user: User, token: str) -> None:
-    queue_email(session, kind="email_confirmation", to=user.email,
-                subject=subject(session, "Confirm your email address"),
-                template="email_confirmation",
-                person=user, link=absolute_url(session, "joining.confirm_email", token=token),
-                days=settings_of(session).email_confirmation_days)
+def send_email_confirmation(session: Session, user: User, token: str, *,
+                            reference: str | None = None) -> OutboxMessage:
+    return queue_email(session, kind="email_confirmation", to=user.email,
+                       subject=subject(session, "Confirm your email address"),
+                       template="email_confirmation", person=user,
+                       link=absolute_url(session, "joining.confirm_email", token=token),
+                       days=settings_of(session).email_confirmation_days, reference=reference)
 
 
-def send_existing_account_notice(session: Session, email: str, *, dedupe_key: str) -> None:
+def send_existing_account_notice(session: Session, email: str, *, dedupe_key: str,
+                                 reference: str | None = None) -> OutboxMessage:
     """Someone applied with an address that has an account: tell its owner, reveal nothing."""
-    queue_email(session, kind="join_existing_account", to=email, dedupe_key=dedupe_key,
-                subject=subject(session, "Your application"), template="join_existing_account",
-                sign_in_link=absolute_url(session, "auth.sign_in"),
-                reset_link=absolute_url(session, "auth.forgot_password"),
-                join_link=absolute_url(session, "joining.start"))
+    return queue_email(session, kind="join_existing_account", to=email, dedupe_key=dedupe_key,
+                       subject=subject(session, "Your application"),
+                       template="join_existing_account",
+                       sign_in_link=absolute_url(session, "auth.sign_in"),
+                       reset_link=absolute_url(session, "auth.forgot_password"),
+                       join_link=absolute_url(session, "joining.start"), reference=reference)
 
 
 def send_invitation(session: Session, invitation: Invitation, token: str) -> None:

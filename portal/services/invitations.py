@@ -159,6 +159,14 @@ def revoke_invitation(session: Session, invitation: Invitation, *, actor: User) 
                  target=invitation, details={"role": invitation.role.value})
 
 
+def invitations_by_ids(session: Session, organisation: Organisation,
+                       ids: set[int]) -> list[Invitation]:
+    """This organisation's invitations among `ids`; other organisations' ids find nothing."""
+    return list(session.scalars(select(Invitation).where(
+        Invitation.organisation_id == organisation.id, Invitation.id.in_(ids))
+        .order_by(Invitation.full_name, Invitation.id)))
+
+
 def invitation_in(session: Session, organisation: Organisation,
                   invitation_id: int) -> Invitation | None:
     """An invitation, found only through its organisation: another employer's id finds nothing."""
@@ -169,11 +177,11 @@ def invitation_in(session: Session, organisation: Organisation,
 
 def invitations_for(session: Session, organisation: Organisation, role: OrgRole,
                     limit: int = 500) -> list[Invitation]:
-    """The organisation's invitations for a role, newest first (revoked ones left out)."""
+    """The organisation's invitations for a role, newest first, withdrawn ones included so
+    the list shows what happened to each (retention deletes closed ones after a while)."""
     return list(session.scalars(
         select(Invitation).options(selectinload(Invitation.site))
-        .where(Invitation.organisation_id == organisation.id, Invitation.role == role,
-               Invitation.revoked_at.is_(None))
+        .where(Invitation.organisation_id == organisation.id, Invitation.role == role)
         .order_by(Invitation.created_at.desc(), Invitation.id.desc()).limit(limit)))
 
 

@@ -130,6 +130,22 @@ class SentApplication:
     existing_account_email: str | None = None
 
 
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+
+
+def new_reference() -> str:
+    """A random reference for one sent application, quoted on screen and in its e-mail."""
+    code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return f"{code[:4]}-{code[4:]}"
+
+
+def sent_to(session: Session, message_id: int | None) -> str | None:
+    """The address an e-mail was sent to, for "Check your email" (None if unknown or gone)."""
+    if not isinstance(message_id, int):
+        return None
+    return session.scalar(select(OutboxMessage.to_address).where(OutboxMessage.id == message_id))
+
+
 def send_application(session: Session, draft: JoinDraft, *,
                      applicant: User | None) -> SentApplication:
     """Turn a complete draft into an application, and delete the draft.

@@ -85,7 +85,7 @@ class ElementState:
 
 @dataclass(frozen=True)
 class SaveResult:
-    record: PolicyElementRecord
+    record: PolicyElementRecord | None  # None: nothing recorded (nothing to record)
     changed: bool
     stored_key: str | None  # a file written for this save: remove it if the commit fails
 
@@ -163,6 +163,8 @@ def save_element(session: Session, organisation: Organisation, key: str,
     record = record_for(session, organisation, key)
     if (record.version if record else 0) != version:
         raise StaleRecordError(key)
+    if record is None and _is_empty(answers) and upload is None:
+        return SaveResult(None, changed=False, stored_key=None)  # "not started" is no news
     if record is None:
         record = PolicyElementRecord(organisation_id=organisation.id, element_key=key,
                                      status=ElementStatus.NOT_STARTED,
@@ -189,6 +191,11 @@ def save_element(session: Session, organisation: Organisation, key: str,
             store.delete(stored_key)
         raise
     return SaveResult(record, changed=True, stored_key=stored_key)
+
+
+def _is_empty(answers: ElementAnswers) -> bool:
+    return answers.status == ElementStatus.NOT_STARTED and answers.review_on is None \
+        and not answers.evidence_note
 
 
 def _store_document(session: Session, organisation: Organisation, key: str,

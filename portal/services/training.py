@@ -392,6 +392,31 @@ def _current_certificates(session: Session, user: User, now: datetime) -> dict[i
     return found
 
 
+RESUME_ORDER = (ModuleStatus.IN_PROGRESS, ModuleStatus.OVERDUE, ModuleStatus.NEEDS_REFRESHER,
+                ModuleStatus.NOT_STARTED)
+
+
+def where_to_continue(progress: list[CourseProgress]) -> ModuleProgress | None:
+    """The module to go back to: one already started, else the first overdue, due a refresher
+    or not started, in course order; None when everything is passed."""
+    for status in RESUME_ORDER:
+        for course in progress:
+            found = next((m for m in course.modules if m.status == status), None)
+            if found is not None:
+                return found
+    return None
+
+
+def next_module_after(course: CourseProgress, module_id: int) -> ModuleProgress | None:
+    """The next module of the course still to pass after this one (wrapping round), if any."""
+    modules = list(course.modules)
+    at = next((i for i, m in enumerate(modules) if m.module.id == module_id), -1)
+    for entry in modules[at + 1:] + modules[:max(at, 0)]:
+        if entry.status != ModuleStatus.PASSED and entry.module.id != module_id:
+            return entry
+    return None
+
+
 def module_progress(module: Module, course: Course, completions: dict[int, ModuleCompletion],
                     started: set[int], now: datetime) -> ModuleProgress:
     """A module's status from the person's latest pass and whether they ever started it."""

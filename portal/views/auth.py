@@ -11,6 +11,7 @@ from flask import (
     current_app,
     flash,
     g,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -25,8 +26,11 @@ from werkzeug.wrappers import Response
 from portal.db import get_session
 from portal.extensions import limiter, login_manager
 from portal.forms.auth import (
+    ChangeEmailForm,
+    ChangeNameForm,
     ChangePasswordForm,
     ConfirmPasswordForm,
+    ContinueForm,
     ForgotPasswordForm,
     NewPasswordForm,
     SignInForm,
@@ -34,9 +38,16 @@ from portal.forms.auth import (
 from portal.mail import queue_email
 from portal.models import User
 from portal.permissions import mark_recently_authenticated, public, sign_in_required
-from portal.security import begin_two_factor, is_safe_next, start_session_clock
+from portal.security import (
+    begin_two_factor,
+    is_safe_next,
+    keep_session_alive,
+    seconds_until_signed_out,
+    start_session_clock,
+)
 from portal.services import accounts, two_factor
 from portal.services.audit import record_event
+from portal.views.helpers import add_password_problem
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
@@ -150,12 +161,127 @@ def sign_out() -> ResponseReturnValue:
     return redirect(url_for("auth.sign_in"), code=303)
 
 
+@bp.route("/session/keep", methods=["POST"])
+@sign_in_required
+def keep_signed_in() -> ResponseReturnValue:
+    """'Stay signed in' in the timeout warning: the idle clock starts again (CSRF-checked)."""
+    keep_session_alive()
+    seconds = seconds_until_signed_out(current_user)
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(secondsLeft=seconds)
+    flash("You are still signed in", "success")
+    return redirect(url_for("main.dashboard"), code=303)
+
+
+@bp.route("/session/ended")
+@public
+def session_ended() -> ResponseReturnValue:
+    """Where the timeout warning sends someone whose time ran out: signed out, told why, and
+    offered the way back to the page they were on."""
+    next_url = request.args.get("next")
+    if current_user.is_authenticated and seconds_until_signed_out(current_user) > 0:
+        # Still signed in: another tab kept the session alive.
+        return redirect(next_url if is_safe_next(next_url) else url_for("main.dashboard"),
+                        code=303)
+    if current_user.is_authenticated:
+        logout_user()
+    session.clear()
+    return render_template("auth/session_ended.html",
+                           next_url=next_url if is_safe_next(next_url) else None)
+
+
 @bp.route("/account")
 @sign_in_required
 def account() -> ResponseReturnValue:
     codes_left = two_factor.recovery_codes_left(get_session(), current_user) \
         if current_user.has_two_factor else None
     return render_template("auth/account.html", recovery_codes_left=codes_left)
+
+
+@bp.route("/account/name", methods=["GET", "POST"])
+@sign_in_required
+def change_name() -> ResponseReturnValue:
+    user = current_user._get_current_object()
+    form = ChangeNameForm(data={"full_name": user.full_name})
+    if form.validate_on_submit():
+        if form.full_name.data == user.full_name:
+            flash("Nothing was changed", "success")
+        else:
+            user.full_name = form.full_name.data
+            record_event(get_session(), "account.name_changed", actor=user,
+                         request_id=g.request_id)
+            get_session().commit()
+            flash("Your name has been changed", "success")
+        return redirect(url_for("auth.account"), code=303)
+    return render_template("auth/change_name.html", form=form)
+
+
+@bp.route("/account/email", methods=["GET", "POST"])
+@sign_in_required
+@limiter.shared_limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_ACCOUNT"], "password-check",
+                      key_func=lambda: account_key_for(current_user.email), methods=["POST"],
+                      deduct_when=sign_in_failed)
+def change_email() -> ResponseReturnValue:
+    """A new address takes effect only when the link sent to it is opened."""
+    user = current_user._get_current_object()
+    form = ChangeEmailForm()
+    valid = form.validate_on_submit()
+    if form.is_submitted():
+        if form.password.data and not form.password.errors \
+                and not passwords().verify(user.password_hash, form.password.data):
+            form.password.errors.append("Your password is not correct")
+        if not form.email.errors and form.email.data and \
+                accounts.normalise_email(form.email.data) == user.email:
+            form.email.errors.append("This is already your email address. Enter a new one")
+    if valid and not form.errors:
+        token = accounts.ask_to_change_email(user, form.email.data,
+                                             current_app.config["SECRET_KEY"])
+        link = current_app.config["BASE_URL"].rstrip("/") + url_for(
+            "auth.confirm_new_email", token=token)
+        queue_email(get_session(), kind="email_change", to=user.pending_email,
+                    subject=f"Confirm your new email address – "
+                            f"{current_app.config['SCHEME_NAME']}",
+                    template="email_change_confirmation", user=user, link=link,
+                    days=current_app.config["EMAIL_CONFIRMATION_MAX_AGE"].days)
+        record_event(get_session(), "account.email_change_requested", actor=user,
+                     request_id=g.request_id)
+        get_session().commit()
+        flash(f"We have sent a link to {user.pending_email}. Your email address changes when "
+              "you open it.", "success")
+        return redirect(url_for("auth.account"), code=303)
+    return render_template("auth/change_email.html", form=form)
+
+
+@bp.route("/confirm-new-email/<token>", methods=["GET", "POST"])
+@public
+def confirm_new_email(token: str) -> ResponseReturnValue:
+    """A GET shows a button, so a mail scanner opening the link changes nothing."""
+    db = get_session()
+    try:
+        user = accounts.user_for_email_change_token(
+            db, current_app.config["SECRET_KEY"], token,
+            int(current_app.config["EMAIL_CONFIRMATION_MAX_AGE"].total_seconds()))
+    except accounts.EmailChangeLinkExpiredError:
+        return render_template("auth/email_change_problem.html", expired=True), 400
+    except accounts.EmailChangeLinkInvalidError:
+        return render_template("auth/email_change_problem.html", expired=False), 400
+    form = ContinueForm()
+    if form.validate_on_submit():
+        try:
+            old = accounts.confirm_email_change(db, user)
+        except accounts.EmailInUseError:
+            return render_template("auth/email_change_problem.html", in_use=True), 409
+        queue_email(db, kind="email_changed", to=old,
+                    subject=f"Your email address has changed – "
+                            f"{current_app.config['SCHEME_NAME']}",
+                    template="email_changed_notice", user=user,
+                    contact=current_app.config["BASE_URL"].rstrip("/") + url_for("main.contact"))
+        record_event(db, "account.email_changed", actor=user, request_id=g.request_id)
+        db.commit()
+        flash("Your email address has been changed. Use it to sign in from now on.", "success")
+        return redirect(url_for("auth.account" if current_user.is_authenticated
+                                else "auth.sign_in"), code=303)
+    return render_template("auth/confirm_new_email.html", form=form, new_email=user.pending_email)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -165,27 +291,26 @@ def account() -> ResponseReturnValue:
                       deduct_when=sign_in_failed)
 def change_password() -> ResponseReturnValue:
     form = ChangePasswordForm()
-    if form.validate_on_submit():
-        user = current_user._get_current_object()
-        first_own_password = user.password_change_required
-        if not passwords().verify(user.password_hash, form.current_password.data):
+    user = current_user._get_current_object()
+    valid = form.validate_on_submit()
+    if form.is_submitted():
+        # Every problem at once: a wrong current password and a weak new one together.
+        if form.current_password.data and not form.current_password.errors \
+                and not passwords().verify(user.password_hash, form.current_password.data):
             form.current_password.errors.append("Your current password is not correct")
-        else:
-            try:
-                accounts.set_password(user, passwords(), form.password.data)
-            except accounts.PasswordPolicyError as error:
-                form.password.errors.append(str(error))
-            else:
-                record_event(get_session(), "password_changed", actor=user,
-                             request_id=g.request_id)
-                get_session().commit()
-                login_user(user)  # this session carries on with the new session version
-                if first_own_password:
-                    flash("Your password has been changed", "success")
-                    return redirect(after_sign_in(user, url_for("main.dashboard")), code=303)
-                flash("Your password has been changed. You have been signed out on other "
-                      "devices.", "success")
-                return redirect(url_for("auth.account"), code=303)
+        add_password_problem(form.password, email=user.email, name=user.full_name)
+    if valid and not form.errors:
+        first_own_password = user.password_change_required
+        accounts.set_password(user, passwords(), form.password.data)
+        record_event(get_session(), "password_changed", actor=user, request_id=g.request_id)
+        get_session().commit()
+        login_user(user)  # this session carries on with the new session version
+        if first_own_password:
+            flash("Your password has been changed", "success")
+            return redirect(after_sign_in(user, url_for("main.dashboard")), code=303)
+        flash("Your password has been changed. You have been signed out on other "
+              "devices.", "success")
+        return redirect(url_for("auth.account"), code=303)
     return render_template("auth/change_password.html", form=form,
                            first_own_password=current_user.password_change_required)
 

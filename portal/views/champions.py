@@ -17,10 +17,12 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 from wtforms import SelectChoice
 
+from portal import clock
 from portal.db import get_session
+from portal.forms.base import search_text
 from portal.forms.champions import (
     InviteChampionForm,
     UploadChampionsForm,
@@ -36,13 +38,14 @@ from portal.models import (
     utcnow,
 )
 from portal.permissions import organisation_role_required, refuse
-from portal.services import bulk_invitations, emails
+from portal.services import bulk_invitations, champion_list, emails, exports
 from portal.services import champions as champion_service
 from portal.services import invitations as invites
 from portal.services.organisations import site_in
 
 bp = Blueprint("champions", __name__, url_prefix="/organisations/<int:org_id>")
 
+ALREADY_MEMBER = "This person already has a role in your organisation"
 NOT_ACTIVE = "You can invite people once the organisation’s membership is approved and active"
 ALREADY_INVITED = ("You have already invited this person. You can send the invitation again "
                    "from the list of invitations")
@@ -59,14 +62,65 @@ def current_champions(organisation: Organisation) -> list[Membership]:
         .order_by(Membership.created_at)))
 
 
+def _filters(organisation: Organisation) -> champion_list.ChampionFilters:
+    """The list's filters from the query string; anything unknown is ignored, never an error."""
+    args = request.args
+    site = args.get("site", "")
+    site_ids = {s.id for s in organisation.sites} | {0}
+    status = args.get("status")
+    return champion_list.ChampionFilters(
+        search=search_text(args.get("q"), 100),
+        site_id=int(site) if site.isascii() and site.isdigit() and int(site) in site_ids
+        else None,
+        status=status if status in champion_list.STATUSES else None,
+        overdue=args.get("overdue") == "yes",
+        sort=args.get("sort") if args.get("sort") in champion_list.SORTS else "name")
+
+
+def _page_number() -> int:
+    page = request.args.get("page", "1")
+    return int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 100_000 else 1
+
+
 @bp.route("/champions")
 @organisation_role_required(OrgRole.HR_LEAD)
 def index(organisation: Organisation) -> ResponseReturnValue:
     session = get_session()
+    filters = _filters(organisation)
+    now = utcnow()
+    results = champion_list.champion_page(session, organisation, filters, _page_number(), now)
     return render_template(
-        "champions/index.html", organisation=organisation, now=utcnow(), form=ActionForm(),
-        champions=current_champions(organisation),
+        "champions/index.html", organisation=organisation, now=now, form=ActionForm(),
+        results=results, filters=filters, page_items=_page_items(organisation, results),
+        statuses=champion_list.STATUSES, sorts=champion_list.SORTS,
         invitations=invites.invitations_for(session, organisation, OrgRole.CHAMPION))
+
+
+def _page_items(organisation: Organisation, results: champion_list.ChampionPage) -> list[dict]:
+    """GOV.UK pagination items: the first and last pages, this one and its neighbours."""
+    shown = sorted({1, results.pages, results.page - 1, results.page, results.page + 1}
+                   & set(range(1, results.pages + 1)))
+    args = {key: value for key, value in request.args.items() if key != "page"}
+    items, previous = [], 0
+    for number in shown:
+        if number - previous > 1:
+            items.append({"ellipsis": True})
+        items.append({"number": f"{number:,}", "current": number == results.page,
+                      "href": url_for(".index", org_id=organisation.id, page=number, **args)})
+        previous = number
+    return items
+
+
+@bp.route("/champions/training-status.csv")
+@organisation_role_required(OrgRole.HR_LEAD)
+def status_download(organisation: Organisation) -> ResponseReturnValue:
+    """Every current champion's training status (statuses, counts and dates; never scores)."""
+    champions = champion_list.listed_champions(get_session(), organisation, utcnow())
+    name = exports.filename(current_app.config["SCHEME_NAME"], "champions-training",
+                            clock.today())
+    return Response(champion_list.status_csv(champions), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"',
+                             "Content-Security-Policy": "sandbox"})
 
 
 def _site_choices(organisation: Organisation) -> list[SelectChoice]:
@@ -81,7 +135,9 @@ def invite(organisation: Organisation) -> ResponseReturnValue:
     form.site.choices = _site_choices(organisation)
     if request.method == "GET" and request.args.get("site"):
         form.site.data = request.args["site"]
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    add_invitee_problem(organisation, form)
+    if valid and not form.email.errors:
         site = site_in(get_session(), organisation, int(form.site.data))
         invitee = invites.Invitee(form.full_name.data, form.email.data, OrgRole.CHAMPION,
                                   site=site, job_title=form.job_title.data)
@@ -90,6 +146,18 @@ def invite(organisation: Organisation) -> ResponseReturnValue:
             return redirect(url_for(".index", org_id=organisation.id), code=303)
     return render_template("champions/invite.html", organisation=organisation, form=form,
                            active=organisation.is_member)
+
+
+def add_invitee_problem(organisation: Organisation, form: object) -> None:
+    """With the form's own checks, say at once if the address is already a member or invited."""
+    if not form.is_submitted() or form.email.errors or not form.email.data:
+        return
+    try:
+        invites.check_invitee(get_session(), organisation, form.email.data)
+    except invites.AlreadyMemberError:
+        form.email.errors.append(ALREADY_MEMBER)
+    except invites.AlreadyInvitedError:
+        form.email.errors.append(ALREADY_INVITED)
 
 
 def send_invitation_from_form(organisation: Organisation, invitee: invites.Invitee,
@@ -108,7 +176,7 @@ def send_invitation_from_form(organisation: Organisation, invitee: invites.Invit
     except invites.MembershipNotActiveError:
         form.email.errors.append(NOT_ACTIVE)
     except invites.AlreadyMemberError:
-        form.email.errors.append("This person already has a role in your organisation")
+        form.email.errors.append(ALREADY_MEMBER)
     except invites.AlreadyInvitedError:
         form.email.errors.append(ALREADY_INVITED)
     else:
@@ -154,10 +222,63 @@ def resend(organisation: Organisation, invitation_id: int) -> ResponseReturnValu
     return _back_to_list(invitation)
 
 
-@bp.route("/invitations/<int:invitation_id>/revoke", methods=["POST"])
+@bp.route("/champions/invitations/resend", methods=["POST"])
+@organisation_role_required(OrgRole.HR_LEAD)
+def resend_many(organisation: Organisation) -> ResponseReturnValue:
+    """Send several invitations again at once: those that can be sent go, in one transaction;
+    the page says how many went and why any did not."""
+    back = redirect(url_for(".index", org_id=organisation.id, _anchor="invitations"), code=303)
+    if not ActionForm().validate_on_submit():
+        return back
+    ids = {int(v) for v in request.form.getlist("invitation")[:1000]
+           if v.isascii() and v.isdigit() and len(v) < 10}
+    if not ids:
+        flash("Select the invitations to send again", "info")
+        return back
+    session = get_session()
+    sent, problems = 0, []
+    for invitation in invites.invitations_by_ids(session, organisation, ids):
+        problem = _resend_one(session, invitation)
+        if problem is None:
+            sent += 1
+        else:
+            problems.append(f"{invitation.full_name}: {problem}")
+    session.commit()
+    if sent:
+        flash(f"{sent:,} {'invitation' if sent == 1 else 'invitations'} sent again. The earlier "
+              "links no longer work.", "success")
+    for problem in problems[:20]:
+        flash(problem, "info")
+    return back
+
+
+def _resend_one(session: Session, invitation: Invitation) -> str | None:
+    config = current_app.config
+    per_day = config["INVITATION_RESENDS_PER_DAY"]
+    try:
+        with session.begin_nested():
+            token = invites.resend_invitation(session, invitation, actor=current_user,
+                                              days=config["INVITATION_DAYS"], per_day=per_day)
+            emails.send_invitation(session, invitation, token)
+    except invites.ResendLimitError:
+        return f"not sent: an invitation can be sent again {per_day} times a day"
+    except invites.MembershipNotActiveError:
+        return NOT_ACTIVE
+    except invites.InvitationClosedError:
+        return "not sent: it has already been accepted or withdrawn"
+    return None
+
+
+@bp.route("/invitations/<int:invitation_id>/revoke", methods=["GET", "POST"])
 @organisation_role_required(OrgRole.HR_LEAD)
 def revoke(organisation: Organisation, invitation_id: int) -> ResponseReturnValue:
+    """Withdraw an invitation, after a page asking the HR lead to confirm."""
     invitation = _invitation(organisation, invitation_id)
+    if request.method == "GET":
+        if not invitation.is_open:
+            return _back_to_list(invitation)
+        return render_template("champions/revoke.html", organisation=organisation,
+                               invitation=invitation, form=ActionForm())
     if ActionForm().validate_on_submit():
         session = get_session()
         try:

@@ -43,6 +43,17 @@ def period(value: timedelta) -> str:
     return days(value.days)
 
 
+def period_minutes(value: timedelta) -> str:
+    """A short time in minutes: "30 minutes"."""
+    minutes = round(value / timedelta(minutes=1))
+    return "1 minute" if minutes == 1 else f"{minutes:,} minutes"
+
+
+def number(value: int) -> str:
+    """A count with thousands separators, as GOV.UK writes them: "12,500"."""
+    return f"{value:,}"
+
+
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters.update(govuk_date=govuk_date, govuk_datetime=govuk_datetime, days=days,
-                                 period=period)
+                                 period=period, period_minutes=period_minutes, number=number)

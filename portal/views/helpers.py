@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from flask import Response, current_app, g, has_request_context, request, url_for
 
 from portal.db import get_session
+from portal.models import OrgRole
 from portal.permissions import can_act_for
+from portal.security import idle_limit, seconds_until_signed_out
+from portal.services.accounts import PasswordPolicyError
 
 
 def template_globals() -> dict:
@@ -19,7 +22,18 @@ def template_globals() -> dict:
         "request_id": g.get("request_id"),
         "signed_in_user": signed_in_user(),
         "navigation": navigation_items(),
+        "timeout_warning": timeout_warning(),
     }
+
+
+def timeout_warning() -> dict | None:
+    """What the timeout warning on a signed-in page needs: seconds left and when to warn."""
+    user = signed_in_user()
+    if user is None:
+        return None
+    return {"seconds_left": seconds_until_signed_out(user),
+            "warn_before": int(current_app.config["SESSION_TIMEOUT_WARNING"].total_seconds()),
+            "idle_minutes": round(idle_limit(user).total_seconds() / 60)}
 
 
 def signed_in_user() -> object | None:
@@ -41,36 +55,52 @@ class NavItem:
     section: bool = False
     also: tuple[str, ...] = ()
 
-    def item(self, path: str) -> dict:
-        href = url_for(self.endpoint)
+    def item(self, path: str, **values: object) -> dict:
+        href = url_for(self.endpoint, **values)
         under = (href, *(url_for(e) for e in self.also)) if self.section else ()
         return {"href": href, "text": self.text,
                 "active": path == href or (bool(under) and path.startswith(under))}
 
 
+HOME = NavItem("main.dashboard", "Home")
+TRAINING = NavItem("training.index", "Your training", section=True)
 SUPPORT = NavItem("support.index", "Get support")
 SIGNED_OUT_NAVIGATION = (SUPPORT, NavItem("auth.sign_in", "Sign in"))
-SIGNED_IN_NAVIGATION = (NavItem("main.dashboard", "Home"),
-                        NavItem("training.index", "Your training", section=True), SUPPORT)
+# An HR lead's organisation (one) or the list of them on Home (several).
+YOUR_ORGANISATION = NavItem("organisations.overview", "Your organisation")
+YOUR_ORGANISATIONS = NavItem("main.dashboard", "Your organisations")
+ORGANISATION_PAGES = "/organisations/"  # where either of the two above is the current item
 COORDINATOR_NAVIGATION = (
-    NavItem("monitoring.dashboard", "Scheme dashboard", section=True,
-            also=("monitoring.exports_page",)),
+    NavItem("monitoring.dashboard", "Dashboard", section=True, also=("monitoring.exports_page",)),
     NavItem("coordinator.applications", "Organisations", section=True,
             also=("coordinator.organisations",)),
-    NavItem("policy.queue", "Verify policies", section=True),
-    NavItem("support.manage", "Manage directory", section=True))
+    NavItem("policy.queue", "Policies", section=True),
+    NavItem("support.manage", "Directory", section=True))
 ACCOUNT = NavItem("auth.account", "Your account", section=True)
 
 
 def navigation_items() -> list[dict]:
     """The service navigation for the person signed in (kept short: GOV.UK pattern)."""
     user = signed_in_user()
+    path = request.path
     if user is None:
-        links: tuple[NavItem, ...] = SIGNED_OUT_NAVIGATION
-    else:
-        links = SIGNED_IN_NAVIGATION + (COORDINATOR_NAVIGATION if user.is_coordinator else ()) \
-            + (ACCOUNT,)
-    return [link.item(request.path) for link in links]
+        return [link.item(path) for link in SIGNED_OUT_NAVIGATION]
+    items = [HOME.item(path)]
+    if not user.is_coordinator or any(m.is_current for m in user.memberships):
+        # Coordinators with no role in an organisation reach training from Home, so their
+        # navigation fits on one row.
+        items.append(TRAINING.item(path))
+    led = [m.organisation_id for m in user.memberships
+           if m.is_current and m.role == OrgRole.HR_LEAD]
+    if led:  # HR leads: their organisation's pages, one click from anywhere
+        own = YOUR_ORGANISATION.item(path, org_id=led[0]) if len(led) == 1 \
+            else YOUR_ORGANISATIONS.item(path, _anchor="organisations")
+        items.append({**own, "active": path.startswith(ORGANISATION_PAGES)})
+    items.append(SUPPORT.item(path))
+    if user.is_coordinator:
+        items += [link.item(path) for link in COORDINATOR_NAVIGATION]
+    items.append(ACCOUNT.item(path))
+    return items
 
 
 def client_address() -> str:
@@ -88,3 +118,15 @@ def attachment(data: bytes, filename: str, mimetype: str) -> Response:
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Content-Security-Policy"] = "sandbox"
     return response
+
+
+def add_password_problem(field: object, *, email: str, name: str) -> None:
+    """Check a new password against the password rules alongside the form's other checks, so
+    one submission shows every error at once (not the rules only after the rest is right)."""
+    if not field.data or field.errors:
+        return
+    try:
+        current_app.extensions["portal.passwords"].check_policy(field.data, email=email or "",
+                                                                name=name or "")
+    except PasswordPolicyError as error:
+        field.errors.append(str(error))

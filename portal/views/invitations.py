@@ -12,7 +12,9 @@ from portal.forms.organisations import ActionForm
 from portal.models import Invitation, utcnow
 from portal.permissions import public
 from portal.services import invitations as invites
-from portal.services.accounts import PasswordPolicyError, find_user_by_email
+from portal.services.accounts import find_user_by_email
+from portal.views.auth import after_sign_in, log_in
+from portal.views.helpers import add_password_problem
 
 bp = Blueprint("invitations", __name__)
 
@@ -53,15 +55,12 @@ def _accept_signed_in(invitation: Invitation) -> ResponseReturnValue:
 
 def _create_account(invitation: Invitation, token: str) -> ResponseReturnValue:
     form = AcceptInvitationForm(data={"full_name": invitation.full_name})
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if form.is_submitted():
+        add_password_problem(form.password, email=invitation.email, name=form.full_name.data)
+    if valid and not form.password.errors:
         passwords = current_app.extensions["portal.passwords"]
-        try:
-            passwords.check_policy(form.password.data, email=invitation.email,
-                                   name=form.full_name.data)
-        except PasswordPolicyError as error:
-            form.password.errors.append(str(error))
-        else:
-            return _save_account(invitation, token, form, passwords.hash(form.password.data))
+        return _save_account(invitation, token, form, passwords.hash(form.password.data))
     return render_template("invitations/create_account.html", invitation=invitation, form=form)
 
 
@@ -69,12 +68,20 @@ def _save_account(invitation: Invitation, token: str, form: AcceptInvitationForm
                   password_hash: str) -> ResponseReturnValue:
     session = get_session()
     try:
-        invites.accept_as_new_user(session, invitation, full_name=form.full_name.data,
-                                   password_hash=password_hash)
+        user = invites.accept_as_new_user(session, invitation, full_name=form.full_name.data,
+                                          password_hash=password_hash)
     except invites.InvitationLinkError as error:
         return render_template("invitations/problem.html", reason=error.reason), 400
     except invites.AccountExistsError:  # made a moment ago: this page now asks them to sign in
         return redirect(url_for(".accept", token=token), code=303)
+    if user.needs_two_factor:  # never the case for an invitation today; kept safe regardless
+        session.commit()
+        flash("Your account has been created. Sign in to continue.", "success")
+        return redirect(url_for("auth.sign_in"), code=303)
+    # They have just proved the address (the e-mailed link) and chosen a password: signing in
+    # again straight away would add nothing, so the new session starts here, in the same
+    # transaction as the account.
+    log_in(user, method="invitation")
     session.commit()
-    flash("Your account has been created. Sign in to continue.", "success")
-    return redirect(url_for("auth.sign_in"), code=303)
+    flash("Your account has been created and you are signed in", "success")
+    return redirect(after_sign_in(user, url_for("main.dashboard")), code=303)

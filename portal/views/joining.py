@@ -31,17 +31,19 @@ from portal.forms.organisations import (
 from portal.models import BOROUGH_LABELS, SECTOR_LABELS, Borough, JoinDraft, User
 from portal.permissions import public, sign_in_required
 from portal.services import emails, joining
-from portal.services.accounts import PasswordPolicyError, normalise_email
+from portal.services.accounts import normalise_email
 from portal.services.commitments import all_commitments, current_commitment
 from portal.services.organisations import (
     DuplicateSiteError,
     SiteAnswers,
     likely_duplicates,
 )
+from portal.views.helpers import add_password_problem
 
 bp = Blueprint("joining", __name__)
 
 DRAFT_KEY = "join_draft"
+SENT_KEY = "join_sent"
 
 
 def _applicant() -> User | None:
@@ -91,20 +93,16 @@ def account() -> ResponseReturnValue:
         return redirect(url_for(".start"), code=303)
     draft = _draft()
     form = AccountForm(data=draft.answers.get("account") if draft else None)
-    if form.validate_on_submit():
-        passwords = current_app.extensions["portal.passwords"]
-        try:
-            passwords.check_policy(form.password.data, email=form.email.data,
-                                   name=form.full_name.data)
-        except PasswordPolicyError as error:
-            form.password.errors.append(str(error))
-        else:
-            draft = draft or _draft(create=True)
-            joining.save_section(draft, "account", {"full_name": form.full_name.data,
-                                                    "email": normalise_email(form.email.data)})
-            draft.password_hash = passwords.hash(form.password.data)
-            get_session().commit()
-            return _after_saving()
+    valid = form.validate_on_submit()
+    if form.is_submitted():
+        add_password_problem(form.password, email=form.email.data, name=form.full_name.data)
+    if valid and not form.password.errors:
+        draft = draft or _draft(create=True)
+        joining.save_section(draft, "account", {"full_name": form.full_name.data,
+                                                "email": normalise_email(form.email.data)})
+        draft.password_hash = current_app.extensions["portal.passwords"].hash(form.password.data)
+        get_session().commit()
+        return _after_saving()
     return render_template("joining/account.html", form=form)
 
 
@@ -235,15 +233,24 @@ def _send(draft: JoinDraft) -> ResponseReturnValue:
 
 
 def _record_application(draft: JoinDraft) -> None:
+    """Send the application. The session keeps only a random reference, also quoted in the
+    e-mail, and the e-mail's row id, so "Check your email" can name the address without the
+    cookie holding it, and looks the same whether or not the address had an account (AUTH-06)."""
     db = get_session()
+    reference = joining.new_reference()
     sent = joining.send_application(db, draft, applicant=_applicant())
+    message = None
     if sent.existing_account_email is not None:
         key = joining.existing_account_dedupe_key(sent.existing_account_email)
         if not joining.notice_already_sent_today(db, key):
-            emails.send_existing_account_notice(db, sent.existing_account_email, dedupe_key=key)
+            message = emails.send_existing_account_notice(
+                db, sent.existing_account_email, dedupe_key=key, reference=reference)
     elif sent.needs_confirmation:
         token = joining.make_confirmation_token(current_app.config["SECRET_KEY"], sent.applicant)
-        emails.send_email_confirmation(db, sent.applicant, token)
+        message = emails.send_email_confirmation(db, sent.applicant, token, reference=reference)
+    if message is not None:
+        db.flush()
+    session[SENT_KEY] = {"reference": reference, "message": message.id if message else None}
 
 
 @bp.route("/join/sent")
@@ -251,7 +258,10 @@ def _record_application(draft: JoinDraft) -> None:
 def sent() -> ResponseReturnValue:
     applicant = _applicant()
     confirmed = applicant is not None and applicant.email_verified
-    return render_template("joining/sent.html", confirmed=confirmed)
+    sent_now = session.get(SENT_KEY) or {}
+    return render_template("joining/sent.html", confirmed=confirmed,
+                           reference=sent_now.get("reference"),
+                           address=joining.sent_to(get_session(), sent_now.get("message")))
 
 
 @bp.route("/confirm-email/<token>", methods=["GET", "POST"])

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
 
 from portal.db import get_session
 from portal.forms.auth import ContinueForm
-from portal.models import utcnow
+from portal.models import OrgRole, SchemeStatus, utcnow
 from portal.permissions import public, sign_in_required
 from portal.security import is_safe_next
 from portal.services.accounts import end_all_sessions
+from portal.services.first_steps import first_steps
 from portal.services.joining import has_waiting_application
+from portal.services.organisations import STATUS_REASONS
 
 bp = Blueprint("main", __name__)
+
+# The only links to other sites on the footer pages: the regulators and standards they cite.
+REGULATOR_LINKS = {
+    "ehrc": "https://www.equalityhumanrights.com/",
+    "ecni": "https://www.equalityni.org/",
+    "wcag": "https://www.w3.org/TR/WCAG22/",
+    "ico_complaint": "https://ico.org.uk/make-a-complaint/",
+}
 
 
 @bp.route("/")
@@ -32,14 +44,32 @@ def safety() -> ResponseReturnValue:
 @bp.route("/accessibility")
 @public
 def accessibility() -> ResponseReturnValue:
-    return render_template("main/accessibility.html")
+    config = current_app.config
+    return render_template(
+        "main/accessibility.html", links=REGULATOR_LINKS,
+        prepared=date.fromisoformat(config["ACCESSIBILITY_STATEMENT_PREPARED"]),
+        reviewed=date.fromisoformat(config["ACCESSIBILITY_STATEMENT_REVIEWED"]))
+
+
+@bp.route("/contact")
+@public
+def contact() -> ResponseReturnValue:
+    return render_template("main/contact.html")
+
+
+@bp.route("/cookies")
+@public
+def cookies() -> ResponseReturnValue:
+    """The portal sets one cookie, the session; this page names it from configuration."""
+    return render_template("main/cookies.html")
 
 
 @bp.route("/privacy")
 @public
 def privacy() -> ResponseReturnValue:
     """The privacy notice; the retention periods it gives are the ones the worker applies."""
-    return render_template("main/privacy.html", retention=current_app.config["RETENTION"])
+    return render_template("main/privacy.html", retention=current_app.config["RETENTION"],
+                           links=REGULATOR_LINKS)
 
 
 @bp.route("/exit")
@@ -69,8 +99,15 @@ def dashboard() -> ResponseReturnValue:
     memberships = [m for m in current_user.memberships if m.is_current]
     unconfirmed = not current_user.email_verified and has_waiting_application(
         get_session(), current_user)
+    led = [m.organisation for m in memberships if m.role == OrgRole.HR_LEAD]
+    checklists = [steps for steps in (first_steps(get_session(), organisation)
+                                      for organisation in led if organisation.is_member)
+                  if not steps.done]
+    applications = [o for o in led if o.scheme_status in (SchemeStatus.APPLIED,
+                                                   SchemeStatus.DECLINED)]
     return render_template("main/dashboard.html", memberships=memberships,
-                           unconfirmed=unconfirmed, form=ContinueForm())
+                           unconfirmed=unconfirmed, form=ContinueForm(), checklists=checklists,
+                           applications=applications, reasons=STATUS_REASONS)
 
 
 @bp.route("/welcome", methods=["GET", "POST"])

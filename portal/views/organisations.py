@@ -50,7 +50,11 @@ from portal.services.hr_dashboard import (
     organisation_dashboard,
 )
 from portal.services.organisations import hr_leads
-from portal.views.champions import current_champions, send_invitation_from_form
+from portal.views.champions import (
+    add_invitee_problem,
+    current_champions,
+    send_invitation_from_form,
+)
 
 bp = Blueprint("organisations", __name__, url_prefix="/organisations/<int:org_id>")
 
@@ -73,6 +77,7 @@ def overview(organisation: Organisation) -> ResponseReturnValue:
         dashboard=dashboard, tier_assessment=dashboard.assessment,
         expiry_days=EXPIRY_NOTICE_DAYS, invitation_wait_days=INVITATION_WAIT_DAYS,
         hr_invitations=invites.unaccepted_invitations(session, organisation, OrgRole.HR_LEAD),
+        status_reason=orgs.STATUS_REASONS.get(organisation.status_reason or ""),
         renew_opens=orgs.renewal_opens_on(organisation,
                                           current_app.config["RENEWAL_WINDOW_DAYS"]))
 
@@ -81,7 +86,9 @@ def overview(organisation: Organisation) -> ResponseReturnValue:
 @organisation_role_required(OrgRole.HR_LEAD)
 def invite_hr_lead(organisation: Organisation) -> ResponseReturnValue:
     form = InviteHrLeadForm()
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    add_invitee_problem(organisation, form)
+    if valid and not form.email.errors:
         invitee = invites.Invitee(form.full_name.data, form.email.data, OrgRole.HR_LEAD,
                                   job_title=form.job_title.data)
         if send_invitation_from_form(organisation, invitee, form):
@@ -264,7 +271,9 @@ def assign(organisation: Organisation) -> ResponseReturnValue:
     form = AssignTrainingForm(today=today)
     form.training.choices, hints = _training_choices(assigning.assignable_courses(session))
     champions = current_champions(organisation)
-    form.champions.choices = [SelectChoice(str(m.id), m.user.full_name) for m in champions]
+    form.champions.choices = [SelectChoice(str(m.id), m.user.full_name + (f", {m.site.name}"
+                                                                           if m.site else ""))
+                              for m in champions]
     if not organisation.is_member or not champions:
         return render_template("organisations/assign.html", organisation=organisation,
                                form=form, hints=hints, champions=champions)

@@ -86,8 +86,8 @@ def index(organisation: Organisation) -> ResponseReturnValue:
 
 def _initial(state: policy.ElementState) -> dict:
     record = state.record
-    if record is None:
-        return {"status": ElementStatus.NOT_STARTED.value, "version": "0"}
+    if record is None:  # nothing preselected: saving with no choice made is refused
+        return {"version": "0"}
     return {"status": record.status.value, "in_place_on": record.in_place_on,
             "review_on": record.review_on, "evidence_note": record.evidence_note or "",
             "version": str(record.version)}
@@ -99,11 +99,15 @@ def element(organisation: Organisation, slug: str) -> ResponseReturnValue:
     """One element: its guidance, the form, and its history."""
     state = _state(organisation, slug)
     form = ElementForm(data=_initial(state))
-    if form.validate_on_submit():
+    if form.is_submitted():
+        # Every field is checked in one pass, the file and the evidence rule included.
+        valid = form.validate()
         upload = _checked_upload(form, organisation)
         _require_evidence(form, state, upload)
-        if not form.errors:
+        if valid and not form.errors:
             return _save(organisation, state, form, upload)
+        if upload is not None:
+            form.document.errors.append(FILE_AGAIN)
     return _element_page(organisation, state, form)
 
 

@@ -10,7 +10,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from portal.certificates import certificate_pdf, display_name
+from portal import documents
+from portal.certificates import certificate_context, certificate_pdf, display_name
 from portal.db import get_session
 from portal.forms.base import search_text
 from portal.models import Certificate, Course, Module, ModuleVersion, QuizAttempt, User, utcnow
@@ -67,6 +68,7 @@ def index() -> ResponseReturnValue:
     record = training.learner_records(session, [current_user.id])[current_user.id]
     progress = training.learner_progress(session, current_user, now, record)
     return render_template("training/index.html", progress=progress, now=now,
+                           resume=training.where_to_continue(progress),
                            assignments=learner_assignments(session, current_user, record,
                                                            now=now))
 
@@ -152,19 +154,25 @@ def result(attempt_id: uuid.UUID) -> ResponseReturnValue:
         Certificate.course).where(Certificate.user_id == current_user.id,
                                   Course.id == module.course_id)
         .order_by(Certificate.issued_at.desc()).limit(1))
+    progress = training.learner_progress(get_session(), current_user, utcnow())
+    course = next((p for p in progress if p.course.id == module.course_id), None)
+    following = training.next_module_after(course, module.id) if course else None
     return render_template("training/result.html", attempt=attempt, module=module,
-                           questions=_questions(attempt), certificate=certificate)
+                           questions=_questions(attempt), certificate=certificate,
+                           next_module=following)
 
 
 @bp.route("/training/certificates/<int:certificate_id>")
 @sign_in_required
 def certificate(certificate_id: int) -> ResponseReturnValue:
     found = _own_certificate(certificate_id)
-    return render_template("training/certificate.html", certificate=found, now=utcnow())
+    return render_template("training/certificate.html",
+                           **certificate_context(found, current_user))
 
 
 @bp.route("/training/certificates/<int:certificate_id>/pdf")
 @sign_in_required
+@documents.rate_limited
 def certificate_download(certificate_id: int) -> ResponseReturnValue:
     found = _own_certificate(certificate_id)
     return attachment(certificate_pdf(found, current_user), "certificate.pdf",
@@ -176,7 +184,18 @@ def certificate_download(certificate_id: int) -> ResponseReturnValue:
 def verify() -> ResponseReturnValue:
     """Anyone can check a certificate code (validity, first name and initial, course, dates) or
     whether an organisation is a current member (by its exact name or registered number)."""
-    code = request.args.get("code", "")[:64]
+    return _verify_page(request.args.get("code", ""))
+
+
+@bp.route("/verify/<code>")
+@public
+def verify_certificate(code: str) -> ResponseReturnValue:
+    """A certificate's own page: what its QR code opens. The same check as /verify?code=."""
+    return _verify_page(code)
+
+
+def _verify_page(code: str) -> ResponseReturnValue:
+    code = code[:64]
     found, holder, checked = None, "", bool(code.strip())
     if checked:
         found = get_session().scalar(select(Certificate).where(
@@ -186,6 +205,13 @@ def verify() -> ResponseReturnValue:
     organisation = search_text(request.args.get("organisation"))
     members = member_list.current_members_matching(get_session(), organisation) \
         if organisation else []
+    errors = {}  # a search with an empty box does nothing, so it says what is missing
+    if "code" in request.args and not checked:
+        errors["code"] = "Enter the verification code from the certificate"
+    if "organisation" in request.args and not organisation:
+        errors["organisation"] = "Enter the organisation’s name, or its Companies House or " \
+                                 "charity number"
     return render_template("training/verify.html", code=code, checked=checked,
                            certificate=found, holder=holder, now=utcnow(),
-                           organisation=organisation, members=members)
+                           organisation=organisation, members=members, errors=errors), \
+        400 if errors else 200

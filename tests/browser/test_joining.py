@@ -124,7 +124,7 @@ def accept_invitation(page: Page, server: LiveServer) -> None:
     go(page, server, latest_link(server, CHAMPION, "/accept-invitation/"))
     page.get_by_label("Create a password").fill(CHAMPION_PASSWORD)
     click(page, "button", "Create account")
-    assert page.get_by_text("Your account has been created").is_visible()
+    assert page.get_by_text("Your account has been created and you are signed in").is_visible()
 
 
 def test_apply_confirm_approve_invite_accept_and_sign_in(page: Page, live_server) -> None:
@@ -135,8 +135,7 @@ def test_apply_confirm_approve_invite_accept_and_sign_in(page: Page, live_server
     confirm_email(page, live_server)
     approve(page, live_server, coordinator)
     invite_champion(page, live_server)
-    accept_invitation(page, live_server)
-    sign_in(page, live_server, CHAMPION, CHAMPION_PASSWORD)
+    accept_invitation(page, live_server)  # signed in at once: no second sign-in
     click(page, "button", "Continue")
     assert page.url == live_server.url + "/dashboard"
     assert page.get_by_text("Birkenhead Bicycles Ltd: Workplace Champion, Workshop").is_visible()

@@ -136,7 +136,9 @@ def test_coordinators_keep_the_directory_current(page: Page, live_server: LiveSe
     add_services(live_server)
     sign_in(page, live_server, make_person(live_server, is_coordinator=True))
     page.wait_for_url(live_server.url + "/dashboard")
-    follow(page, "Manage directory")
+    with page.expect_navigation():
+        page.get_by_role("navigation", name="Menu").get_by_role(
+            "link", name="Directory", exact=True).click()
     assert page.get_by_role("heading", name="Support directory").is_visible()
     assert_accessible(page)
 

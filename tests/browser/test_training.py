@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from portal.models import Certificate, Module, OrgRole, QuizAttempt
 from tests.browser.conftest import LiveServer, assert_accessible
+from tests.browser.printing import assert_prints_alone
 from tests.browser.test_layout import sign_in
 from tests.factories import make_organisation, make_user, sync_courses
 
@@ -66,8 +67,11 @@ def test_fail_retake_pass_certificate_and_verify(page: Page, live_server) -> Non
     assert_accessible(page)
 
     page.get_by_role("link", name="View and download your certificate").click()
-    assert page.get_by_text("Łucja Nowak-Öztürk has completed").is_visible()
+    assert page.get_by_role("heading", name="Certificate of completion").is_visible()
+    assert page.get_by_text("Łucja Nowak-Öztürk").is_visible()
+    assert page.get_by_role("img", name="QR code that opens this certificate’s check").is_visible()
     assert_accessible(page)
+    assert_prints_alone(page, "Print the certificate", "Łucja Nowak-Öztürk")
     with page.expect_download() as download:
         page.get_by_role("button", name="Download the certificate (PDF)").click()
     assert download.value.suggested_filename == "certificate.pdf"
@@ -75,6 +79,10 @@ def test_fail_retake_pass_certificate_and_verify(page: Page, live_server) -> Non
 
     with live_server.db() as session:
         code = session.scalar(select(Certificate.code))
+    page.goto(f"{live_server.url}/verify/{code}")  # where the certificate's QR code leads
+    assert page.get_by_role("heading", name="This certificate is valid").is_visible()
+    assert page.get_by_text("Łucja N.").is_visible()
+    assert_accessible(page)
     page.goto(live_server.url + "/verify")
     page.get_by_label("Verification code").fill(code)
     page.get_by_role("button", name="Check", exact=True).click()

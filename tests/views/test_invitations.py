@@ -52,7 +52,8 @@ def memberships(session, email: str) -> list[Membership]:
                                 .order_by(Membership.id)))
 
 
-def test_a_new_person_sets_a_password_and_can_sign_in(client, session, org, link) -> None:
+def test_a_new_person_sets_a_password_and_is_signed_in_at_once(client, session, org,
+                                                              link) -> None:
     page = client.get(link)
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and 'value="New Champion"' in html
@@ -60,7 +61,11 @@ def test_a_new_person_sets_a_password_and_can_sign_in(client, session, org, link
     assert page.headers["Referrer-Policy"] == "no-referrer"
     assert "no-store" in page.headers["Cache-Control"]
     response = create_account(client, link)
-    assert response.status_code == 303 and response.headers["Location"] == "/sign-in"
+    # Signed in at once (no second sign-in), via the one-time explanation of Exit this page.
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/welcome?next=/dashboard"
+    assert "Sefton Stores: Workplace Champion" in client.get("/dashboard").get_data(as_text=True)
+    client.post("/sign-out", data={"csrf_token": csrf_token(client, "/dashboard")})
     user = session.scalar(select(User).where(User.email == "new.champion@example.org"))
     assert user.email_verified_at is not None and user.password_hash.startswith("$argon2")
     [membership] = memberships(session, user.email)
@@ -168,7 +173,7 @@ def test_an_hr_lead_invitation_gives_the_hr_lead_role(session, org, hr, client) 
                         "email": "second.lead@example.org"})
     link = link_in(emails(session)[0])
     create_account(client, link, full_name="Second Lead")
-    sign_in(client, "second.lead@example.org", PASSWORD)
+    # signed in by accepting: no second sign-in
     assert client.get(f"/organisations/{org.id}").status_code == 200
 
 

@@ -364,3 +364,23 @@ def test_two_applications_from_one_new_address_at_once_make_one_account(client, 
     assert response.status_code == 303 and response.headers["Location"] == "/join/sent"
     assert counts(session)["User"] == 1 and counts(session)["Organisation"] == 0
     assert "already has an account" in session.scalar(select(OutboxMessage)).body_text
+
+
+def cookie_text(app, client) -> str:  # noqa: ANN001 - test helper
+    value = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    payload = value.lstrip(".").split(".")[0]
+    raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    return zlib.decompress(raw).decode() if value.startswith(".") else raw.decode()
+
+
+def test_check_your_email_names_the_address_and_gives_a_reference(app, client,
+                                                                  session) -> None:
+    assert apply(client).status_code == 303
+    html = client.get("/join/sent").get_data(as_text=True)
+    assert 'id="sent-to">hana.applicant@example.org</strong>' in html
+    reference = html.split("Your reference is <strong>", 1)[1].split("</strong>", 1)[0]
+    assert len(reference) == 9 and reference[4] == "-"
+    session.expire_all()
+    message = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc())).first()
+    assert f"Your reference: {reference}" in message.body_text
+    assert "example.org" not in cookie_text(app, client)  # the page looks the address up

@@ -234,6 +234,17 @@ def test_saving_nothing_new_changes_nothing(hr, session, org) -> None:
     assert count(session, PolicyElementEvent) == 1 and records(session)[0].version == 1
 
 
+def test_a_new_element_preselects_nothing_and_saving_not_started_records_nothing(
+        hr, session, org) -> None:
+    page = hr.get(path(org)).get_data(as_text=True)
+    assert not re.search(r'name="status"[^>]*checked', page)
+    response = save(hr, org, {"status": "not_started", "version": "0"})
+    assert response.status_code == 303
+    assert "Nothing was changed" in hr.get(f"/organisations/{org.id}/policy").get_data(
+        as_text=True)
+    assert records(session) == [] and count(session, PolicyElementEvent) == 0
+
+
 # Two HR leads at once (acceptance item 4).
 
 def test_the_second_save_is_refused_with_its_input_kept_and_the_first_intact(

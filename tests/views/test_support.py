@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -28,7 +28,7 @@ def directory(session) -> dict[str, SupportService]:
         "knowsley": make_support_service(
             session, name="Knowsley Outreach", summary="Advice for Knowsley residents.",
             phone="0151 443 2610", boroughs=["knowsley"], categories=["domestic-abuse", "men"],
-            last_checked_at=date(2026, 10, 3)),
+            last_checked_at=uk_today() - timedelta(days=65)),
         "wirral": make_support_service(
             session, name="Wirral Project", summary="Forced marriage advice.",
             boroughs=["wirral"], categories=["forced-marriage-honour"]),
@@ -64,7 +64,8 @@ def test_a_card_shows_every_detail_with_safe_links(client, directory) -> None:
     assert 'href="mailto:help@example.org"' in html
     assert "Live chat on the website." in html and "24 hours a day" in html
     assert "Open 24 hours" in html and "National: anyone can use it" in html
-    assert "1 November 2026" in html  # last checked
+    checked = uk_today() - timedelta(days=36)  # the factory's last check
+    assert f"{checked.day} {checked:%B %Y}" in html  # last checked
 
 
 def test_links_go_straight_to_the_service_with_no_tracking(client, directory) -> None:
@@ -323,7 +324,7 @@ def test_retiring_asks_first_then_hides_the_service(coordinator, client, session
 
 def test_marking_checked_records_who_and_when(coordinator, session, directory) -> None:
     service = directory["knowsley"]
-    service.last_checked_at = date(2025, 1, 1)
+    service.last_checked_at = uk_today() - timedelta(days=700)
     session.commit()
     due = coordinator.get("/coordinator/support-services/due-for-check").get_data(as_text=True)
     assert "Knowsley Outreach" in due and "National Helpline" not in due

@@ -1,5 +1,8 @@
 // Progressive enhancement only: every page works without JavaScript.
 import { initAll } from "./govuk-frontend.min.js";
+import { initCheckboxPicker } from "./checkbox-picker.js";
+import { initQuizAnswers } from "./quiz-answers.js";
+import { initTimeoutWarning } from "./timeout-warning.js";
 
 document.body.classList.add("js-enabled", "govuk-frontend-supported");
 initAll();
@@ -12,4 +15,17 @@ if (exitLink) {
       window.location.href = exitLink.getAttribute("href");
     }
   });
+}
+
+const timeoutDialog = document.getElementById("timeout-warning");
+if (timeoutDialog) initTimeoutWarning(timeoutDialog);
+initQuizAnswers();
+for (const picker of document.querySelectorAll("[data-checkbox-picker]")) {
+  initCheckboxPicker(picker);
+}
+
+// Print buttons on documents (a certificate, the signposting card): the print stylesheet shows the
+// document alone, as its PDF does.
+for (const button of document.querySelectorAll("[data-portal-print]")) {
+  button.addEventListener("click", () => window.print());
 }
