@@ -16,8 +16,8 @@ from portal import clock
 from portal.services import reminders
 from portal.views import helpers
 
-NAVIGATION = (*helpers.SIGNED_OUT_NAVIGATION, *helpers.SIGNED_IN_NAVIGATION,
-              *helpers.COORDINATOR_NAVIGATION, helpers.ACCOUNT)
+NAVIGATION = (*helpers.SIGNED_OUT_NAVIGATION, helpers.HOME, helpers.TRAINING, helpers.SUPPORT,
+              helpers.YOUR_ORGANISATIONS, *helpers.COORDINATOR_NAVIGATION, helpers.ACCOUNT)
 NAVIGATION_ENDPOINTS = sorted({e for item in NAVIGATION for e in (item.endpoint, *item.also)})
 REMINDER_PAGES = sorted({*reminders.PERSONAL_PAGES.values(),
                          *reminders.ORGANISATION_PAGES.values(),
@@ -33,6 +33,13 @@ def get_rule(app: Flask, endpoint: str):  # noqa: ANN201 - a werkzeug Rule
 @pytest.mark.parametrize("endpoint", NAVIGATION_ENDPOINTS)
 def test_each_navigation_link_is_a_page_without_arguments(app: Flask, endpoint: str) -> None:
     assert not get_rule(app, endpoint).arguments, f"{endpoint} needs arguments"
+
+
+def test_an_hr_leads_organisation_link_takes_the_organisation(app: Flask) -> None:
+    assert get_rule(app, helpers.YOUR_ORGANISATION.endpoint).arguments == {"org_id"}
+    with app.test_request_context("/organisations/3/champions"):
+        item = helpers.YOUR_ORGANISATION.item("/organisations/3/champions", org_id=3)
+    assert item["href"] == "/organisations/3"
 
 
 @pytest.mark.parametrize("endpoint", REMINDER_PAGES)
