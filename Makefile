@@ -90,10 +90,12 @@ run: install assets pango-deps
 	@echo "Serving on http://127.0.0.1:5000 (Ctrl+C to stop). E-mails print here."
 	@trap 'kill 0' EXIT; $(FLASK) worker & $(FLASK) run --host 127.0.0.1 --port 5000
 
-# ruff (with its security rules, "S") everywhere; bandit over the app: no medium or high finding
-# unless justified inline with `# nosec BXXX - reason`.
+# ruff (with its security rules, "S") everywhere; mypy over the models and services (pyproject's
+# [tool.mypy]); bandit over the app: no medium or high finding unless justified inline with
+# `# nosec BXXX - reason`.
 lint: install-test
 	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/mypy
 	@$(VENV)/bin/bandit --quiet --recursive portal --severity-level medium
 
 test: install-test assets browser-deps html-check-deps pango-deps lint

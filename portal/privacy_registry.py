@@ -1,13 +1,14 @@
 """The privacy registry: every column of every table, classified (PRIV-01, Part C P12).
 
 Each column is either personal data, with its category, purpose, retention rule and what a subject
-access export and an erasure do with it, or not personal, with the reason. tests/test_privacy.py
-fails when a column of any table is missing here, so a new column cannot ship without a decision.
+access export and an erasure do with it, or not personal, with the reason.
+tests/test_privacy_registry.py fails when a column of any table is missing here, so a new column
+cannot ship without a decision.
 
 Rows are tied to a person through *links*: columns holding the person's id or e-mail address. A
 link makes the person either the row's *subject* (the row is about them) or its *actor* (they did
 what the row records). Each personal column says whose data it is (`of`). The subject access
-export (services/subject_access.py) and the erasure (services/erasure.py) are driven from here:
+export and the erasure (both in services/subject_rights.py) are driven from here:
 a row linked to a person shows them, and erases for them, only the columns that are theirs.
 """
 

@@ -14,7 +14,8 @@ from portal.services.support import validate_service
 
 # Every service the seed documents name with a way to reach it (reference/seeds/003 lists them),
 # except the "Worst Kept Secret Helpline": its operator, area and hours could not be confirmed
-# from the service's own material, so it is left out (issue 20; tests/test_content_safety.py).
+# from the service's own material, so it is left out (issue 20;
+# tests/courses/test_content_safety.py).
 SEEDED_NUMBERS = {
     "999", "101", "0800 555 111", "0808 2000 247", "0808 801 0327",
     "0800 999 5428", "0330 363 0063", "116 123", "0151 443 2610", "0151 548 3333",

@@ -142,7 +142,7 @@ def test_password_fields_let_people_paste_long_passphrases(client, session, sign
 def test_production_starts_with_no_accounts_at_all(monkeypatch: pytest.MonkeyPatch,
                                                    database_url: str) -> None:
     """AUTH-13: starting production on an empty (migrated) database creates nobody; the first
-    coordinator comes from `flask create-coordinator` (tests/test_cli.py)."""
+    coordinator comes from `flask create-coordinator` (tests/cli/test_cli.py)."""
     monkeypatch.setenv("SECRET_KEY", "k7Q2mX9vR4tL8pW1zN6bY3cF5hJ0dS2aG8eU4iO7qT1rV5xC9nM3")
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("TRUSTED_HOSTS", "portal.test")

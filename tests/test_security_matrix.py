@@ -84,7 +84,7 @@ FUZZ = "tests/test_fuzz_forms.py"
 REL = "tests/test_reliability.py"
 MAIN = "tests/views/test_main.py"
 APP = "tests/test_app.py"
-CLI = "tests/test_cli.py"
+CLI = "tests/cli/test_cli.py"
 MAIL = "tests/test_mail.py"
 JOINING = "tests/views/test_joining.py"
 JOIN_ACCESS = "tests/test_joining_access.py"
@@ -96,7 +96,7 @@ ORGS = "tests/views/test_organisations.py"
 ORG_SERVICE = "tests/services/test_organisations.py"
 COORDINATOR = "tests/views/test_coordinator.py"
 TRAINING = "tests/views/test_training.py"
-MARKDOWN = "tests/test_markdown_safety.py"
+MARKDOWN = "tests/courses/test_markdown_safety.py"
 SUPPORT = "tests/views/test_support.py"
 SUPPORT_SERVICE = "tests/services/test_support.py"
 SIGNPOSTING = "tests/views/test_signposting.py"
@@ -397,7 +397,7 @@ MATRIX: dict[str, tuple[str, ...] | Partly | NotApplicable] = {
                  "test_template_syntax_is_not_evaluated_when_inserted_into_jinja",
                  "test_payload_is_inert_in_every_part_of_a_module")
     + t(TRAINING, "test_module_page_shows_the_content_note_first_then_lesson_then_quiz")
-    + t("tests/test_gift.py", "test_import_gift_command_writes_blocks_or_nothing"),
+    + t("tests/courses/test_gift.py", "test_import_gift_command_writes_blocks_or_nothing"),
 
     # --- B.8 Policy-document upload -----------------------------------------------------------
     "FILE-01": t(POLICY, "test_an_oversized_request_gets_the_friendly_413_page")
@@ -550,7 +550,7 @@ MATRIX: dict[str, tuple[str, ...] | Partly | NotApplicable] = {
     "PRIV-05": t(S_PRIVACY, "test_no_text_box_outside_the_reviewed_few",
                  "test_no_template_for_learners_has_a_text_box",
                  "test_no_free_text_column_about_a_person_outside_the_reviewed_list")
-    + t("tests/test_curriculum.py",
+    + t("tests/courses/test_curriculum.py",
         "TestEveryModule::test_no_questions_about_the_readers_own_experience"),
     "PRIV-06": t(S_PAGES, "test_hr_leads_never_see_scores_answers_or_attempts")
     + t(ASSIGNMENTS, "test_the_assignments_page_shows_statuses_not_scores"),

@@ -80,7 +80,7 @@ _RAW_TAG = re.compile(r"<[!?/A-Za-z]")
 # leaves alone, each starting with a letter or quote (so no list, heading, rule or code block) and
 # ending without a space (so no hard break). Most answers and feedback are like this, and
 # Python-Markdown would only wrap them in <p>, so render_markdown skips the parser for them
-# (tests/test_course_sync.py checks both give the same HTML).
+# (tests/courses/test_course_sync.py checks both give the same HTML).
 _PLAIN_CHARACTER = "(?:[^\\W_]|[,.'\"?;:!()%/£‘’“”–—-])"
 _PLAIN_LINE = f"(?:[^\\W\\d_]|['\"‘’“”])(?:(?:{_PLAIN_CHARACTER}| )*{_PLAIN_CHARACTER})?"
 _PLAIN_PARAGRAPH = re.compile(f"{_PLAIN_LINE}(?:\n{_PLAIN_LINE})*")

@@ -54,6 +54,13 @@ class Module(Base):
     current_version: Mapped[ModuleVersion | None] = relationship(
         foreign_keys=[current_version_id], post_update=True)
 
+    @property
+    def version_now(self) -> ModuleVersion:
+        """The current version: `courses sync` stores one with every module it adds."""
+        if self.current_version is None:
+            raise LookupError(f"module {self.key} has no stored version")
+        return self.current_version
+
     def __repr__(self) -> str:
         return f"<Module {self.key}>"
 
@@ -180,7 +187,7 @@ class Certificate(Base):
         """Not expired at `moment` (a certificate without an expiry date never expires)."""
         return self.expires_at is None or self.expires_at > moment
 
-    @is_current_at.inplace.expression
+    @is_current_at.inplace.expression  # type: ignore[attr-defined]  # SQLAlchemy types it loosely
     @classmethod
     def _is_current_at_expression(cls, moment: datetime) -> sa.ColumnElement[bool]:
         return sa.or_(cls.expires_at.is_(None), cls.expires_at > moment)

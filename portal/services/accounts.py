@@ -120,7 +120,7 @@ def authenticate(session: Session, passwords: Passwords, email: str,
     ok = passwords.verify(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
         return None
-    if passwords.needs_rehash(user.password_hash):
+    if user.password_hash is not None and passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash(password)
     user.last_signed_in_at = utcnow()
     return user
@@ -210,9 +210,12 @@ def user_for_email_change_token(session: Session, secret_key: str, token: str,
 
 def confirm_email_change(session: Session, user: User) -> str:
     """Make the waiting address the account's own; returns the old address (to be told)."""
-    if find_user_by_email(session, user.pending_email) not in (None, user):
+    new = user.pending_email
+    if new is None:  # user_for_email_change_token checked there is one
+        raise EmailChangeLinkInvalidError
+    if find_user_by_email(session, new) not in (None, user):
         raise EmailInUseError
     old = user.email
-    user.email, user.email_verified_at = user.pending_email, utcnow()
+    user.email, user.email_verified_at = new, utcnow()
     user.pending_email = user.pending_email_at = None
     return old

@@ -9,13 +9,16 @@ course completed: `training.complete_assignments` marks it in the transaction of
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
+from typing import Any, cast
 
-from sqlalchemy import and_, case, exists, func, literal, select, update
+from sqlalchemy import Select, Table, and_, case, exists, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.sql.expression import ColumnElement, Exists
 
 from portal.models import (
     Assignment,
@@ -34,6 +37,7 @@ from portal.models.base import UTCDateTime
 from portal.services import training
 from portal.services.audit import record_event
 from portal.services.errors import PortalError
+from portal.services.sql import rowcount
 from portal.services.training import ModuleProgress, ModuleStatus
 from portal.settings import settings_of
 
@@ -55,23 +59,29 @@ def training_due_days(session: Session) -> int:
     return settings_of(session).training_due_days
 
 
-def pending() -> object:
+def pending() -> ColumnElement[bool]:
     return and_(Assignment.cancelled_at.is_(None), Assignment.completed_at.is_(None))
 
 
-def current_certificate(user_id: object, course_id: object, now: datetime) -> object:
+def current_certificate(user_id: Any, course_id: Any, now: datetime) -> Exists:
     """A current certification of the course: one that never expires or expires later."""
     return exists().where(Certificate.user_id == user_id, Certificate.course_id == course_id,
                           Certificate.is_current_at(now))
 
 
-def _insert_skipping_duplicates(session: Session, statement_for: object) -> int:
+def _from_select(insert: Any, *, source: Select[Any]) -> Any:
+    return insert.from_select(["organisation_id", "user_id", "course_id", "source", "due_on",
+                               "created_at", "completed_at"], source)
+
+
+def _insert_skipping_duplicates(session: Session, statement_for: Callable[[Any], Any]) -> int:
     """Run an INSERT that skips rows the pending-assignment unique indexes refuse; returns how
     many rows it added."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = statement_for(insert(Assignment.__table__)).on_conflict_do_nothing()
-    return len(session.execute(statement.returning(Assignment.__table__.c.id)).all())
+    table = cast(Table, Assignment.__table__)
+    statement = statement_for(insert(table)).on_conflict_do_nothing()
+    return len(session.execute(statement.returning(table.c.id)).all())
 
 
 # --- Required courses ------------------------------------------------------------------------
@@ -146,9 +156,7 @@ def catch_up_required_assignments(session: Session, *, today: date) -> int:
                          Membership.role.in_([role for role, audiences in AUDIENCES.items()
                                               if course.audience in audiences]),
                          ~already))
-        made += _insert_skipping_duplicates(session, lambda insert, source=source: (
-            insert.from_select(["organisation_id", "user_id", "course_id", "source", "due_on",
-                                "created_at", "completed_at"], source)))
+        made += _insert_skipping_duplicates(session, partial(_from_select, source=source))
     return made
 
 
@@ -174,8 +182,11 @@ def assign(session: Session, organisation: Organisation, memberships: Sequence[M
         raise DueDateError
     now = utcnow()
     user_ids = [m.user_id for m in memberships]
+    target = course if course is not None else module
+    if target is None:
+        raise ValueError("assign a course or a module")
     done = _certified(session, user_ids, course.id, now) if course is not None \
-        else _passed_module(session, user_ids, module, now)
+        else _passed_module(session, user_ids, cast(Module, module), now)
     rows = [{"organisation_id": organisation.id, "user_id": user_id,
              "course_id": course.id if course is not None else None,
              "module_id": module.id if module is not None else None,
@@ -185,7 +196,7 @@ def assign(session: Session, organisation: Organisation, memberships: Sequence[M
     made = _insert_skipping_duplicates(session, lambda insert: insert.values(rows)) if rows else 0
     record_event(session, "assignment.created", actor=actor, organisation=organisation,
                  details={"kind": "course" if course is not None else "module",
-                          "id": (course or module).id, "count": made,
+                          "id": target.id, "count": made,
                           "due_on": due_on.isoformat()})
     return made, len(rows) - made
 
@@ -201,7 +212,7 @@ def _passed_module(session: Session, user_ids: list[int], module: Module,
     cutoff = training.refresher_cutoff(module.course.refresher_months, now)
     query = select(ModuleCompletion.user_id).where(
         ModuleCompletion.user_id.in_(user_ids), ModuleCompletion.module_id == module.id,
-        ModuleCompletion.version >= module.current_version.version)
+        ModuleCompletion.version >= module.version_now.version)
     if cutoff is not None:
         query = query.where(ModuleCompletion.completed_at > cutoff)
     return set(session.scalars(query))
@@ -226,12 +237,12 @@ def cancel_assignment(session: Session, assignment: Assignment, *, actor: User) 
 
 def cancel_pending_for(session: Session, membership: Membership, *, actor: User | None) -> int:
     """A member who leaves keeps their record; their pending assignments there are cancelled."""
-    return session.execute(
+    return rowcount(session.execute(
         update(Assignment)
         .where(Assignment.organisation_id == membership.organisation_id,
                Assignment.user_id == membership.user_id, pending())
         .values(cancelled_at=utcnow(), cancelled_by_id=actor.id if actor else None)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)))
 
 
 # --- Status ----------------------------------------------------------------------------------
@@ -284,7 +295,8 @@ def with_statuses(session: Session, assignments: Sequence[Assignment], now: date
 def _assigned_modules(assignment: Assignment) -> list[Module]:
     if assignment.module is not None:
         return [assignment.module] if assignment.module.current_version else []
-    return [m for m in assignment.course.modules
+    course = assignment.course
+    return [m for m in (course.modules if course is not None else [])
             if m.retired_at is None and m.current_version is not None]
 
 
@@ -304,7 +316,7 @@ def organisation_assignments(session: Session, organisation: Organisation, *, no
                                     Membership.organisation_id == Assignment.organisation_id))
              .where(Assignment.organisation_id == organisation.id,
                     Assignment.cancelled_at.is_(None), Membership.is_current_champion))
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(
         query.options(*_loading())
         .order_by(Assignment.completed_at.is_not(None), Assignment.due_on, Assignment.id)

@@ -8,9 +8,10 @@ Only statuses, counts of modules passed and dates: never answers, scores or atte
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -90,7 +91,7 @@ def matches(champion: ListedChampion, filters: ChampionFilters) -> bool:
     return not (filters.overdue and not row.overdue)
 
 
-def _sort_key(sort: str):  # noqa: ANN202 - a key function
+def _sort_key(sort: str) -> Callable[[Any], Any]:
     far = datetime.max.replace(tzinfo=UTC)
     keys = {
         "site": lambda c: ((c.row.site_name or "~").casefold(), c.row.name.casefold()),

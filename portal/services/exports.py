@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from itertools import groupby, islice
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -122,7 +123,7 @@ def stream(session: Session, query: Select) -> Iterator[Row]:
         yield from batch
 
 
-def stream_batches(session: Session, query: Select) -> Iterator[list[Row]]:
+def stream_batches(session: Session, query: Select) -> Iterator[Sequence[Row]]:
     """Rows of one statement, a list of up to BATCH_ROWS at a time.
     Run on the session's connection: the rows are plain tuples, so the ORM's loading layer
     has nothing to do (a third of the time of a large export)."""
@@ -211,7 +212,7 @@ def _champion_query(search: OrganisationSearch, now: datetime) -> Select:
     return ordered(query, orgs, search.sort).order_by(func.lower(User.full_name), Membership.id)
 
 
-def _stored(column: ColumnElement, name: str | None = None) -> ColumnElement:
+def _stored(column: Any, name: str | None = None) -> ColumnElement:
     """A column read as the database driver gives it, skipping the model's conversion:
     converting a national export's enums and times is over a tenth of its time. Enums stay
     the strings stored (the labels below are found by value); times stay as the driver
@@ -223,7 +224,7 @@ def _stored(column: ColumnElement, name: str | None = None) -> ColumnElement:
 # Labels looked up rather than computed, for every row of a national export. The keys are
 # StrEnum members, which hash and compare as their values, so stored strings find them too.
 STATUS_LABELS = {status: status.label for status in SchemeStatus}
-BOROUGH_LABELS = {None: "", **{borough: borough.label for borough in Borough}}
+BOROUGH_LABELS: dict[str | None, str] = {None: "", **{b: b.label for b in Borough}}
 
 
 def _champion_row(row: Row) -> tuple:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Subquery
 
 from portal.models import (
     Assignment,
@@ -30,7 +32,6 @@ from portal.models import (
     User,
     Verification,
 )
-from portal.models.base import UTCDateTime
 from portal.services import tiers
 from portal.services.assignments import AUDIENCES, pending
 from portal.services.policy_framework import PolicyFramework, policy_framework
@@ -139,7 +140,7 @@ def required_modules(session: Session) -> list[RequiredModule]:
     return [RequiredModule(*row) for row in rows]
 
 
-def _of_champions(query: Select, user_id: ColumnElement, organisation: Organisation) -> Select:
+def _of_champions(query: Select, user_id: Any, organisation: Organisation) -> Select:
     """Only the organisation's current champions' rows. A join, not IN (subquery): PostgreSQL
     then looks each champion up by index rather than scanning the whole table."""
     return query.join(Membership, and_(
@@ -147,9 +148,10 @@ def _of_champions(query: Select, user_id: ColumnElement, organisation: Organisat
         Membership.is_current_champion))
 
 
-def _passes(organisation: Organisation, modules: list[RequiredModule], now: datetime) -> object:
+def _passes(organisation: Organisation, modules: list[RequiredModule], now: datetime
+            ) -> Subquery:
     """Per champion: required modules whose latest pass is of the current version, not lapsed."""
-    per_course: dict[int, object] = {}
+    per_course: dict[int, ColumnElement[bool]] = {}
     for module in modules:
         cutoff = refresher_cutoff(module.refresher_months, now)
         per_course[module.course_id] = Module.course_id == module.course_id if cutoff is None \
@@ -165,7 +167,8 @@ def _passes(organisation: Organisation, modules: list[RequiredModule], now: date
             .group_by(ModuleCompletion.user_id).subquery())
 
 
-def _certificates(organisation: Organisation, course_ids: list[int], now: datetime) -> object:
+def _certificates(organisation: Organisation, course_ids: list[int], now: datetime
+                  ) -> Subquery:
     current = Certificate.is_current_at(now)
     query = select(Certificate.user_id,
                    func.count().label("held"),
@@ -178,7 +181,7 @@ def _certificates(organisation: Organisation, course_ids: list[int], now: dateti
             .group_by(Certificate.user_id).subquery())
 
 
-def _assignments(organisation: Organisation, today: date) -> object:
+def _assignments(organisation: Organisation, today: date) -> Subquery:
     return (select(Assignment.user_id,
                    func.sum(case((Assignment.due_on >= today, 1), else_=0)).label("due"),
                    func.sum(case((Assignment.due_on < today, 1), else_=0)).label("overdue"))
@@ -218,7 +221,9 @@ def _aware(value: datetime | str | None) -> datetime | None:
     """Aggregates bypass the column type, so SQLite hands back text or a naive datetime."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return UTCDateTime().process_result_value(value, None) if value is not None else None
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
 
 
 def policy_progress(facts: tiers.TierFacts, framework: PolicyFramework) -> PolicyProgress:

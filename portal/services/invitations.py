@@ -23,6 +23,7 @@ from portal.services.accounts import find_user_by_email, normalise_email
 from portal.services.assignments import assign_required_courses
 from portal.services.audit import record_event
 from portal.services.errors import PortalError
+from portal.services.sql import rowcount
 from portal.services.tiers import refresh_tier
 
 
@@ -237,12 +238,12 @@ def accept_as_existing_user(session: Session, invitation: Invitation, user: User
 def _grant(session: Session, invitation: Invitation, user: User) -> Membership:
     """Use the invitation up (once, even under a race) and give the person the role."""
     now = utcnow()
-    used = session.execute(
+    used = rowcount(session.execute(
         update(Invitation)
         .where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None),
                Invitation.revoked_at.is_(None), Invitation.expires_at > now)
         .values(accepted_at=now, accepted_by_id=user.id)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)))
     if used != 1:
         raise InvitationLinkError("accepted")
     membership = session.scalar(select(Membership).where(

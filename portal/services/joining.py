@@ -115,7 +115,8 @@ def completed_sections(draft: JoinDraft | None, *, needs_account: bool) -> dict[
     answers = draft.answers if draft is not None else {}
     done = {section: bool(answers.get(section)) for section in SECTIONS}
     if needs_account:
-        done["account"] = done["account"] and draft.password_hash is not None
+        done["account"] = done["account"] and draft is not None \
+            and draft.password_hash is not None
     else:
         done.pop("account")
     return done

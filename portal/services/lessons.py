@@ -46,7 +46,7 @@ def with_contents(body_html: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     headings = _SECTION.findall(body_html)
     if len(headings) < CONTENTS_FROM:
         return body_html, ()
-    contents = []
+    contents: list[tuple[str, str]] = []
 
     def anchor(match: re.Match) -> str:
         number = len(contents) + 1

@@ -36,6 +36,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     Select,
@@ -270,7 +271,7 @@ def _breakdowns(org_groups: list, site_groups: list, people_groups: list, member
     people = {key: _cells_by(people_groups, key, BROKEN_DOWN)
               for key in ("borough", "sector", "size_band")}
     everyone = _cells_by(people_groups, None, BROKEN_DOWN)[None]
-    categories = {
+    categories: dict[str, list[tuple[object, str]]] = {
         "borough": [(b.value, b.label) for b in Borough]
         + ([(None, NOT_RECORDED)] if None in people["borough"] else []),
         "sector": [(s, s.label) for s in Sector],
@@ -430,12 +431,12 @@ def _months(session: Session, orgs: CTE, filters: Filters, now: datetime) -> tup
         Month(key, f"{month:%b %Y}",
               cell(*(rows[("completions", key)][2:] if ("completions", key) in rows
                      else (0, 0))),
-              rows[("members", key)].count if ("members", key) in rows else 0,
+              rows[("members", key)][2] if ("members", key) in rows else 0,
               partial=month == this_month)
         for key, month in zip(keys, months, strict=True))
 
 
-def _local_month(moment: ColumnElement, months: list[date]) -> ColumnElement:
+def _local_month(moment: Any, months: list[date]) -> ColumnElement[str]:
     """"2026-11" for a time within these months, by the scheme's time zone: a CASE over the
     months' first moments, the same SQL on every database."""
     return case(*((moment < start_of(_add_months(month, 1)), f"{month:%Y-%m}")

@@ -6,9 +6,11 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.sql.expression import ColumnElement
 
 from portal import clock
 from portal.models import (
@@ -28,6 +30,7 @@ from portal.models import (
 from portal.services.assignments import assign_required_for_organisation
 from portal.services.audit import record_event
 from portal.services.errors import PortalError
+from portal.services.sql import rowcount
 from portal.services.tiers import refresh_tier
 
 S = SchemeStatus
@@ -116,18 +119,19 @@ def add_months(day: date, months: int) -> date:
                        day=min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def _counts_as_existing(organisation: type[Organisation]) -> object:
+def _counts_as_existing(organisation: Any) -> ColumnElement[bool]:
     """Organisations a new application could duplicate: all but unconfirmed applications."""
     return or_(organisation.scheme_status != S.APPLIED, organisation.submitted_at.is_not(None))
 
 
-def duplicate_condition(other: object, *, name_key: str, registered_number: str | None,
-                        exclude_id: int | None = None) -> object:
+def duplicate_condition(other: Any, *, name_key: str, registered_number: str | None,
+                        exclude_id: int | None = None) -> ColumnElement[bool] | None:
+    """What a likely duplicate of these details matches; None when there is nothing to match."""
     matches = [other.name_key == name_key] if name_key else []
     if registered_number:
         matches.append(other.registered_number == registered_number)
     if not matches:
-        return False
+        return None
     condition = and_(or_(*matches), _counts_as_existing(other))
     return and_(condition, other.id != exclude_id) if exclude_id is not None else condition
 
@@ -138,7 +142,7 @@ def likely_duplicates(session: Session, *, name: str, registered_number: str | N
     condition = duplicate_condition(Organisation, name_key=normalise_name(name),
                                     registered_number=normalise_registered_number(
                                         registered_number), exclude_id=exclude_id)
-    if condition is False:
+    if condition is None:
         return []
     return list(session.scalars(select(Organisation).where(condition)
                                 .order_by(Organisation.created_at).limit(20)))
@@ -188,11 +192,11 @@ def _transition(session: Session, organisation: Organisation, new_status: Scheme
     if new_status not in TRANSITIONS[old_status]:
         raise StatusChangeError(f"{old_status} cannot become {new_status}")
     now = utcnow()
-    changed = session.execute(
+    changed = rowcount(session.execute(
         update(Organisation)
         .where(Organisation.id == organisation.id, Organisation.scheme_status == old_status)
         .values(scheme_status=new_status, status_reason=reason, status_changed_at=now, **values)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)))
     if changed != 1:
         raise StatusChangeError("the status changed while you were deciding")
     session.refresh(organisation)
@@ -284,6 +288,8 @@ def renew_membership(session: Session, organisation: Organisation, *, actor: Use
     session.refresh(organisation, with_for_update=True)  # two renewals at once add one year
     if not can_renew(organisation, window_days):
         raise RenewalNotDueError
+    if organisation.renewal_due_on is None:  # can_renew says there is one
+        raise RenewalNotDueError
     organisation.renewal_due_on = add_months(organisation.renewal_due_on, renewal_months)
     sign_commitment(session, organisation, version=commitment_version, signed_by=actor,
                     signatory_name=signatory_name, signatory_job_title=signatory_job_title)
@@ -354,10 +360,10 @@ def remove_site(session: Session, site: Site, *, actor: User) -> None:
     if len(organisation.sites) <= 1:
         raise LastSiteError
     in_use = session.scalar(select(func.count()).select_from(Membership).where(
-        Membership.site_id == site.id, Membership.is_current))
+        Membership.site_id == site.id, Membership.is_current)) or 0
     in_use += session.scalar(select(func.count()).select_from(Invitation).where(
         Invitation.site_id == site.id, Invitation.accepted_at.is_(None),
-        Invitation.revoked_at.is_(None)))
+        Invitation.revoked_at.is_(None))) or 0
     if in_use:
         raise SiteInUseError
     record_event(session, "site.removed", actor=actor, organisation=organisation, target=site)

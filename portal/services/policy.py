@@ -178,6 +178,8 @@ def save_element(session: Session, organisation: Organisation, key: str,
         return SaveResult(record, changed=False, stored_key=None)
     stored_key = None
     if upload is not None:
+        if store is None:
+            raise ValueError("an upload needs a file store")
         document, stored_key = _store_document(session, organisation, key, upload, store, actor,
                                                now)
         record.document = document
@@ -185,7 +187,7 @@ def save_element(session: Session, organisation: Organisation, key: str,
         _apply_answers(session, record, answers, actor=actor, now=now,
                        reset=evidence_changed and not is_new)
     except BaseException:
-        if stored_key is not None:
+        if stored_key is not None and store is not None:
             store.delete(stored_key)
         raise
     return SaveResult(record, changed=True, stored_key=stored_key)
@@ -222,7 +224,7 @@ def _apply_answers(session: Session, record: PolicyElementRecord, answers: Eleme
     record.updated_by_id, record.updated_at = actor.id, now
     session.flush()
     _add_event(session, record, "updated", actor=actor, now=now)
-    organisation = session.get(Organisation, record.organisation_id)
+    organisation = session.get_one(Organisation, record.organisation_id)
     record_event(session, "policy.element_saved", actor=actor, organisation=organisation,
                  target=record, details={"element": record.element_key,
                                          "status": record.status.value,
@@ -272,7 +274,7 @@ def _review(session: Session, record: PolicyElementRecord, verification: Verific
     session.flush()
     action = "verified" if verification == Verification.VERIFIED else "returned"
     _add_event(session, record, action, actor=actor, now=now, comment=comment)
-    organisation = session.get(Organisation, record.organisation_id)
+    organisation = session.get_one(Organisation, record.organisation_id)
     record_event(session, f"policy.element_{action}", actor=actor, organisation=organisation,
                  target=record, details={"element": record.element_key})
     refresh_tier(session, organisation, now)
@@ -293,7 +295,7 @@ def awaiting_verification(session: Session, *, page: int, per_page: int = QUEUE_
              .where(PolicyElementRecord.status == ElementStatus.IN_PLACE,
                     PolicyElementRecord.verification == Verification.UNVERIFIED,
                     Organisation.is_member))
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.execute(query.order_by(PolicyElementRecord.updated_at, PolicyElementRecord.id)
                            .offset((page - 1) * per_page).limit(per_page))
     return [QueuedElement(record, name, element(record.element_key)) for record, name in rows], \

@@ -15,16 +15,20 @@ subject, and e-mail is a channel an abuser may read).
 
 from __future__ import annotations
 
+import typing
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import String, and_, case, cast, exists, func, select
+from sqlalchemy import String, Table, and_, case, cast, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from portal.mail import queue_email
@@ -71,16 +75,16 @@ class iso_date(FunctionElement):  # noqa: N801 - an SQL function, named like one
 
 
 @compiles(iso_date, "postgresql")
-def _iso_date_postgresql(element: iso_date, compiler: object, **kw: object) -> str:
+def _iso_date_postgresql(element: iso_date, compiler: SQLCompiler, **kw: Any) -> str:
     return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM-DD')"
 
 
 @compiles(iso_date)
-def _iso_date_default(element: iso_date, compiler: object, **kw: object) -> str:
+def _iso_date_default(element: iso_date, compiler: SQLCompiler, **kw: Any) -> str:
     return compiler.process(element.clauses, **kw)  # SQLite keeps dates as ISO text
 
 
-def _text(value: object) -> object:
+def _text(value: Any) -> ColumnElement[str]:
     return cast(value, String)
 
 
@@ -101,12 +105,13 @@ def start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def _not_sent(kind: str, user_id: object, reference: object) -> object:
+def _not_sent(kind: str, user_id: Any, reference: Any) -> ColumnElement[bool]:
     return ~exists().where(Reminder.kind == kind, Reminder.user_id == user_id,
                            Reminder.reference == reference)
 
 
-def _current_member(role: OrgRole | None = None) -> tuple[type[Membership], object]:
+def _current_member(role: OrgRole | None = None
+                    ) -> tuple[type[Membership], ColumnElement[bool]]:
     """A current membership in an approved organisation, to join on."""
     member = aliased(Membership)
     condition = and_(member.is_current, Organisation.id == member.organisation_id,
@@ -158,7 +163,8 @@ def _certificate_reminders(session: Session, today: date) -> Iterator[Due]:
     for user_id, ref, expires_at, org_id, org_name in rows:
         if ref not in seen:  # once, whichever of the person's organisations it names
             seen.add(ref)
-            yield Due(CERTIFICATE_EXPIRING, user_id, ref, expires_at.date(), org_id, org_name)
+            yield Due(CERTIFICATE_EXPIRING, user_id, ref, typing.cast(datetime, expires_at).date(),
+                      org_id, org_name)
 
 
 def _invitation_reminders(session: Session, today: date) -> Iterator[Due]:
@@ -199,7 +205,7 @@ def _policy_reminders(session: Session, today: date) -> Iterator[Due]:
             days=POLICY_REVIEW_NOTICE_DAYS),
                _not_sent(POLICY_REVIEW, hr_lead.user_id, reference)))
     for user_id, ref, review_on, org_id, org_name in rows:
-        yield Due(POLICY_REVIEW, user_id, ref, review_on, org_id, org_name)
+        yield Due(POLICY_REVIEW, user_id, ref, typing.cast(date, review_on), org_id, org_name)
 
 
 def _renewal_reminders(session: Session, today: date) -> Iterator[Due]:
@@ -219,7 +225,7 @@ def _renewal_reminders(session: Session, today: date) -> Iterator[Due]:
                                                    today + timedelta(days=stages[-1])),
                _not_sent(RENEWAL_DUE, hr_lead.user_id, reference)))
     for user_id, ref, due_on, org_id, org_name in rows:
-        yield Due(RENEWAL_DUE, user_id, ref, due_on, org_id, org_name)
+        yield Due(RENEWAL_DUE, user_id, ref, typing.cast(date, due_on), org_id, org_name)
 
 
 def due_reminders(session: Session, today: date) -> dict[int, list[Due]]:
@@ -266,7 +272,7 @@ def _insert_reminders(session: Session, user_id: int, items: list[Due],
     rows = [{"kind": kind, "user_id": user_id, "reference": reference, "sent_on": today,
              "created_at": now}
             for kind, reference in sorted({(i.kind, i.reference) for i in items})]
-    table = Reminder.__table__
+    table = typing.cast(Table, Reminder.__table__)
     result = session.execute(insert(table).values(rows).on_conflict_do_nothing()
                              .returning(table.c.kind, table.c.reference))
     return {(kind, reference) for kind, reference in result}

@@ -31,6 +31,7 @@ from portal.models import (
     User,
 )
 from portal.services.audit import record_event
+from portal.services.sql import rowcount
 from portal.services.subject_rights import erase_person
 from portal.settings import settings_of
 
@@ -82,7 +83,7 @@ def _take_lock(session: Session) -> bool:
 
 
 def _rowcount(session: Session, statement: sa.Executable) -> int:
-    return session.execute(statement.execution_options(synchronize_session=False)).rowcount
+    return rowcount(session.execute(statement.execution_options(synchronize_session=False)))
 
 
 def former_members(session: Session, cutoff: datetime) -> list[int]:
@@ -104,7 +105,7 @@ def former_members(session: Session, cutoff: datetime) -> list[int]:
 def _anonymise_former_members(session: Session, cutoff: datetime, now: datetime) -> int:
     people = former_members(session, cutoff)
     for person_id in people:
-        erase_person(session, session.get(User, person_id), actor=None, now=now,
+        erase_person(session, session.get_one(User, person_id), actor=None, now=now,
                      reason="retention")
     return len(people)
 

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from portal.services.assignments import catch_up_required_assignments
@@ -43,7 +43,7 @@ def exclusive_run(session: Session) -> Iterator[bool]:
     """True if this worker may run the jobs now: it holds the PostgreSQL advisory lock (on its
     own connection, released at the end), or the database has no such locks (SQLite)."""
     engine = session.get_bind()
-    if engine.dialect.name != "postgresql":
+    if engine.dialect.name != "postgresql" or not isinstance(engine, Engine):
         yield True
         return
     with engine.connect() as connection:

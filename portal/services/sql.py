@@ -5,6 +5,8 @@ Both work on UTC: timestamps are converted to UTC before their date or month is 
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -63,3 +65,8 @@ def _year_month_pg(element: year_month, compiler: SQLCompiler, **kw: object) -> 
 @compiles(year_month, "sqlite")
 def _year_month_sqlite(element: year_month, compiler: SQLCompiler, **kw: object) -> str:
     return f"strftime('%Y-%m', {compiler.process(_argument(element), **kw)})"
+
+
+def rowcount(result: sa.Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE touched (Session.execute types its result loosely)."""
+    return cast(sa.CursorResult[Any], result).rowcount

@@ -15,13 +15,15 @@ import json
 import re
 import uuid
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import nh3
 import sqlalchemy as sa
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapper, Session
 
 from portal.models import (
     LIVE_STATUSES,
@@ -96,7 +98,8 @@ class Footprint:
 
 
 def mapped_class(table: str) -> type:
-    return next(m.class_ for m in Base.registry.mappers if m.local_table.name == table)
+    return next(m.class_ for m in Base.registry.mappers
+                if getattr(m.local_table, "name", None) == table)
 
 
 def _primary_key(table: str) -> sa.Column:
@@ -181,8 +184,9 @@ def personal_data(session: Session, person: User) -> dict[str, list[dict]]:
     for name in linked_tables():
         links = footprint.rows.get(name, {})
         table = Base.metadata.tables[name]
-        found = session.execute(select(table).where(_primary_key(name).in_(list(links)))
-                                .order_by(_primary_key(name))).mappings() if links else []
+        found: Iterable[sa.RowMapping] = session.execute(
+            select(table).where(_primary_key(name).in_(list(links)))
+            .order_by(_primary_key(name))).mappings() if links else []
         raw[name] = [(row, links[row[_primary_key(name).name]]) for row in found]
     names = _names(session, raw)
     return {name: [_exported_row(name, row, roles, person, names) for row, roles in rows]
@@ -193,7 +197,7 @@ def _exported_row(table: str, row: sa.RowMapping, roles: set[Role], person: User
                   names: dict[tuple[str, object], object]) -> dict:
     """The row's columns that are the person's; a link to someone else (another actor on the
     same record) is left out, so the export holds nobody else's data."""
-    exported = {"connection": CONNECTION[frozenset(roles)]}
+    exported: dict[str, object] = {"connection": CONNECTION[frozenset(roles)]}
     links = REGISTRY[table].links
     for column in exported_columns(table, roles):
         rule = REGISTRY[table].columns[column]
@@ -270,10 +274,10 @@ def _names(session: Session, raw: dict[str, list[tuple[sa.RowMapping, set[Role]]
                                                         f"{version.version})"
                 names[("questions", version.id)] = version.questions
         else:
-            table = Base.metadata.tables[target]
-            found = session.execute(select(table.c.id, table.c[NAMED_BY[target]])
-                                    .where(table.c.id.in_(ids)))
-            names |= {(target, key): name for key, name in found}
+            named = Base.metadata.tables[target]
+            pairs = session.execute(select(named.c.id, named.c[NAMED_BY[target]])
+                                    .where(named.c.id.in_(ids)))
+            names |= {(target, key): name for key, name in pairs}
     return names
 
 
@@ -382,7 +386,7 @@ def _cell(value: object) -> str:
     if value is None:
         return ""
     text = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
-    return neutralise(text)
+    return str(neutralise(text))
 
 
 # Erasure (PRIV-03).
@@ -449,9 +453,10 @@ def _end_roles(session: Session, person: User, footprint: Footprint, *, actor: U
 
 def _erase_rows(session: Session, table: str, links: dict[object, set[Role]]) -> None:
     cls = mapped_class(table)
-    mapper = sa.inspect(cls)
+    mapper: Mapper[Any] = sa.inspect(cls)
     key = mapper.get_property_by_column(_primary_key(table)).key
     columns = Base.metadata.tables[table].c
+    row: Any
     for row in session.scalars(select(cls).where(getattr(cls, key).in_(list(links)))):
         rules = [(column, rule) for column, rule in REGISTRY[table].columns.items()
                  if isinstance(rule, Personal) and rule.of in links[getattr(row, key)]]

@@ -271,13 +271,16 @@ def _tier_changes(facts: Iterable[TierFacts], framework: PolicyFramework
     return changes
 
 
+def _value(tier: Tier | None) -> str | None:
+    return tier.value if tier is not None else None
+
+
 def _audit_rows(changes: dict[int, Tier | None], current: dict[int, Tier | None],
                 now: datetime) -> list[dict]:
     return [{"action": "organisation.tier_changed", "outcome": "success", "actor_id": None,
              "organisation_id": org_id, "target_type": "organisation", "target_id": org_id,
              "occurred_at": now,
-             "details": {"from": current[org_id].value if current[org_id] else None,
-                         "to": tier.value if tier else None}}
+             "details": {"from": _value(current[org_id]), "to": _value(tier)}}
             for org_id, tier in changes.items()]
 
 

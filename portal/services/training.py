@@ -28,6 +28,7 @@ from portal.models import (
 )
 from portal.models.training import new_certificate_code
 from portal.services.errors import PortalError
+from portal.services.sql import rowcount
 from portal.services.tiers import CHAMPION_AUDIENCES, refresh_tiers_for_user
 
 
@@ -93,7 +94,7 @@ def draw_questions(questions: list[dict], per_attempt: int | None, shuffle_answe
 
 def attempts_used(session: Session, user: User, module: Module) -> int:
     """Attempts count against max_attempts within the module's current author version."""
-    version = module.current_version.version
+    version = module.version_now.version
     return session.scalar(
         select(func.count()).select_from(QuizAttempt)
         .join(ModuleVersion, ModuleVersion.id == QuizAttempt.module_version_id)
@@ -113,7 +114,7 @@ def start_attempt(session: Session, user: User, module: Module,
     existing = open_attempt(session, user, module)
     if existing is not None:
         return existing
-    version = module.current_version
+    version = module.version_now
     if version.max_attempts and attempts_used(session, user, module) >= version.max_attempts:
         raise AttemptLimitReachedError
     attempt = QuizAttempt(user_id=user.id, module_id=module.id, module_version_id=version.id,
@@ -125,7 +126,10 @@ def start_attempt(session: Session, user: User, module: Module,
             session.add(attempt)
             session.flush()
     except IntegrityError:  # another request started one at the same moment (QUIZ-07)
-        return open_attempt(session, user, module)
+        raced = open_attempt(session, user, module)
+        if raced is None:
+            raise
+        return raced
     return attempt
 
 
@@ -166,7 +170,7 @@ def submit_attempt(session: Session, attempt: QuizAttempt,
         .values(status=AttemptStatus.SUBMITTED, submitted_at=now, selected=selected,
                 correct_count=grade.correct_count, score=grade.score, passed=grade.passed)
         .execution_options(synchronize_session=False))
-    if claimed.rowcount != 1:
+    if rowcount(claimed) != 1:
         return False
     if grade.passed:
         record_completion(session, attempt, now)
@@ -362,7 +366,7 @@ def pending_due_dates(session: Session, user_id: int) -> tuple[dict[int, date], 
     for course_id, module_id, due_on in rows:
         if course_id is not None:
             courses[course_id] = due_on
-        else:
+        elif module_id is not None:  # an assignment is of a course or of one module
             modules[module_id] = due_on
     return courses, modules
 
@@ -418,7 +422,7 @@ def module_progress(module: Module, course: Course, completions: dict[int, Modul
     """A module's status from the person's latest pass and whether they ever started it."""
     completion = completions.get(module.id)
     if completion is not None:
-        stale = completion.version < module.current_version.version or has_lapsed(
+        stale = completion.version < module.version_now.version or has_lapsed(
             completion.completed_at, course.refresher_months, now)
         status = ModuleStatus.NEEDS_REFRESHER if stale else ModuleStatus.PASSED
         return ModuleProgress(module, status, completion.completed_at)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from portal import clock
 from portal.models import RecoveryCode, User, utcnow
+from portal.services.sql import rowcount
 
 DIGITS = 6
 STEP_SECONDS = 30
@@ -85,7 +86,7 @@ def accept_code(session: Session, user: User, code: str) -> bool:
         update(User).where(User.id == user.id,
                            or_(User.totp_last_step.is_(None), User.totp_last_step < step))
         .values(totp_last_step=step).execution_options(synchronize_session=False))
-    if claimed.rowcount != 1:
+    if rowcount(claimed) != 1:
         return False
     user.totp_last_step = step
     return True
@@ -113,9 +114,10 @@ def provisioning_uri(secret: str, account: str, issuer: str) -> str:
 def qr_code(data: str) -> QrCode:
     """The QR code for `data`, with its quiet zone, as an SVG path of dark runs."""
     qr = segno.make(data, error="m", micro=False)
-    size = qr.symbol_size(border=4)[0]
+    size = int(qr.symbol_size(border=4)[0])
     runs = []
-    for y, row in enumerate(qr.matrix_iter(border=4)):
+    for y, cells in enumerate(qr.matrix_iter(border=4)):
+        row = list(cells)
         x = 0
         while x < size:
             if row[x]:
@@ -194,7 +196,7 @@ def use_recovery_code(session: Session, user: User, code: str) -> bool:
                                    RecoveryCode.code_hash == _hash(code),
                                    RecoveryCode.used_at.is_(None))
         .values(used_at=utcnow()).execution_options(synchronize_session=False))
-    return used.rowcount == 1
+    return rowcount(used) == 1
 
 
 def recovery_codes_left(session: Session, user: User) -> int:

@@ -18,7 +18,8 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from pypdf import PasswordType, PdfReader
 from pypdf.errors import PyPdfError
@@ -149,7 +150,7 @@ def _dictionaries(value: object, depth: int) -> Iterator[DictionaryObject]:
         return
     if isinstance(value, DictionaryObject):
         yield value
-        children = value.values()
+        children: Iterable[Any] = value.values()
     elif isinstance(value, ArrayObject):
         children = value
     else:

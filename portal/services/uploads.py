@@ -224,7 +224,7 @@ def scan(data: bytes, address: str | None, *, timeout: float = 30) -> bool:
 def _clamd_connection(address: str, timeout: float) -> socket.socket:
     if address.startswith("unix:"):
         connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        target: object = address[len("unix:"):]
+        target: str | tuple[str, int] = address[len("unix:"):]
     else:
         host, _, port = address.rpartition(":")
         connection = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, g, has_request_context, request
+from dataclasses import dataclass
+
+from flask import Response, current_app, g, has_request_context, request, url_for
 
 from portal.db import get_session
 from portal.models import OrgRole
@@ -43,39 +45,61 @@ def signed_in_user() -> object | None:
     return user if user is not None and user.is_authenticated else None
 
 
+@dataclass(frozen=True)
+class NavItem:
+    """A link of the service navigation, by endpoint. It is the current item on its own page,
+    and on every page under it (`section`) or under the pages of the endpoints in `also`."""
+
+    endpoint: str
+    text: str
+    section: bool = False
+    also: tuple[str, ...] = ()
+
+    def item(self, path: str, **values: object) -> dict:
+        href = url_for(self.endpoint, **values)
+        under = (href, *(url_for(e) for e in self.also)) if self.section else ()
+        return {"href": href, "text": self.text,
+                "active": path == href or (bool(under) and path.startswith(under))}
+
+
+HOME = NavItem("main.dashboard", "Home")
+TRAINING = NavItem("training.index", "Your training", section=True)
+SUPPORT = NavItem("support.index", "Get support")
+SIGNED_OUT_NAVIGATION = (SUPPORT, NavItem("auth.sign_in", "Sign in"))
+# An HR lead's organisation (one) or the list of them on Home (several).
+YOUR_ORGANISATION = NavItem("organisations.overview", "Your organisation")
+YOUR_ORGANISATIONS = NavItem("main.dashboard", "Your organisations")
+ORGANISATION_PAGES = "/organisations/"  # where either of the two above is the current item
+COORDINATOR_NAVIGATION = (
+    NavItem("monitoring.dashboard", "Dashboard", section=True, also=("monitoring.exports_page",)),
+    NavItem("coordinator.applications", "Organisations", section=True,
+            also=("coordinator.organisations",)),
+    NavItem("policy.queue", "Policies", section=True),
+    NavItem("support.manage", "Directory", section=True))
+ACCOUNT = NavItem("auth.account", "Your account", section=True)
+
+
 def navigation_items() -> list[dict]:
     """The service navigation for the person signed in (kept short: GOV.UK pattern)."""
-    if signed_in_user() is None:
-        return [{"href": "/support", "text": "Get support", "active": request.path == "/support"},
-                {"href": "/sign-in", "text": "Sign in", "active": request.path == "/sign-in"}]
     user = signed_in_user()
-    items = [{"href": "/dashboard", "text": "Home", "active": request.path == "/dashboard"}]
+    path = request.path
+    if user is None:
+        return [link.item(path) for link in SIGNED_OUT_NAVIGATION]
+    items = [HOME.item(path)]
     if not user.is_coordinator or any(m.is_current for m in user.memberships):
         # Coordinators with no role in an organisation reach training from Home, so their
         # navigation fits on one row.
-        items.append({"href": "/training", "text": "Your training",
-                      "active": request.path.startswith("/training")})
-    led = [m.organisation_id for m in signed_in_user().memberships
+        items.append(TRAINING.item(path))
+    led = [m.organisation_id for m in user.memberships
            if m.is_current and m.role == OrgRole.HR_LEAD]
     if led:  # HR leads: their organisation's pages, one click from anywhere
-        href = f"/organisations/{led[0]}" if len(led) == 1 else "/dashboard#organisations"
-        items.append({"href": href, "text": "Your organisation" if len(led) == 1
-                      else "Your organisations",
-                      "active": request.path.startswith("/organisations/")})
-    items.append({"href": "/support", "text": "Get support", "active": request.path == "/support"})
-    if signed_in_user().is_coordinator:
-        items.append({"href": "/coordinator/dashboard", "text": "Dashboard",
-                      "active": request.path.startswith(("/coordinator/dashboard",
-                                                         "/coordinator/exports"))})
-        items.append({"href": "/coordinator/applications", "text": "Organisations",
-                      "active": request.path.startswith("/coordinator/applications")
-                      or request.path.startswith("/coordinator/organisations")})
-        items.append({"href": "/coordinator/policy", "text": "Policies",
-                      "active": request.path.startswith("/coordinator/policy")})
-        items.append({"href": "/coordinator/support-services", "text": "Directory",
-                      "active": request.path.startswith("/coordinator/support-services")})
-    items.append({"href": "/account", "text": "Your account",
-                  "active": request.path.startswith("/account")})
+        own = YOUR_ORGANISATION.item(path, org_id=led[0]) if len(led) == 1 \
+            else YOUR_ORGANISATIONS.item(path, _anchor="organisations")
+        items.append({**own, "active": path.startswith(ORGANISATION_PAGES)})
+    items.append(SUPPORT.item(path))
+    if user.is_coordinator:
+        items += [link.item(path) for link in COORDINATOR_NAVIGATION]
+    items.append(ACCOUNT.item(path))
     return items
 
 

@@ -182,13 +182,12 @@ def test_priv_04_a_second_run_skips_while_another_holds_the_lock(pg_url: str) ->
     app = make_app(pg_url)
     engine = app.extensions["portal.engine"]
     try:
-        with Session(engine) as holder, Session(engine) as session:
+        # The app's own sessions carry its settings, the retention periods among them.
+        with Session(engine) as holder, app.extensions["portal.sessionmaker"]() as session:
             holder.execute(select(func.pg_advisory_xact_lock(LOCK_KEY)))
-            with app.app_context():
-                assert apply_retention(session, utcnow()).skipped
+            assert apply_retention(session, utcnow()).skipped
             holder.rollback()
-            with app.app_context():
-                assert not apply_retention(session, utcnow()).skipped
+            assert not apply_retention(session, utcnow()).skipped
     finally:
         engine.dispose()
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from portal.courses import Module, Question, check_path, load_module_file
 from portal.courses.gift import GiftError, convert_gift, import_gift
 
-CORPUS = Path(__file__).parent / "fixtures" / "gift" / "corpus.gift"
+CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "gift" / "corpus.gift"
 FRONT_MATTER = "---\nid: imported\ntitle: Imported\nversion: 1\nquiz:\n  pass_mark: 80\n---\n\n"
 PLAIN_TAGS = {"p", "br"}  # all that plain text may render to: no emphasis, links, lists, headings
 

@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from portal.courses import Module, Question, load_catalogue
-from tests.test_curriculum import quiz_text, sentences, text_of
+from tests.courses.test_curriculum import quiz_text, sentences, text_of
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE, _ = load_catalogue(ROOT / "courses")
 MODULES = [m for c in CATALOGUE.courses for m in c.modules]
 BY_ID = {m.id: m for m in MODULES}

@@ -16,10 +16,10 @@ from portal.courses import (
     load_module_file,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures" / "courses"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "courses"
 VALID = FIXTURES / "valid"
 BROKEN = FIXTURES / "broken"
-REPOSITORY_COURSES = Path(__file__).parent.parent / "courses"
+REPOSITORY_COURSES = Path(__file__).resolve().parents[2] / "courses"
 
 
 def load_valid() -> Catalogue:

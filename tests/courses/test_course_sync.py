@@ -26,7 +26,7 @@ from portal.models import Module, ModuleVersion
 from portal.services.catalogue import stored_versions, sync_catalogue
 from tests.factories import sync_courses, write_copied_course
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 TRAINING = FIXTURES / "training"
 COURSE_DESCRIPTION = "A short course used by the tests.\n"
 
@@ -219,11 +219,11 @@ def test_plain_prose_renders_as_python_markdown_renders_it(text, inline, drop_ti
 
 
 def test_the_real_curriculum_renders_the_same_without_the_shortcut() -> None:
-    root = Path(__file__).resolve().parents[1] / "courses"
+    root = Path(__file__).resolve().parents[2] / "courses"
     assert load_catalogue(root) == without_the_plain_text_shortcut(lambda: load_catalogue(root))
 
 
-@pytest.mark.parametrize("root", [Path(__file__).resolve().parents[1] / "courses",
+@pytest.mark.parametrize("root", [Path(__file__).resolve().parents[2] / "courses",
                                   FIXTURES / "courses" / "broken", FIXTURES / "courses" / "valid",
                                   TRAINING])
 def test_front_matter_reads_the_same_with_either_yaml_parser(root, monkeypatch) -> None:

@@ -14,7 +14,7 @@ import yaml
 
 from portal.courses import Module, Question, load_catalogue
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE, ERRORS = load_catalogue(ROOT / "courses")
 MODULES = [m for c in CATALOGUE.courses for m in c.modules]
 WORDS_PER_MINUTE = 200
