@@ -34,6 +34,17 @@ from tests.two_factor import complete_two_factor
 CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
                         r'name="csrf_token" value="([^"]+)"')
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)]
+# What differs between two answers by design, not by what they are about: each page's CSP nonce,
+# and when two requests straddle a second, the seconds the session has left (the timeout
+# warning) and the CSRF token (signed with a timestamp). Tests that compare two pages byte for
+# byte (no existence oracle, identical sign-in failures) compare them without these.
+PER_REQUEST = re.compile(r'nonce="[^"]*"|data-seconds-left="[0-9]+"|'
+                         r'<input[^>]*name="csrf_token"[^>]*>')
+
+
+def comparable_page(response) -> str:  # noqa: ANN001 - a Flask test response
+    return PER_REQUEST.sub("", response.get_data(as_text=True))
+
 
 
 def _sleep_that_survives_faketime() -> None:
