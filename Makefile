@@ -109,7 +109,7 @@ FUTURE_PYTEST := $(PY) -m pytest -q -p no:cacheprovider -m "not pg and not slow"
 	--ignore=tests/browser --ignore=tests/prodlike
 test-future: install-test assets pango-deps future-deps
 	@echo "Running the fast tests with the clock 1 and 3 years ahead..."
-	@export FAKETIME_DONT_FAKE_MONOTONIC=1; \
+	@mkdir -p .future; export FAKETIME_DONT_FAKE_MONOTONIC=1; \
 	  faketime -f +365d $(FUTURE_PYTEST) --basetemp=.future/1y > .future-1y.log 2>&1 & one=$$!; \
 	  faketime -f +1096d $(FUTURE_PYTEST) --basetemp=.future/3y > .future-3y.log 2>&1 & three=$$!; \
 	  wait $$one; one_rc=$$?; wait $$three; three_rc=$$?; \
