@@ -46,6 +46,14 @@ def comparable_page(response) -> str:  # noqa: ANN001 - a Flask test response
     return PER_REQUEST.sub("", response.get_data(as_text=True))
 
 
+def visible_text(html: str) -> str:
+    """What a reader sees: the page without scripts, styles and tags (so without attributes such
+    as the random CSP nonce and CSRF token), whitespace collapsed. Assertions that a number or
+    word is absent look here: a random token can contain any digits."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S | re.I)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
 
 def _sleep_that_survives_faketime() -> None:
     """`make test-future` runs this suite under Debian's libfaketime (0.9.10) with the machine's

@@ -3,7 +3,6 @@ never scores — and the same number of SQL statements for 5 champions as for 50
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -30,6 +29,7 @@ from portal.models import (
 )
 from portal.services import invitations as invites
 from portal.services.assignments import catch_up_required_assignments
+from tests.conftest import visible_text
 from tests.factories import default_password_hash, make_member_organisation, make_site, make_user
 from tests.training_steps import load_basics, make_champion, pass_module, start_module
 
@@ -47,10 +47,6 @@ def org(session):
 @pytest.fixture
 def hr_user(session, org):
     return make_user(session, organisation=org, role=OrgRole.HR_LEAD)
-
-
-def cell_text(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
 def test_the_dashboard_shows_training_coverage_policy_tier_and_todo(session, signed_in, org,
@@ -82,7 +78,7 @@ def test_the_dashboard_shows_training_coverage_policy_tier_and_todo(session, sig
     session.commit()
 
     page = signed_in(hr_user).get(f"/organisations/{org.id}").get_data(as_text=True)
-    text = cell_text(page)
+    text = visible_text(page)
     assert "Tier Active To reach Established:" in text
     assert "Ann Trained Head office Trained 2 of 2 modules 0 0" in text
     assert "Bo Learning Head office In training 1 of 2 modules 1 0 No certificate yet" in text
@@ -111,7 +107,7 @@ def test_nothing_to_do_and_targets_met(session, signed_in) -> None:
     for module in modules.values():
         pass_module(session, champion, module)
     session.commit()
-    text = cell_text(signed_in(hr_user).get(f"/organisations/{small.id}")
+    text = visible_text(signed_in(hr_user).get(f"/organisations/{small.id}")
                      .get_data(as_text=True))
     assert "Nothing needs doing right now." in text
     assert "Head office Liverpool 80 1 1.2 Met" in text
