@@ -1,16 +1,19 @@
 """Browser tests: the real app on a loopback port, driven by Debian's Chromium via Playwright.
 
-Every page a test checks with `assert_accessible` is checked by two accessibility engines, axe-core
-(WCAG 2.2 A/AA rules plus best practices) and HTML_CodeSniffer (WCAG 2 AA errors), and must not
-scroll sideways at 320 CSS pixels wide (WCAG 1.4.10). The HTML of every page the browser loads,
-checked or not, is kept; at the end of the session the Nu HTML Checker (vnu) reads it all in one
-run, and the question checks of tests/form_labels.py read it too. The pages checked are listed in
-the terminal summary.
+Every page a test checks with `assert_accessible` is checked, as it stands (dialogs open, errors
+shown), by two accessibility engines, axe-core (WCAG 2.2 A/AA rules plus best practices) and
+HTML_CodeSniffer (WCAG 2 AA errors), and must not scroll sideways at 320 CSS pixels wide (WCAG
+1.4.10). Beyond those, the HTML of every page the browser loads is kept; at the end of the session
+the Nu HTML Checker (vnu) reads it all in one run, the question checks of tests/form_labels.py read
+it too, and each kind of page (its address pattern, the navigation of the role that saw it, and
+whether it shows errors) is loaded again, as served and with the portal's own CSS and JavaScript,
+for the same two engines and the reflow check. The pages checked are listed in the terminal summary.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import threading
@@ -21,7 +24,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, Response, sync_playwright
+from playwright.sync_api import Browser, Page, Response, Route, sync_playwright
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
@@ -35,6 +38,8 @@ NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
 AXE_SCRIPT = NODE_MODULES / "axe-core" / "axe.min.js"
 HTMLCS_SCRIPT = NODE_MODULES / "html_codesniffer" / "build" / "HTMLCS.js"
 VNU_JAR = NODE_MODULES / "vnu-jar" / "build" / "dist" / "vnu.jar"
+STATIC = Path(__file__).resolve().parents[2] / "portal" / "static"
+REPLAY_ORIGIN = "http://portal.replay"  # pages loaded again from what was served, offline
 REFLOW_WIDTH = 320  # CSS pixels: 1280 at 400 % zoom (WCAG 1.4.10)
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -101,6 +106,7 @@ class Served:
 class PageLog:
     served: list[Served] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)  # paths given to assert_accessible
+    replayed: list[str] = field(default_factory=list)  # paths loaded again and checked at the end
 
     def keep(self, response: Response) -> None:
         """A `response` handler: keep every HTML document the browser loads in its main frame."""
@@ -148,8 +154,10 @@ def vnu_errors(pages: list[Served], folder: Path) -> list[str]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def served_html_is_valid(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """After the last browser test: vnu and the question checks over every page served."""
+def served_html_is_valid(tmp_path_factory: pytest.TempPathFactory,
+                         browser: Browser) -> Iterator[None]:
+    """After the last browser test: vnu and the question checks over every page served, and the
+    accessibility engines and reflow over every kind of page served."""
     yield
     pages = PAGE_LOG.served
     if not pages:
@@ -157,7 +165,58 @@ def served_html_is_valid(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
     problems = vnu_errors(pages, tmp_path_factory.mktemp("served-html"))
     problems += [f"{served.path}: {problem}" for served in pages
                  for problem in form_label_problems(served.html)]
+    kinds = one_page_of_each_kind(pages)
+    PAGE_LOG.replayed += [served.path for served in kinds]
+    problems += replayed_page_problems(browser, kinds)
     assert problems == [], "\n".join(dict.fromkeys(problems))
+
+
+def page_kind(served: Served) -> tuple[str, ...]:
+    """Pages of one kind look alike to the engines: the same address pattern (ids and codes
+    replaced), status, role (the navigation links the page offers) and error state."""
+    path = re.sub(r"/[0-9]+(?=/|$)|/[A-Za-z0-9_-]{20,}(?=/|$)", "/N", served.path.split("?")[0])
+    navigation = tuple(re.findall(r'class="govuk-service-navigation__link" href="([^"]+)"',
+                                  served.html))
+    shows_errors = "govuk-error-summary" in served.html
+    return (path, str(served.status), str(shows_errors), *navigation)
+
+
+def one_page_of_each_kind(pages: list[Served]) -> list[Served]:
+    kinds: dict[tuple[str, ...], Served] = {}
+    for served in pages:
+        kinds.setdefault(page_kind(served), served)
+    return list(kinds.values())
+
+
+def replayed_page_problems(browser: Browser, pages: list[Served]) -> list[str]:
+    """Each of `pages` loaded again exactly as served (with the portal's built CSS and
+    JavaScript, nothing else) for axe, HTML_CodeSniffer and reflow."""
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    current: list[Served] = []
+
+    def serve(route: Route) -> None:
+        path = urlsplit(route.request.url).path
+        if route.request.resource_type == "document":
+            route.fulfill(status=current[0].status, content_type="text/html; charset=utf-8",
+                          body=current[0].html)
+        elif path.startswith("/static/") and (STATIC / path.removeprefix("/static/")).is_file():
+            route.fulfill(path=STATIC / path.removeprefix("/static/"))
+        else:
+            route.abort()  # anything else (a link prefetched, a form posted) goes nowhere
+
+    page.route(f"{REPLAY_ORIGIN}/**", serve)
+    problems = []
+    try:
+        for served in pages:
+            current[:] = [served]
+            page.goto(REPLAY_ORIGIN + served.path, wait_until="load")
+            problems += [f"{served.path} (as served): {problem}"
+                         for problem in accessibility_problems(page)]
+    finally:
+        context.close()
+    return problems
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -171,9 +230,14 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for path, count in sorted(served.items()):
         write(f"  {path}" + (f" (x{count})" if count > 1 else ""))
     checked = Counter(PAGE_LOG.checked)
-    write(f"axe, HTML_CodeSniffer and reflow at {REFLOW_WIDTH}px: {len(PAGE_LOG.checked)} "
-          f"pages ({len(checked)} distinct addresses)")
+    write(f"axe, HTML_CodeSniffer and reflow at {REFLOW_WIDTH}px, as the test left the page: "
+          f"{len(PAGE_LOG.checked)} pages ({len(checked)} distinct addresses)")
     for path, count in sorted(checked.items()):
+        write(f"  {path}" + (f" (x{count})" if count > 1 else ""))
+    replayed = Counter(PAGE_LOG.replayed)
+    write(f"axe, HTML_CodeSniffer and reflow at {REFLOW_WIDTH}px, each kind of page as served "
+          f"(address pattern, role, errors shown): {len(PAGE_LOG.replayed)} pages")
+    for path, count in sorted(replayed.items()):
         write(f"  {path}" + (f" (x{count})" if count > 1 else ""))
 
 
@@ -192,16 +256,24 @@ def assert_accessible(page: Page) -> None:
     no sideways scrolling of the page at 320 CSS pixels wide."""
     parts = urlsplit(page.url)
     PAGE_LOG.checked.append(parts.path + (f"?{parts.query}" if parts.query else ""))
+    problems = accessibility_problems(page)
+    assert problems == [], f"{page.url}: {problems}"
+
+
+def accessibility_problems(page: Page) -> list[str]:
+    """axe violations, HTML_CodeSniffer errors and sideways scrolling at 320 px, as messages."""
     page.add_script_tag(path=str(AXE_SCRIPT))
     result = page.evaluate(
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
-    violations = [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3])
-                  for v in result["violations"]]
-    assert violations == [], f"{page.url}: {violations}"
+    problems = [f"axe {v['id']}: {v['help']} {[n['target'] for n in v['nodes']][:3]}"
+                for v in result["violations"]]
     page.add_script_tag(path=str(HTMLCS_SCRIPT))
-    errors = page.evaluate(HTMLCS_ERRORS)
-    assert errors == [], f"{page.url}: HTML_CodeSniffer: {errors}"
-    assert_reflows(page)
+    problems += [f"HTML_CodeSniffer {code}: {message} {element}"
+                 for code, message, element in page.evaluate(HTMLCS_ERRORS)]
+    widths = reflow_widths(page)
+    if widths["scroll"] > widths["client"]:
+        problems.append(f"scrolls sideways at {REFLOW_WIDTH}px: {widths}")
+    return problems
 
 
 # HTML_CodeSniffer's WCAG2AA errors (type 1; warnings and notices ask a person to check).
@@ -213,9 +285,10 @@ HTMLCS_ERRORS = """() => new Promise((resolve, reject) => {
 })"""
 
 
-def assert_reflows(page: Page) -> None:
-    """WCAG 1.4.10: at 320 CSS px the page itself never scrolls sideways (a wide table may,
-    inside its own container)."""
+def reflow_widths(page: Page) -> dict:
+    """WCAG 1.4.10: at 320 CSS px the page itself must never scroll sideways (a wide table may,
+    inside its own container). The page's scrolling and visible widths there, and what sticks
+    out."""
     size = page.viewport_size
     page.set_viewport_size({"width": REFLOW_WIDTH, "height": size["height"] if size else 720})
     try:
@@ -232,4 +305,4 @@ def assert_reflows(page: Page) -> None:
     finally:
         if size:
             page.set_viewport_size(size)
-    assert widths["scroll"] <= widths["client"], f"{page.url} at {REFLOW_WIDTH}px: {widths}"
+    return widths

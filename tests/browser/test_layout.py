@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser.conftest import LiveServer, assert_accessible, pass_two_factor
+from tests.browser.conftest import (
+    LiveServer,
+    Served,
+    assert_accessible,
+    pass_two_factor,
+    replayed_page_problems,
+)
 from tests.factories import DEFAULT_PASSWORD, make_user
 
 PUBLIC_PAGES = ["/", "/safety", "/accessibility", "/privacy", "/sign-in", "/forgot-password",
@@ -142,3 +148,19 @@ def test_govuk_frontend_is_marked_supported_before_any_module_runs(browser, live
     assert {"js-enabled", "govuk-frontend-supported"} <= set(classes)
     assert refused == []
     context.close()
+
+
+def test_pages_loaded_again_as_served_are_checked_by_both_engines_and_for_reflow(browser) -> None:
+    """The end-of-session pass over every kind of page (conftest.replayed_page_problems) finds
+    what each of its checks is for, and finds nothing on a sound page."""
+    broken = Served("/probe", 200, """<!DOCTYPE html><html><head><title>Probe</title></head>
+        <body><main><h1>Probe</h1><form><input type="text" name="unlabelled"></form>
+        <img src="/static/nothing.png"><div style="width: 900px">wide</div></main></body></html>""")
+    sound = Served("/sound", 200, """<!DOCTYPE html><html lang="en"><head><title>Sound</title>
+        </head><body><main><h1>Sound</h1><p>Nothing wrong here.</p></main></body></html>""")
+    problems = replayed_page_problems(browser, [broken, sound])
+    assert all(problem.startswith("/probe (as served): ") for problem in problems)
+    assert any("axe label" in problem for problem in problems)  # the input has no label
+    assert any("axe html-has-lang" in problem for problem in problems)
+    assert any("HTML_CodeSniffer" in problem and "H37" in problem for problem in problems)  # alt
+    assert any("scrolls sideways at 320px" in problem for problem in problems)
