@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 PAGE_FURNITURE = (".govuk-template__header", ".govuk-footer", ".govuk-exit-this-page",
                   ".portal-no-print", ".govuk-back-link")
@@ -17,8 +17,8 @@ def assert_prints_alone(page: Page, button: str, text: str) -> None:
     page.emulate_media(media="print")
     try:
         for hidden in PAGE_FURNITURE:
-            assert not page.locator(hidden).first.is_visible(), hidden
-        assert page.get_by_text(text).first.is_visible()
+            expect(page.locator(hidden).first, hidden).not_to_be_visible()
+        expect(page.get_by_text(text).first).to_be_visible()
         justified = page.evaluate("""() => [...document.querySelectorAll(".portal-document *")]
             .filter((element) => getComputedStyle(element).textAlign === "justify").length""")
         assert justified == 0

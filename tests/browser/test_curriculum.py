@@ -44,6 +44,6 @@ def test_every_module_can_be_failed_then_passed(page: Page, live_server, course_
         page.get_by_role("button", name="Try the quiz again").click()
         answer_quiz(page, live_server, right=True)
         expect(page.get_by_text("You passed")).to_be_visible()
-    assert page.get_by_role("link", name="View and download your certificate").is_visible()
+    expect(page.get_by_role("link", name="View and download your certificate")).to_be_visible()
     with live_server.db() as session:
         assert session.scalar(select(func.count()).select_from(Certificate)) == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from portal.models import Membership, OrgRole, OutboxMessage
@@ -81,14 +81,15 @@ def apply(page: Page, server: LiveServer) -> None:
     click(page, "button", "Continue")
     click(page, "link", "Check and send your application")
     click(page, "button", "Accept and send")
-    assert page.get_by_role("heading", name="Check your email").is_visible()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
 
 
 def confirm_email(page: Page, server: LiveServer) -> None:
     go(page, server, latest_link(server, APPLICANT, "/confirm-email/"))
     click(page, "button", "Confirm email address")
-    assert page.get_by_text("We have sent your application to the scheme coordinators") \
-        .is_visible()
+    expect(
+        page.get_by_text("We have sent your application to the scheme coordinators"),
+    ).to_be_visible()
 
 
 def approve(page: Page, server: LiveServer, coordinator: str) -> None:
@@ -96,7 +97,7 @@ def approve(page: Page, server: LiveServer, coordinator: str) -> None:
     click(page, "link", "Applications waiting for a decision")
     click(page, "link", "Birkenhead Bicycles Ltd")
     click(page, "button", "Approve application")
-    assert page.get_by_text("Application approved").is_visible()
+    expect(page.get_by_text("Application approved")).to_be_visible()
     go(page, server, "/coordinator/organisations")
     sign_out(page, server)
 
@@ -111,7 +112,7 @@ def invite_champion(page: Page, server: LiveServer) -> None:
     page.get_by_label("Work email address").fill(CHAMPION)
     page.get_by_label("Workshop").check()
     click(page, "button", "Send invitation")
-    assert page.get_by_text("Invitation sent").first.is_visible()
+    expect(page.get_by_text("Invitation sent").first).to_be_visible()
     go(page, server, f"/organisations/{organisation_id(page)}/champions/upload")
     sign_out(page, server)
 
@@ -124,7 +125,7 @@ def accept_invitation(page: Page, server: LiveServer) -> None:
     go(page, server, latest_link(server, CHAMPION, "/accept-invitation/"))
     page.get_by_label("Create a password").fill(CHAMPION_PASSWORD)
     click(page, "button", "Create account")
-    assert page.get_by_text("Your account has been created and you are signed in").is_visible()
+    expect(page.get_by_text("Your account has been created and you are signed in")).to_be_visible()
 
 
 def test_apply_confirm_approve_invite_accept_and_sign_in(page: Page, live_server) -> None:
@@ -138,7 +139,9 @@ def test_apply_confirm_approve_invite_accept_and_sign_in(page: Page, live_server
     accept_invitation(page, live_server)  # signed in at once: no second sign-in
     click(page, "button", "Continue")
     assert page.url == live_server.url + "/dashboard"
-    assert page.get_by_text("Birkenhead Bicycles Ltd: Workplace Champion, Workshop").is_visible()
+    expect(
+        page.get_by_text("Birkenhead Bicycles Ltd: Workplace Champion, Workshop"),
+    ).to_be_visible()
 
 
 def seeded_pages(server: LiveServer) -> tuple[dict[str, str], list[str]]:
@@ -181,10 +184,10 @@ def test_every_other_page_of_joining_is_accessible(page: Page, live_server) -> N
     go(page, live_server, hr_pages[-1])
     page.get_by_label("They have asked to step down").check()
     click(page, "button", "Withdraw champion")
-    assert page.get_by_role("link", name="Invite a replacement champion").is_visible()
+    expect(page.get_by_role("link", name="Invite a replacement champion")).to_be_visible()
     go(page, live_server, next(path for path in hr_pages if path.endswith("/upload")))
     page.set_input_files("#file", files=[{"name": "champions.csv", "mimeType": "text/csv",
                                           "buffer": b"Full name,Work email,Site,Job title\r\n"
                                                     b"=Bad,nope,Nowhere,\r\n"}])
     click(page, "button", "Upload and send invitations")
-    assert page.get_by_text("Row 2: the full name must not start").is_visible()
+    expect(page.get_by_text("Row 2: the full name must not start")).to_be_visible()

@@ -6,7 +6,7 @@ import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from portal.models import Membership, OrgRole
 from portal.services.champion_list import PAGE_SIZE
@@ -33,7 +33,7 @@ def test_the_footer_pages_are_linked_from_every_page_and_accessible(
     for link, heading in FOOTER_PAGES.items():
         page.goto(live_server.url + "/")
         page.locator("footer").get_by_role("link", name=link, exact=True).click()
-        assert page.get_by_role("heading", level=1, name=heading).is_visible()
+        expect(page.get_by_role("heading", level=1, name=heading)).to_be_visible()
         assert_accessible(page)
 
 
@@ -100,23 +100,23 @@ def test_a_champion_continues_moves_on_and_tries_again(page: Page,
     email, modules = setup_champion(live_server)
     sign_in(page, live_server, email)
     page.goto(live_server.url + "/training")
-    assert page.get_by_role("heading", name="Your next module").is_visible()
+    expect(page.get_by_role("heading", name="Your next module")).to_be_visible()
     page.get_by_role("button", name="Start First module").click()
     page.get_by_role("button", name="Start the quiz").click()
     page.goto(live_server.url + "/training")  # leave the quiz half done
-    assert page.get_by_role("heading", name="Continue where you left off").is_visible()
+    expect(page.get_by_role("heading", name="Continue where you left off")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("button", name="Continue First module").click()
     page.get_by_role("button", name="Continue the quiz").click()
     answer_quiz(page, live_server, right=False)
-    assert page.get_by_role("heading", name="You did not pass this time").is_visible()
+    expect(page.get_by_role("heading", name="You did not pass this time")).to_be_visible()
     try_again = page.get_by_role("button", name="Try the quiz again")
     answers = page.get_by_role("heading", name="Your answers")
     assert try_again.bounding_box()["y"] < answers.bounding_box()["y"]
     assert_accessible(page)
     try_again.click()
     answer_quiz(page, live_server, right=True)
-    assert page.get_by_text("You passed").is_visible()
+    expect(page.get_by_text("You passed")).to_be_visible()
     page.get_by_role("button", name="Go to the next module").click()
     assert urlsplit(page.url).path == f"/training/modules/{modules['second-module']}"
 
@@ -141,7 +141,7 @@ def test_an_hr_lead_follows_first_steps_and_finds_champions(page: Page,
     sign_in(page, live_server, email)
     page.goto(live_server.url + "/dashboard")
     steps = page.locator(f"#first-steps-{org_id}")
-    assert steps.get_by_role("heading", name="First steps for Mersey Makers").is_visible()
+    expect(steps.get_by_role("heading", name="First steps for Mersey Makers")).to_be_visible()
     assert "You have done 2 of 4" in steps.inner_text()  # sites, and champions already
     assert_accessible(page)
 
@@ -166,7 +166,7 @@ def test_an_hr_lead_follows_first_steps_and_finds_champions(page: Page,
     page.get_by_label("Search by name").fill("Champion 0007")
     page.get_by_role("button", name="Show champions").click()
     assert "1 champion matching" in page.locator("#champions-count").inner_text()
-    assert page.get_by_role("rowheader", name="Champion 0007").is_visible()
+    expect(page.get_by_role("rowheader", name="Champion 0007")).to_be_visible()
     assert_accessible(page)
 
 
@@ -230,8 +230,8 @@ def test_an_applicant_sees_where_the_application_stands_and_changes_their_name(
     page.get_by_role("link", name="Change name").click()
     page.get_by_label("Change your name").fill("Bea Baker")
     page.get_by_role("button", name="Save name").click()
-    assert page.get_by_text("Your name has been changed").is_visible()
-    assert page.get_by_role("heading", name="Your account").is_visible()
+    expect(page.get_by_text("Your name has been changed")).to_be_visible()
+    expect(page.get_by_role("heading", name="Your account")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("link", name="Change email address").click()
     assert_accessible(page)

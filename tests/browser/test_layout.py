@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import (
     LiveServer,
@@ -36,15 +36,16 @@ def make_person(server: LiveServer, **overrides: object) -> str:
 def test_public_pages_have_no_accessibility_violations(page: Page, live_server) -> None:
     for path in PUBLIC_PAGES:
         page.goto(live_server.url + path)
-        assert page.locator(".govuk-exit-this-page").is_visible(), path
+        expect(page.locator(".govuk-exit-this-page"), path).to_be_visible()
         assert_accessible(page)
 
 
 def test_signed_in_journey_has_no_accessibility_violations(page: Page, live_server) -> None:
     email = make_person(live_server, exit_explained_at=None)
     sign_in(page, live_server, email)
-    assert page.get_by_role("heading", name="Before you start: leaving this site quickly") \
-        .is_visible()
+    expect(
+        page.get_by_role("heading", name="Before you start: leaving this site quickly"),
+    ).to_be_visible()
     assert_accessible(page)
     page.get_by_role("button", name="Continue").click()
     assert page.url == live_server.url + "/dashboard"
@@ -57,8 +58,8 @@ def test_signed_in_journey_has_no_accessibility_violations(page: Page, live_serv
 def test_form_errors_are_accessible(page: Page, live_server) -> None:
     page.goto(live_server.url + "/sign-in")
     page.get_by_role("button", name="Sign in").click()
-    assert page.get_by_role("alert").is_visible() or page.locator(".govuk-error-summary") \
-        .is_visible()
+    expect(page.get_by_role("alert").or_(page.locator(".govuk-error-summary")).first) \
+        .to_be_visible()
     assert page.title().startswith("Error: ")
     assert_accessible(page)
     page.goto(live_server.url + "/account/password")  # not signed in: sent to sign in

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from portal import clock
 from portal.models import utcnow
@@ -52,7 +52,7 @@ def test_dashboard_and_its_filters(page: Page, live_server: LiveServer) -> None:
     sign_in(page, live_server, add_scheme(live_server))
     page.wait_for_url(live_server.url + "/dashboard")
     follow(page, "Scheme dashboard")
-    assert page.get_by_role("heading", name="Scheme dashboard", level=1).is_visible()
+    expect(page.get_by_role("heading", name="Scheme dashboard", level=1)).to_be_visible()
     assert glance(page, "Member organisations") == "3"
     # Counts of people are rounded by their records' random keys, and overdue training depends
     # on today's date: the page shows what the service works out now.
@@ -71,7 +71,7 @@ def test_dashboard_and_its_filters(page: Page, live_server: LiveServer) -> None:
     page.get_by_label("Sector", exact=True).select_option("private")
     submit(page, "Apply filters")
     assert "borough=liverpool" in page.url and "sector=private" in page.url
-    assert page.get_by_text("Borough: Liverpool").is_visible()
+    expect(page.get_by_text("Borough: Liverpool")).to_be_visible()
     assert glance(page, "Member organisations") == "1"
     assert glance(page, "Employees covered") == "30"
     assert_accessible(page)
@@ -81,7 +81,7 @@ def test_dashboard_and_its_filters(page: Page, live_server: LiveServer) -> None:
 
     page.goto(live_server.url + "/coordinator/dashboard?from-day=31&from-month=2&from-year=2026")
     assert page.title().startswith("Error: ")
-    assert page.get_by_role("link", name="Applied from must be a real date").is_visible()
+    expect(page.get_by_role("link", name="Applied from must be a real date")).to_be_visible()
     assert_accessible(page)
 
 
@@ -94,14 +94,14 @@ def test_organisations_list_and_downloads(page: Page, live_server: LiveServer) -
     page.get_by_label("Sort by").select_option("employees")
     submit(page, "Apply filters")
     assert "search=alder" in page.url
-    assert page.get_by_role("link", name="Alder Foods", exact=True).is_visible()
+    expect(page.get_by_role("link", name="Alder Foods", exact=True)).to_be_visible()
     assert page.get_by_role("link", name="Birch Council").count() == 0
     assert_accessible(page)
 
     page.goto(live_server.url + "/coordinator/exports?sector=private")
     assert_accessible(page)
     follow(page, "Download the champions and their training (CSV)")
-    assert page.get_by_role("heading", name="Confirm your password").is_visible()
+    expect(page.get_by_role("heading", name="Confirm your password")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Password", exact=True).fill("not my password at all")
     submit(page, "Confirm")
@@ -131,6 +131,7 @@ def test_public_member_list(page: Page, live_server: LiveServer) -> None:
     page.get_by_label("Organisation name, or Companies House or charity number") \
         .fill("Cedar Charity")
     submit(page, "Check membership")
-    assert page.get_by_role("heading", name="This organisation is a current member") \
-        .is_visible()
+    expect(
+        page.get_by_role("heading", name="This organisation is a current member"),
+    ).to_be_visible()
     assert_accessible(page)

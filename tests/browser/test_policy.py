@@ -3,7 +3,7 @@ page, including the error states."""
 
 from __future__ import annotations
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from portal.models import OrgRole
 from tests.browser.conftest import LiveServer
@@ -40,9 +40,9 @@ def test_record_upload_verify_and_return_with_zero_axe_violations(page: Page,
     page.set_input_files("#document", files=[{"name": "board-policy.pdf",
                                               "mimeType": "application/pdf", "buffer": PDF}])
     click(page, "button", "Save")
-    assert page.get_by_text("Written policy approved by leadership: saved").is_visible()
+    expect(page.get_by_text("Written policy approved by leadership: saved")).to_be_visible()
     click(page, "link", "Written policy approved by leadership")
-    assert page.get_by_role("link", name="board-policy.pdf").first.is_visible()
+    expect(page.get_by_role("link", name="board-policy.pdf").first).to_be_visible()
     sign_out(page, live_server)
 
     sign_in(page, live_server, coordinator, DEFAULT_PASSWORD)
@@ -51,6 +51,6 @@ def test_record_upload_verify_and_return_with_zero_axe_violations(page: Page,
     click(page, "button", "Return to the organisation")  # no comment: an error
     assert page.title().startswith("Error: ")
     click(page, "button", "Verify")
-    assert page.get_by_text("Nothing is waiting to be verified").is_visible()
+    expect(page.get_by_text("Nothing is waiting to be verified")).to_be_visible()
     go(page, live_server, f"/coordinator/organisations/{org_id}")
-    assert page.get_by_text("1 of 10 elements in place, 1 verified").is_visible()
+    expect(page.get_by_text("1 of 10 elements in place, 1 verified")).to_be_visible()

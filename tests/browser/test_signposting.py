@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from portal.models import ElementStatus, OrgRole, PolicyElementRecord
 from portal.services.policy_framework import policy_framework
@@ -41,8 +41,8 @@ def test_the_card_is_accessible_and_prints_alone_on_one_sheet(page: Page,
     org_id, email = full_card(live_server)
     sign_in(page, live_server, email)
     page.goto(f"{live_server.url}/organisations/{org_id}/signposting-card")
-    assert page.get_by_role("heading", name="Where to get help").is_visible()
-    assert page.get_by_text("champions@example.org").is_visible()
+    expect(page.get_by_role("heading", name="Where to get help")).to_be_visible()
+    expect(page.get_by_text("champions@example.org")).to_be_visible()
     assert_accessible(page)
     assert_prints_alone(page, "Print the card", "In an emergency, call 999")
 
@@ -59,15 +59,15 @@ def test_the_card_works_without_javascript(browser, live_server: LiveServer) -> 
     page.goto(f"{live_server.url}/organisations/{org_id}/signposting-card")
     # Printing from the button needs JavaScript, so without it there is no button; the PDF is
     # still there.
-    assert not page.get_by_role("button", name="Print the card").is_visible()
-    assert page.get_by_role("button", name="Download the card (PDF)").is_visible()
+    expect(page.get_by_role("button", name="Print the card")).not_to_be_visible()
+    expect(page.get_by_role("button", name="Download the card (PDF)")).to_be_visible()
     page.goto(f"{live_server.url}/organisations/{org_id}/signposting-card/contact")
     page.get_by_label("How can staff reach your Workplace Champions at work?").fill(
         "Call 07700 900123")
     page.get_by_role("button", name="Save").click()
-    assert page.get_by_text("not a mobile number").first.is_visible()
+    expect(page.get_by_text("not a mobile number").first).to_be_visible()
     page.get_by_label("How can staff reach your Workplace Champions at work?").fill(
         "Intranet: search Champions")
     page.get_by_role("button", name="Save").click()
-    assert page.get_by_text("Intranet: search Champions").is_visible()
+    expect(page.get_by_text("Intranet: search Champions")).to_be_visible()
     context.close()

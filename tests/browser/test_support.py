@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import LiveServer, assert_accessible
 from tests.browser.test_layout import make_person, sign_in
@@ -46,7 +46,7 @@ def card_titles(page: Page) -> list[str]:
 def test_search_and_filters(page: Page, live_server: LiveServer) -> None:
     add_services(live_server)
     page.goto(live_server.url + "/support")
-    assert page.get_by_role("heading", name="In an emergency, call 999").is_visible()
+    expect(page.get_by_role("heading", name="In an emergency, call 999")).to_be_visible()
     assert card_titles(page) == ["Knowsley Outreach", "National Helpline",
                                  "Wirral Honour Project"]
     assert_accessible(page)
@@ -62,8 +62,8 @@ def test_search_and_filters(page: Page, live_server: LiveServer) -> None:
     page.get_by_label("Men", exact=True).check()
     submit(page)
     assert card_titles(page) == ["Knowsley Outreach"]
-    assert page.get_by_text("Area: Knowsley. National services are included.").is_visible()
-    assert page.locator("a[href='tel:01514432610']").is_visible()
+    expect(page.get_by_text("Area: Knowsley. National services are included.")).to_be_visible()
+    expect(page.locator("a[href='tel:01514432610']")).to_be_visible()
     assert_accessible(page)
 
     page.get_by_label("Men", exact=True).uncheck()
@@ -72,7 +72,8 @@ def test_search_and_filters(page: Page, live_server: LiveServer) -> None:
 
     page.get_by_label("Search words").fill("no such words at all")
     submit(page)
-    assert card_titles(page) == [] and page.get_by_text("No services match").is_visible()
+    expect(page.get_by_text("No services match")).to_be_visible()
+    assert card_titles(page) == []
     assert_accessible(page)
 
 
@@ -80,7 +81,7 @@ def test_search_errors_are_accessible(page: Page, live_server: LiveServer) -> No
     add_services(live_server)
     page.goto(live_server.url + "/support?q=" + "x" * 101 + "&borough=atlantis")
     assert page.title().startswith("Error: ")
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert_accessible(page)
 
 
@@ -89,17 +90,17 @@ def test_print_view_hides_the_controls_and_keeps_the_services(page: Page,
     add_services(live_server)
     page.goto(live_server.url + "/support")
     page.emulate_media(media="print")
-    assert not page.locator(".portal-support-filters").is_visible()
-    assert not page.locator(".govuk-exit-this-page").is_visible()
-    assert not page.locator(".govuk-service-navigation").is_visible()
-    assert page.get_by_role("heading", name="In an emergency, call 999").is_visible()
+    expect(page.locator(".portal-support-filters")).not_to_be_visible()
+    expect(page.locator(".govuk-exit-this-page")).not_to_be_visible()
+    expect(page.locator(".govuk-service-navigation")).not_to_be_visible()
+    expect(page.get_by_role("heading", name="In an emergency, call 999")).to_be_visible()
     assert card_titles(page) == ["Knowsley Outreach", "National Helpline",
                                  "Wirral Honour Project"]
     results = page.locator(".portal-support-results").bounding_box()
     main = page.locator("main").bounding_box()
     assert results and main and results["width"] > 0.95 * main["width"]
     # A web address prints as itself; any other outside link prints its address after it.
-    assert page.get_by_role("link", name="www.example.org").is_visible()
+    expect(page.get_by_role("link", name="www.example.org")).to_be_visible()
     page.evaluate("""() => {
         const link = document.createElement("a");
         link.href = "https://www.example.org/advice";
@@ -139,15 +140,16 @@ def test_coordinators_keep_the_directory_current(page: Page, live_server: LiveSe
     with page.expect_navigation():
         page.get_by_role("navigation", name="Menu").get_by_role(
             "link", name="Directory", exact=True).click()
-    assert page.get_by_role("heading", name="Support directory").is_visible()
+    expect(page.get_by_role("heading", name="Support directory")).to_be_visible()
     assert_accessible(page)
 
     follow(page, "1 service has not been checked for 6 months")
-    assert page.get_by_role("cell", name="Wirral Honour Project", exact=True).is_visible()
+    expect(page.get_by_role("cell", name="Wirral Honour Project", exact=True)).to_be_visible()
     assert_accessible(page)
     submit(page, "Mark as checked")
-    assert page.get_by_text("Wirral Honour Project has been marked as checked today") \
-        .is_visible()
+    expect(
+        page.get_by_text("Wirral Honour Project has been marked as checked today"),
+    ).to_be_visible()
     assert_accessible(page)
 
     page.goto(live_server.url + "/coordinator/support-services/new")
@@ -156,21 +158,23 @@ def test_coordinators_keep_the_directory_current(page: Page, live_server: LiveSe
     page.get_by_label("Website (optional)").fill("javascript:alert(1)")
     submit(page, "Save service")
     assert page.title().startswith("Error: ")
-    assert page.get_by_role("link", name="Enter a website address that starts with https://, "
-                                         "like https://www.example.org").is_visible()
+    expect(
+        page.get_by_role("link", name="Enter a website address that starts with https://, "
+                                         "like https://www.example.org"),
+    ).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Summary").fill("Advice for Sefton.")
     page.get_by_label("Website (optional)").fill("https://www.example.org/sefton")
     page.get_by_label("Sefton").check()
     page.get_by_label("Domestic abuse").check()
     submit(page, "Save service")
-    assert page.get_by_text("Sefton Line has been added to the directory").is_visible()
+    expect(page.get_by_text("Sefton Line has been added to the directory")).to_be_visible()
 
     follow(page, "Sefton Line")
     assert_accessible(page)
     follow(page, "Retire this service")
     assert_accessible(page)
     submit(page, "Retire service")
-    assert page.get_by_text("Sefton Line has been retired").is_visible()
+    expect(page.get_by_text("Sefton Line has been retired")).to_be_visible()
     page.goto(live_server.url + "/support?q=sefton")
     assert card_titles(page) == []

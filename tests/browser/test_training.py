@@ -68,8 +68,10 @@ def test_fail_retake_pass_certificate_and_verify(page: Page, live_server) -> Non
 
     page.get_by_role("link", name="View and download your certificate").click()
     expect(page.get_by_role("heading", name="Certificate of completion")).to_be_visible()
-    assert page.get_by_text("Łucja Nowak-Öztürk").is_visible()
-    assert page.get_by_role("img", name="QR code that opens this certificate’s check").is_visible()
+    expect(page.get_by_text("Łucja Nowak-Öztürk")).to_be_visible()
+    expect(
+        page.get_by_role("img", name="QR code that opens this certificate’s check"),
+    ).to_be_visible()
     assert_accessible(page)
     assert_prints_alone(page, "Print the certificate", "Łucja Nowak-Öztürk")
     with page.expect_download() as download:
@@ -80,12 +82,12 @@ def test_fail_retake_pass_certificate_and_verify(page: Page, live_server) -> Non
     with live_server.db() as session:
         code = session.scalar(select(Certificate.code))
     page.goto(f"{live_server.url}/verify/{code}")  # where the certificate's QR code leads
-    assert page.get_by_role("heading", name="This certificate is valid").is_visible()
-    assert page.get_by_text("Łucja N.").is_visible()
+    expect(page.get_by_role("heading", name="This certificate is valid")).to_be_visible()
+    expect(page.get_by_text("Łucja N.")).to_be_visible()
     assert_accessible(page)
     page.goto(live_server.url + "/verify")
     page.get_by_label("Verification code").fill(code)
     page.get_by_role("button", name="Check", exact=True).click()
     expect(page.get_by_role("heading", name="This certificate is valid")).to_be_visible()
-    assert page.get_by_text("Łucja N.").is_visible()
+    expect(page.get_by_text("Łucja N.")).to_be_visible()
     assert_accessible(page)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from portal.models import OrgRole, User
@@ -37,7 +37,8 @@ def test_setting_up_and_signing_in_with_an_app_is_accessible(page: Page, live_se
     password_step(page, live_server, email)
     assert page.url == live_server.url + "/sign-in/set-up-app"
     qr = page.get_by_role("img", name="QR code for your authenticator app")
-    assert qr.is_visible() and qr.bounding_box()["width"] >= 150
+    expect(qr).to_be_visible()
+    assert qr.bounding_box()["width"] >= 150
     key = key_of(live_server, email)
     assert page.locator(".app-setup-key").inner_text().replace(" ", "") == key
     assert_accessible(page)
@@ -45,13 +46,14 @@ def test_setting_up_and_signing_in_with_an_app_is_accessible(page: Page, live_se
     assert page.title().startswith("Error: ")
     assert_accessible(page)
     submit_code(page, next_code(live_server.app, email=email), "Turn on two-factor sign-in")
-    assert page.get_by_role("heading", name="Save your recovery codes").is_visible()
+    expect(page.get_by_role("heading", name="Save your recovery codes")).to_be_visible()
     assert page.locator(".app-recovery-codes li").count() == 10
     assert_accessible(page)
     page.get_by_role("link", name="I have saved my recovery codes").click()
     page.wait_for_load_state()
-    assert page.get_by_role("heading", name="Before you start: leaving this site quickly") \
-        .is_visible()
+    expect(
+        page.get_by_role("heading", name="Before you start: leaving this site quickly"),
+    ).to_be_visible()
 
     page.goto(live_server.url + "/account")
     assert_accessible(page)
@@ -88,9 +90,9 @@ def test_coordinator_pages_for_recovery_codes_and_signing_out_are_accessible(
     page.goto(f"{live_server.url}/coordinator/organisations/{org_id}")
     page.get_by_role("link", name=f"Sign out {person_name} everywhere").click()
     page.wait_for_load_state()
-    assert page.get_by_role("heading", name=f"Sign out {person_name} everywhere?").is_visible()
+    expect(page.get_by_role("heading", name=f"Sign out {person_name} everywhere?")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("button", name="Sign out everywhere").click()
     page.wait_for_load_state()
-    assert page.get_by_text("has been signed out on every device").is_visible()
+    expect(page.get_by_text("has been signed out on every device")).to_be_visible()
     assert_accessible(page)
