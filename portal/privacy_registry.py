@@ -262,6 +262,18 @@ REGISTRY: dict[str, Table] = {
                       "next_attempt_at", "claimed_at", "sent_at", "created_at"),
             "claim_token": NotPersonal("a worker's random claim on the message", export=False),
         }),
+    "organisation_note": Table(
+        links={"author_id": Link(ACTOR)},
+        columns={
+            "author_id": _reference(ACTOR, "former_member", "accountability: who recorded the "
+                                    "contact"),
+            **_record(ORGANISATION, "id", "organisation_id", "kind", "created_at"),
+            # Shown beside the box: a note holds contact with the organisation, never anything
+            # about a person's situation. Its author sees it in their subject access export.
+            "body": NotPersonal("a coordinator's note of contact with the organisation (calls, "
+                                "meetings, agreed actions); the form forbids anything about a "
+                                "person's situation"),
+        }),
     "audit_event": Table(
         links={"actor_id": Link(ACTOR), "target_id": Link(SUBJECT, Match.AUDIT_TARGET)},
         columns={

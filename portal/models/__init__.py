@@ -19,6 +19,7 @@ from portal.models.organisations import (
     Tier,
     normalise_name,
 )
+from portal.models.notes import NOTE_KIND_LABELS, NoteKind, OrganisationNote
 from portal.models.outbox import OutboxMessage, OutboxStatus
 from portal.models.people import (
     WITHDRAWAL_REASON_LABELS,
@@ -79,6 +80,9 @@ __all__ = [
     "SchemeStatus",
     "OrgRole",
     "Organisation",
+    "NOTE_KIND_LABELS",
+    "NoteKind",
+    "OrganisationNote",
     "OutboxMessage",
     "OutboxStatus",
     "RecoveryCode",

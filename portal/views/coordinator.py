@@ -31,6 +31,7 @@ from portal.models import (
     WITHDRAWAL_REASON_LABELS,
     AuditEvent,
     Membership,
+    NoteKind,
     Organisation,
     Tier,
     User,
@@ -95,12 +96,14 @@ AUDIT_ACTIONS = {
     "assignment.cancelled": "Assignment cancelled",
     "person.signed_out_everywhere": "Person signed out on every device",
     "access.denied": "Access refused",
+    "organisation.note_added": "Note added",
+    "email.retried": "Email queued to be sent again",
 }
 # Reasons recorded by erasure and retention, alongside the organisations' and champions' reasons.
 PRIVACY_REASONS = {"request": "On request", "retention": "Under the retention schedule",
                    "erasure": "The person’s data was erased"}
 TARGET_LABELS = {"site": "Site", "invitation": "Invitation", "membership": "Membership",
-                 "user": "Person"}
+                 "user": "Person", "organisationnote": "Note", "outboxmessage": "Email"}
 FIELD_LABELS = {"name": "name", "registered_number": "registered number", "sector": "sector",
                 "listed_publicly": "public listing"}
 ALREADY_CHANGED = "The organisation’s status has changed since you opened the page. Check it again."
@@ -127,6 +130,8 @@ def audit_details(event: AuditEvent, reasons: dict[str, str]) -> str:
     if isinstance(details.get("counts"), dict):
         parts.extend(f"{name.replace('_', ' ').capitalize()}: {count}"
                      for name, count in details["counts"].items())
+    if event.action == "organisation.note_added" and details.get("kind") in set(NoteKind):
+        parts.append(NoteKind(details["kind"]).label)
     if event.action == "organisation.tier_changed":
         parts.append(f"{_tier_label(details.get('from'))} to {_tier_label(details.get('to'))}")
     if "element" in details:
@@ -160,9 +165,14 @@ def _page_number() -> int:
 @bp.route("/applications")
 @coordinator_required
 def applications() -> ResponseReturnValue:
-    """Confirmed applications waiting for a decision, oldest first."""
-    return render_template("coordinator/applications.html",
-                           queue=orgs.application_queue(get_session()), now=utcnow(),
+    """Confirmed applications waiting for a decision, oldest first; `?waiting=14`: only those
+    waiting more than 14 days (the home page's queue links here)."""
+    raw = request.args.get("waiting", "")
+    waiting = int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) <= 3650 else None
+    now = utcnow()
+    return render_template("coordinator/applications.html", waiting=waiting, now=now,
+                           queue=orgs.application_queue(get_session(), waiting_more_than=waiting,
+                                                        now=now),
                            age_in_days=orgs.age_in_days)
 
 

@@ -24,6 +24,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from portal import clock
 from portal.db import get_session
 from portal.forms.policy import ElementForm, ReturnForm, VerifyForm, submitted_version
 from portal.models import ElementStatus, Organisation, OrgRole, utcnow
@@ -260,6 +261,16 @@ def queue() -> ResponseReturnValue:
     rows, total = policy.awaiting_verification(get_session(), page=page)
     return render_template("policy/queue.html", rows=rows, total=total, page=page,
                            page_size=policy.QUEUE_PAGE_SIZE, now=utcnow())
+
+
+@bp.route("/coordinator/policy/reviews-overdue")
+@coordinator_required
+def reviews_overdue() -> ResponseReturnValue:
+    """Elements in place whose organisation's own review date has passed, most overdue first."""
+    page = _page_number()
+    rows, total = policy.reviews_overdue(get_session(), clock.today(), page=page)
+    return render_template("policy/reviews_overdue.html", rows=rows, total=total, page=page,
+                           page_size=policy.QUEUE_PAGE_SIZE)
 
 
 def _coordinator_organisation(org_id: int) -> Organisation:
