@@ -4,6 +4,7 @@ from portal.models.assignments import Assignment, AssignmentSource
 from portal.models.audit import AuditEvent
 from portal.models.base import Base, utcnow
 from portal.models.invitations import Invitation, InvitationStatus
+from portal.models.notes import NOTE_KIND_LABELS, NoteKind, OrganisationNote
 from portal.models.organisations import (
     BOROUGH_LABELS,
     LIVE_STATUSES,
@@ -19,7 +20,6 @@ from portal.models.organisations import (
     Tier,
     normalise_name,
 )
-from portal.models.notes import NOTE_KIND_LABELS, NoteKind, OrganisationNote
 from portal.models.outbox import OutboxMessage, OutboxStatus
 from portal.models.people import (
     WITHDRAWAL_REASON_LABELS,

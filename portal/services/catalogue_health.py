@@ -81,7 +81,7 @@ def _version_figures(session: Session) -> dict[int, tuple[Cell, Cell, int, int]]
             .group_by(Membership.user_id).subquery("person_keys"))
     per_person = (select(QuizAttempt.module_version_id.label("version_id"),
                          func.count().label("attempts"),
-                         func.sum(case((QuizAttempt.passed, 1), else_=0)).label("passes"),
+                         func.sum(case((QuizAttempt.passed.is_(True), 1), else_=0)).label("passes"),
                          func.coalesce(func.min(keys.c.key), 0).label("key"))
                   .outerjoin(keys, keys.c.user_id == QuizAttempt.user_id)
                   .where(QuizAttempt.status == AttemptStatus.SUBMITTED)
@@ -102,11 +102,11 @@ def catalogue_health(session: Session) -> list[CourseHealth]:
     courses = list(session.scalars(select(Course).options(selectinload(Course.modules))
                                    .order_by(Course.retired_at.is_not(None), Course.title)))
     versions: dict[int, list[ModuleVersion]] = defaultdict(list)
-    for version in session.scalars(
-            select(ModuleVersion).options(load_only(
-                ModuleVersion.module_id, ModuleVersion.version, ModuleVersion.content_hash,
-                ModuleVersion.title, ModuleVersion.created_at)).order_by(ModuleVersion.module_id, ModuleVersion.created_at.desc(),
-                                           ModuleVersion.id.desc())):
+    listed = select(ModuleVersion).options(load_only(  # not the content: it is not shown
+        ModuleVersion.module_id, ModuleVersion.version, ModuleVersion.content_hash,
+        ModuleVersion.title, ModuleVersion.created_at))
+    for version in session.scalars(listed.order_by(
+            ModuleVersion.module_id, ModuleVersion.created_at.desc(), ModuleVersion.id.desc())):
         versions[version.module_id].append(version)
     figures = _version_figures(session)
     nothing = (Cell(), Cell(), 0, 0)

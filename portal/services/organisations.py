@@ -30,9 +30,9 @@ from portal.models import (
 from portal.services.assignments import assign_required_for_organisation
 from portal.services.audit import record_event
 from portal.services.errors import PortalError
+from portal.services.monitoring_filters import start_of
 from portal.services.sql import rowcount
 from portal.services.tiers import refresh_tier
-from portal.services.monitoring_filters import start_of
 
 S = SchemeStatus
 # Which status each status may move to; "reinstated" is a move back to approved.

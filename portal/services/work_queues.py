@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.expression import ColumnElement, ScalarSelect
 
 from portal.models import Organisation, OutboxMessage, PolicyElementRecord, SupportService
 from portal.services import delivery, organisations, policy, support
@@ -37,11 +37,11 @@ class WorkQueues:
     services_unchecked: int
 
 
-def _count(entity: type, condition: ColumnElement[bool]) -> object:
+def _count(entity: type, condition: ColumnElement[bool]) -> ScalarSelect[int]:
     return select(func.count()).select_from(entity).where(condition).scalar_subquery()
 
 
-def _count_elements(condition: ColumnElement[bool]) -> object:
+def _count_elements(condition: ColumnElement[bool]) -> ScalarSelect[int]:
     return (select(func.count()).select_from(PolicyElementRecord)
             .join(Organisation, Organisation.id == PolicyElementRecord.organisation_id)
             .where(condition).scalar_subquery())

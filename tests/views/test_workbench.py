@@ -27,7 +27,6 @@ from portal.models import (
     QuizAttempt,
     SchemeStatus,
     User,
-    Verification,
 )
 from portal.services.policy_framework import WRITTEN_POLICY
 from portal.services.subject_rights import personal_data
