@@ -19,7 +19,7 @@ QUEUES = {
     "Memberships lapsed since": "Organisations",
     "Policy reviews overdue": "Policy reviews overdue",
     "Emails that failed to send": "Email outbox",
-    "Support services not checked for 6 months": "Support services due for a check",
+    "Support services not checked for 6 months": "Services not checked for 6 months",
 }
 
 
