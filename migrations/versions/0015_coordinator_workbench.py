@@ -22,7 +22,7 @@ def upgrade() -> None:
     op.create_table("organisation_note",
     sa.Column("id", sa.Integer(), nullable=False),
     sa.Column("organisation_id", sa.Integer(), nullable=False),
-    sa.Column("kind", sa.Enum("call", "meeting", "email", "action", "other", name="notekind", native_enum=False, length=32), nullable=False),
+    sa.Column("kind", sa.Enum("call", "meeting", "email", "action", "decision", "other", name="notekind", native_enum=False, length=32), nullable=False),
     sa.Column("body", sa.String(length=1000), nullable=False),
     sa.Column("author_id", sa.Integer(), nullable=True),
     sa.Column("created_at", portal.models.base.UTCDateTime(timezone=True), nullable=False),

@@ -27,6 +27,7 @@ class NoteKind(enum.StrEnum):
     MEETING = "meeting"
     EMAIL = "email"
     ACTION = "action"
+    DECISION = "decision"
     OTHER = "other"
 
     @property
@@ -39,6 +40,7 @@ NOTE_KIND_LABELS = {
     NoteKind.MEETING: "Meeting",
     NoteKind.EMAIL: "Email",
     NoteKind.ACTION: "Agreed action",
+    NoteKind.DECISION: "Note on a decision",
     NoteKind.OTHER: "Other contact",
 }
 

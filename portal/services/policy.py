@@ -260,6 +260,23 @@ def verify_element(session: Session, record: PolicyElementRecord, *, version: in
     _review(session, record, Verification.VERIFIED, None, actor=actor, now=now)
 
 
+def verify_selected(session: Session, selected: dict[int, int], *, actor: User,
+                    now: datetime) -> int:
+    """Verify every selected element (record id → version the coordinator saw), all or none:
+    if any has changed or left the queue since, StaleRecordError and nothing is verified (the
+    caller rolls back). The caller commits."""
+    records = list(session.scalars(
+        select(PolicyElementRecord)
+        .join(Organisation, Organisation.id == PolicyElementRecord.organisation_id)
+        .where(PolicyElementRecord.id.in_(list(selected)), awaiting_verification_condition())
+        .order_by(PolicyElementRecord.id)))
+    if len(records) != len(selected):
+        raise StaleRecordError("selection")
+    for record in records:
+        verify_element(session, record, version=selected[record.id], actor=actor, now=now)
+    return len(records)
+
+
 def return_element(session: Session, record: PolicyElementRecord, *, version: int,
                    comment: str, actor: User, now: datetime) -> None:
     """A coordinator sends the element back to the HR leads with a comment; the caller commits."""

@@ -27,18 +27,20 @@ from portal.forms.coordinator import (
 )
 from portal.forms.filters import page_number, parse_search
 from portal.forms.organisations import ActionForm
+from portal.forms.workbench import ApproveForm
 from portal.models import (
     WITHDRAWAL_REASON_LABELS,
     AuditEvent,
     Membership,
     NoteKind,
     Organisation,
+    SchemeStatus,
     Tier,
     User,
     utcnow,
 )
 from portal.permissions import coordinator_required
-from portal.services import accounts, emails, organisation_search, policy
+from portal.services import accounts, emails, notes, organisation_search, policy
 from portal.services import organisations as orgs
 from portal.services.audit import AuditFilters, audit_page, record_event
 from portal.services.commitments import all_commitments
@@ -202,23 +204,33 @@ def organisation(org_id: int) -> ResponseReturnValue:
         tier_assessment=assess(session, organisation, utcnow()))
 
 
-@bp.route("/organisations/<int:org_id>/approve", methods=["POST"])
+@bp.route("/organisations/<int:org_id>/approve", methods=["GET", "POST"])
 @coordinator_required
 def approve(org_id: int) -> ResponseReturnValue:
+    """Approving with care: a page to confirm on, with an optional note for the log."""
     organisation = _organisation(org_id)
-    if ActionForm().validate_on_submit():
+    form = ApproveForm()
+    if form.validate_on_submit():
         session = get_session()
         try:
             orgs.approve_application(session, organisation, actor=current_user,
                                      renewal_months=current_app.config["RENEWAL_MONTHS"])
         except orgs.StatusChangeError:
+            session.rollback()
             flash(ALREADY_CHANGED)
-        else:
-            emails.send_decision(session, organisation)
-            session.commit()
-            flash("Application approved. We have emailed the applicant.", "success")
-            return redirect(url_for(".applications"), code=303)
-    return redirect(url_for(".organisation", org_id=org_id), code=303)
+            return redirect(url_for(".organisation", org_id=org_id), code=303)
+        if form.note.data and form.note.data.strip():
+            notes.add_note(session, organisation, kind=NoteKind.DECISION, body=form.note.data,
+                           author=current_user, request_id=g.request_id)
+        emails.send_decision(session, organisation)
+        session.commit()
+        flash("Application approved. We have emailed the applicant.", "success")
+        return redirect(url_for(".applications"), code=303)
+    if organisation.scheme_status != SchemeStatus.APPLIED \
+            or organisation.is_waiting_for_confirmation:
+        return redirect(url_for(".organisation", org_id=org_id), code=303)
+    return render_template("coordinator/approve.html", organisation=organisation, form=form,
+                           duplicates=orgs.duplicates_of(get_session(), organisation))
 
 
 @bp.route("/organisations/<int:org_id>/decline", methods=["GET", "POST"])

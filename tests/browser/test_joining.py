@@ -95,6 +95,7 @@ def approve(page: Page, server: LiveServer, coordinator: str) -> None:
     sign_in(page, server, coordinator, DEFAULT_PASSWORD)
     click(page, "link", "Applications waiting for a decision")
     click(page, "link", "Birkenhead Bicycles Ltd")
+    click(page, "link", "Approve application")
     click(page, "button", "Approve application")
     assert page.get_by_text("Application approved").is_visible()
     go(page, server, "/coordinator/organisations")

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bench.sqlcount import count_statements as statements_of
 from portal import clock
@@ -27,6 +27,7 @@ from portal.models import (
     QuizAttempt,
     SchemeStatus,
     User,
+    Verification,
 )
 from portal.services.policy_framework import WRITTEN_POLICY
 from portal.services.subject_rights import personal_data
@@ -260,3 +261,63 @@ def test_a_persons_key_makes_the_same_cell_with_several_roles(session, versions)
     (course,) = catalogue_health(session)
     figures = course.modules[0].versions[1]
     assert figures.people_taken.value == 6 and figures.attempts == 6
+
+
+def test_approving_asks_to_confirm_and_keeps_an_optional_note(client, session) -> None:
+    organisation, _ = make_application(session, name="Sefton Saddlers")
+    session.commit()
+    path = f"/coordinator/organisations/{organisation.id}/approve"
+    page = visible_text(client.get(f"/coordinator/organisations/{organisation.id}")
+                        .get_data(as_text=True))
+    assert "Approve application" in page
+    confirm = client.get(path)
+    assert confirm.status_code == 200 and "Check the details" in confirm.get_data(as_text=True)
+    token = csrf_token(client, path)
+    too_long = client.post(path, data={"csrf_token": token, "note": "x" * 1001})
+    assert "The note must be 1,000 characters or fewer" in visible_text(
+        too_long.get_data(as_text=True))
+    session.expire_all()
+    assert organisation.scheme_status == SchemeStatus.APPLIED
+    response = client.post(path, data={"csrf_token": token,
+                                       "note": "Checked the charity register by phone."})
+    assert response.status_code == 303
+    session.expire_all()
+    assert organisation.scheme_status == SchemeStatus.APPROVED
+    (note,) = session.scalars(select(OrganisationNote)).all()
+    assert note.body == "Checked the charity register by phone." and note.kind == "decision"
+    assert client.get(path).status_code == 303  # decided: nothing left to confirm
+
+
+def awaiting(session, count: int) -> list[PolicyElementRecord]:
+    records = []
+    for _ in range(count):
+        member = make_member_organisation(session)
+        record = PolicyElementRecord(organisation_id=member.id, element_key=WRITTEN_POLICY,
+                                     status=ElementStatus.IN_PLACE, in_place_on=clock.today(),
+                                     evidence_note="Policy approved by the board")
+        session.add(record)
+        records.append(record)
+    session.commit()
+    return records
+
+
+def test_several_elements_are_verified_together_or_none_are(client, session) -> None:
+    first, second, third = awaiting(session, 3)
+    token = csrf_token(client, "/coordinator/policy")
+    nothing = client.post("/coordinator/policy/verify-selected", data={"csrf_token": token})
+    assert "Select the evidence you have checked" in visible_text(nothing.get_data(as_text=True))
+    third.version += 1  # someone changed it after the page was opened
+    session.commit()
+    stale = client.post("/coordinator/policy/verify-selected", data={
+        "csrf_token": token, "elements": [f"{first.id}:1", f"{third.id}:1"]})
+    assert stale.status_code == 409 and "Nothing was verified" in stale.get_data(as_text=True)
+    session.expire_all()
+    assert first.verification == Verification.UNVERIFIED
+    done = client.post("/coordinator/policy/verify-selected", data={
+        "csrf_token": token, "elements": [f"{first.id}:1", f"{second.id}:1"]})
+    assert done.status_code == 303
+    session.expire_all()
+    assert [r.verification for r in (first, second, third)] == [
+        Verification.VERIFIED, Verification.VERIFIED, Verification.UNVERIFIED]
+    assert session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "policy.element_verified")) == 2
