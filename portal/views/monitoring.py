@@ -46,7 +46,8 @@ def dashboard() -> ResponseReturnValue:
     figures, worked_out_at = recent_figures(parsed.filters)
     return render_template("monitoring/dashboard.html", figures=figures, parsed=parsed,
                            form=parsed, charts=dashboard_charts(figures), choices=filter_choices(),
-                           args=parsed.filters.query_args(), worked_out_at=worked_out_at)
+                           args=parsed.filters.query_args(), worked_out_at=worked_out_at,
+                           coverage_target=f"{current_app.config['COVERAGE_TARGET_PER_100_STAFF']:g}")
 
 
 FIGURES_KEPT = 128  # filter combinations per process; more and the oldest go

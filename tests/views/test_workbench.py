@@ -321,3 +321,42 @@ def test_several_elements_are_verified_together_or_none_are(client, session) -> 
         Verification.VERIFIED, Verification.VERIFIED, Verification.UNVERIFIED]
     assert session.scalar(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "policy.element_verified")) == 2
+
+
+def certified_champions(session, organisation, count: int) -> None:
+    from tests.factories import make_certificate
+    site = organisation.sites[0]
+    for _ in range(count):
+        champion = make_user(session, organisation=organisation, role=OrgRole.CHAMPION)
+        session.flush()
+        champion.memberships[0].site_id = site.id
+        make_certificate(session, champion)
+    session.flush()
+
+
+def test_coverage_per_100_staff_and_sites_meeting_the_target(client, session) -> None:
+    from portal.services.monitoring import dashboard
+    from portal.services.monitoring_filters import Filters
+    covered = make_member_organisation(session, name="Covered Co")
+    make_member_organisation(session, name="Uncovered Co")
+    certified_champions(session, covered, 6)  # 120 staff at each head office: 2 needed
+    session.commit()
+    headline = dashboard(session, Filters(), clock.now()).headline
+    assert (headline.sites, headline.sites_meeting, headline.sites_meeting_percent) == (2, 1, 50)
+    assert headline.coverage == f"{100 * headline.certified.number / 240:.1f}"
+    html = visible_text(client.get("/coordinator/dashboard").get_data(as_text=True))
+    assert "Sites meeting the coverage target 1 of 2 (50%)" in html
+    page = visible_text(client.get(f"/coordinator/organisations/{covered.id}")
+                        .get_data(as_text=True))
+    assert "Coverage by site" in page and "Head office 120 2 Met" in page
+
+
+def test_coverage_is_not_shown_for_fewer_than_5_champions(session) -> None:
+    from portal.services.monitoring import dashboard
+    from portal.services.monitoring_filters import Filters
+    organisation = make_member_organisation(session)
+    certified_champions(session, organisation, 3)
+    session.commit()
+    headline = dashboard(session, Filters(), clock.now()).headline
+    assert headline.certified.hidden and headline.coverage == "Not shown"
+    assert headline.sites_meeting == 1  # sites are counted exactly: 3 is enough for 120 staff
