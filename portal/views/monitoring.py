@@ -10,19 +10,20 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
-from portal import clock
+from portal import clock, documents
 from portal.caching import BoundedCache
 from portal.db import get_session
 from portal.extensions import limiter
 from portal.forms.filters import parse_filters, parse_search
 from portal.models import Borough, SchemeStatus, Sector, Tier, utcnow
 from portal.permissions import coordinator_required, recent_authentication_required
-from portal.services import exports, monitoring, monitoring_filters
+from portal.services import board_report, exports, monitoring, monitoring_filters
 from portal.services.audit import record_event
 from portal.services.monitoring import Dashboard
 from portal.services.monitoring_filters import SizeBand
 from portal.services.organisation_search import SORT_LABELS
 from portal.views.charts import Chart, bar_chart, column_chart
+from portal.views.helpers import attachment
 
 bp = Blueprint("monitoring", __name__, url_prefix="/coordinator")
 
@@ -177,3 +178,46 @@ def export_champions() -> ResponseReturnValue:
     _audit_export("export.champions", {"filters": search.query_args()})
     now = utcnow()
     return _download(lambda session: exports.champions_csv(session, search, now), "champions")
+
+
+# --- The board report -------------------------------------------------------------------------
+
+def _report() -> tuple[board_report.BoardReport | None, dict]:
+    """The report the request asks for (period and the dashboard's filters, dates aside)."""
+    today = clock.today()
+    parsed = parse_filters(request.args)
+    raw = request.args.get("period")
+    period = board_report.parse_period(raw, today) if raw else \
+        board_report.last_complete_quarter(today)
+    filters = parsed.filters
+    context = {"choices": board_report.period_choices(today), "period_error": period is None,
+               "filters": filters, "args": {k: v for k, v in filters.query_args().items()
+                                            if not k.startswith(("from-", "to-"))}}
+    if period is None:
+        return None, context
+    found = board_report.board_report(get_session(), period, filters, utcnow())
+    context["charts"] = {"funnel": bar_chart(
+        "Organisations reaching each step",
+        [(step.label, step.organisations) for step in found.current.funnel])}
+    return found, context
+
+
+@bp.route("/report")
+@coordinator_required
+def report() -> ResponseReturnValue:
+    """The board report for a quarter or a year, with its comparisons; printable."""
+    found, context = _report()
+    return render_template("monitoring/report.html", report=found, **context), \
+        200 if found is not None else 400
+
+
+@bp.route("/report.pdf")
+@coordinator_required
+@documents.rate_limited
+def report_pdf() -> ResponseReturnValue:
+    """The same report as a tagged PDF, from the same template."""
+    found, context = _report()
+    if found is None:
+        return render_template("monitoring/report.html", report=None, **context), 400
+    pdf = documents.render_pdf("monitoring/report.html", report=found, **context)
+    return attachment(pdf.data, "board-report.pdf", "application/pdf")
