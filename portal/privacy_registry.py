@@ -274,6 +274,15 @@ REGISTRY: dict[str, Table] = {
                                 "meetings, agreed actions); the form forbids anything about a "
                                 "person's situation"),
         }),
+    "report_subscription": Table(
+        links={"user_id": Link(SUBJECT)},
+        columns={
+            "id": _key(),
+            "user_id": Personal(Category.REFERENCE, "sending the board report's monthly link",
+                                "former_member", Erasure.DELETE_ROW, of=SUBJECT),
+            "created_at": Personal(Category.ACCOUNT, "when the person asked for the link",
+                                   "former_member", Erasure.DELETE_ROW),
+        }),
     "audit_event": Table(
         links={"actor_id": Link(ACTOR), "target_id": Link(SUBJECT, Match.AUDIT_TARGET)},
         columns={

@@ -1,4 +1,5 @@
-"""organisation_note: coordinators' dated, attributed log of contact with an organisation
+"""organisation_note: coordinators' dated, attributed log of contact with an organisation;
+report_subscription: coordinators who asked for the board report's monthly e-mail link
 
 Revision ID: 0015
 Revises: 0013
@@ -34,8 +35,19 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_organisation_note_author_id"), ["author_id"], unique=False)
         batch_op.create_index("ix_organisation_note_org_time", ["organisation_id", "created_at"], unique=False)
 
+    op.create_table("report_subscription",
+    sa.Column("id", sa.Integer(), nullable=False),
+    sa.Column("user_id", sa.Integer(), nullable=False),
+    sa.Column("created_at", portal.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], name=op.f("fk_report_subscription_user_id_user_account"), ondelete="CASCADE"),
+    sa.PrimaryKeyConstraint("id", name=op.f("pk_report_subscription")),
+    sa.UniqueConstraint("user_id", name=op.f("uq_report_subscription_user_id"))
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("report_subscription")
+
     with op.batch_alter_table("organisation_note", schema=None) as batch_op:
         batch_op.drop_index("ix_organisation_note_org_time")
         batch_op.drop_index(batch_op.f("ix_organisation_note_author_id"))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextArea
-from wtforms import RadioField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms import HiddenField, RadioField, SubmitField, TextAreaField
+from wtforms.validators import AnyOf, InputRequired, Length, Optional
 
 from portal.forms.base import PortalForm
 from portal.forms.organisations import choices
@@ -40,3 +40,10 @@ class ApproveForm(PortalForm):
                     "does not. " + NOTE_REMINDER,
         validators=[Optional(), Length(max=NOTE_MAX_LENGTH, message=NOTE_TOO_LONG)])
     submit = SubmitField("Approve application", widget=GovSubmitInput())
+
+
+class SubscriptionForm(PortalForm):
+    """Start or stop the board report's monthly e-mail link (the button says which)."""
+
+    action = HiddenField(validators=[AnyOf(("start", "stop"))])
+    submit = SubmitField("Continue", widget=GovSubmitInput())

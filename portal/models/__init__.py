@@ -4,7 +4,7 @@ from portal.models.assignments import Assignment, AssignmentSource
 from portal.models.audit import AuditEvent
 from portal.models.base import Base, utcnow
 from portal.models.invitations import Invitation, InvitationStatus
-from portal.models.notes import NOTE_KIND_LABELS, NoteKind, OrganisationNote
+from portal.models.notes import NOTE_KIND_LABELS, NoteKind, OrganisationNote, ReportSubscription
 from portal.models.organisations import (
     BOROUGH_LABELS,
     LIVE_STATUSES,
@@ -86,6 +86,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "RecoveryCode",
+    "ReportSubscription",
     "SupportService",
     "SupportServiceBorough",
     "SupportServiceCategory",

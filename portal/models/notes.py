@@ -1,4 +1,5 @@
-"""Coordinators' notes on an organisation: a short, dated, attributed log of contact with it.
+"""The coordinator's workbench: notes on an organisation (a short, dated, attributed log of
+contact with it) and subscriptions to the board report's monthly e-mail link.
 
 A note records contact with the organisation (a call, a meeting, an agreed action), never anything
 about a person's situation: the form says so beside the box, and the privacy registry classifies
@@ -62,3 +63,17 @@ class OrganisationNote(Base):
 
     def __repr__(self) -> str:
         return f"<OrganisationNote {self.id} org={self.organisation_id}>"
+
+
+class ReportSubscription(Base):
+    """A coordinator asked for a monthly e-mail linking to the board report (never its figures)."""
+
+    __tablename__ = "report_subscription"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<ReportSubscription user={self.user_id}>"

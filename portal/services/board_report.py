@@ -14,10 +14,16 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import String, cast, delete, exists, literal, select
 from sqlalchemy.orm import Session
 
+from portal.mail import queue_email
+from portal.models import OutboxMessage, ReportSubscription, User
+from portal.services.audit import record_event
+from portal.services.emails import absolute_url, subject
 from portal.services.monitoring import Dashboard, dashboard
 from portal.services.monitoring_filters import Filters
+from portal.services.sql import rowcount
 
 _PERIOD = re.compile(r"(\d{4})(?:-Q([1-4]))?")
 EARLIEST_YEAR = 2020
@@ -100,3 +106,44 @@ def board_report(session: Session, period: Period, filters: Filters,
         dashboard(session, period.filters(filters), now),
         dashboard(session, period.previous().filters(filters), now),
         dashboard(session, period.year_earlier().filters(filters), now))
+
+
+# --- The monthly e-mail link --------------------------------------------------------------------
+
+def is_subscribed(session: Session, user: User) -> bool:
+    return session.scalar(select(ReportSubscription.id)
+                          .where(ReportSubscription.user_id == user.id)) is not None
+
+
+def subscribe(session: Session, user: User, *, request_id: str | None = None) -> None:
+    """Ask for the monthly link (again is a no-op); audited. Not committed."""
+    if not is_subscribed(session, user):
+        session.add(ReportSubscription(user_id=user.id))
+        record_event(session, "report.subscribed", actor=user, request_id=request_id)
+
+
+def unsubscribe(session: Session, user: User, *, request_id: str | None = None) -> None:
+    if rowcount(session.execute(delete(ReportSubscription)
+                                .where(ReportSubscription.user_id == user.id))):
+        record_event(session, "report.unsubscribed", actor=user, request_id=request_id)
+
+
+def send_monthly_links(session: Session, today: date) -> int:
+    """Once a month (the first daily run of the month), e-mail each subscribed coordinator a
+    link to the last complete quarter's report: the link only, never a figure. Idempotent: one
+    message per person per month (its dedupe key). Not committed."""
+    month = f"{today:%Y-%m}"
+    people = list(session.scalars(
+        select(User).join(ReportSubscription, ReportSubscription.user_id == User.id)
+        .where(User.is_coordinator, User.is_active, User.erased_at.is_(None),
+               ~exists().where(OutboxMessage.dedupe_key == literal(
+                   f"board-report:{month}:", String).concat(cast(User.id, String))))
+        .order_by(User.id)))
+    period = last_complete_quarter(today)
+    for person in people:
+        queue_email(session, kind="board_report", to=person.email,
+                    dedupe_key=f"board-report:{month}:{person.id}",
+                    subject=subject(session, "Your monthly report link"),
+                    template="board_report", person=person, period=period,
+                    link=absolute_url(session, "monitoring.report", period=period.key))
+    return len(people)

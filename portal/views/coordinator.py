@@ -100,6 +100,8 @@ AUDIT_ACTIONS = {
     "access.denied": "Access refused",
     "organisation.note_added": "Note added",
     "email.retried": "Email queued to be sent again",
+    "report.subscribed": "Board report’s monthly email started",
+    "report.unsubscribed": "Board report’s monthly email stopped",
 }
 # Reasons recorded by erasure and retention, alongside the organisations' and champions' reasons.
 PRIVACY_REASONS = {"request": "On request", "retention": "Under the retention schedule",

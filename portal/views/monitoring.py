@@ -5,7 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
-from flask import Blueprint, Response, current_app, g, render_template, request, stream_with_context
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.orm import Session
@@ -15,6 +26,7 @@ from portal.caching import BoundedCache
 from portal.db import get_session
 from portal.extensions import limiter
 from portal.forms.filters import parse_filters, parse_search
+from portal.forms.workbench import SubscriptionForm
 from portal.models import Borough, SchemeStatus, Sector, Tier, utcnow
 from portal.permissions import coordinator_required, recent_authentication_required
 from portal.services import board_report, exports, monitoring, monitoring_filters
@@ -191,6 +203,7 @@ def _report() -> tuple[board_report.BoardReport | None, dict]:
         board_report.last_complete_quarter(today)
     filters = parsed.filters
     context = {"choices": board_report.period_choices(today), "period_error": period is None,
+               "subscribed": board_report.is_subscribed(get_session(), current_user),
                "filters": filters, "args": {k: v for k, v in filters.query_args().items()
                                             if not k.startswith(("from-", "to-"))}}
     if period is None:
@@ -221,3 +234,20 @@ def report_pdf() -> ResponseReturnValue:
         return render_template("monitoring/report.html", report=None, **context), 400
     pdf = documents.render_pdf("monitoring/report.html", report=found, **context)
     return attachment(pdf.data, "board-report.pdf", "application/pdf")
+
+
+@bp.route("/report/monthly-email", methods=["POST"])
+@coordinator_required
+def report_subscription() -> ResponseReturnValue:
+    """Start or stop the monthly e-mail with a link to the report (never its figures)."""
+    form = SubscriptionForm()
+    if form.validate_on_submit():
+        session = get_session()
+        if form.action.data == "start":
+            board_report.subscribe(session, current_user, request_id=g.request_id)
+            flash("We will email you a link to the board report each month.", "success")
+        else:
+            board_report.unsubscribe(session, current_user, request_id=g.request_id)
+            flash("We will not email you the board report’s link any more.", "success")
+        session.commit()
+    return redirect(url_for(".report"), code=303)

@@ -127,3 +127,42 @@ def test_periods_run_by_quarter_and_year() -> None:
     assert Period(2026, 1).previous() == Period(2025, 4)
     assert Period(2026, 4).end == date(2026, 12, 31) and Period(2026).previous() == Period(2025)
     assert Period(2026, 2).year_earlier() == Period(2025, 2)
+
+
+def test_a_coordinator_gets_a_monthly_link_never_the_figures(app, client, session,
+                                                             coordinator) -> None:
+    from sqlalchemy import select
+
+    from portal.models import AuditEvent, OutboxMessage
+    from portal.services.board_report import send_monthly_links
+    from tests.conftest import csrf_token
+    scheme(session, last_complete_quarter(clock.today()), champions=7)
+    token = csrf_token(client, "/coordinator/report")
+    started = client.post("/coordinator/report/monthly-email",
+                          data={"csrf_token": token, "action": "start"}, follow_redirects=True)
+    assert "Stop the monthly email" in started.get_data(as_text=True)
+    today = clock.today()
+    with app.app_context():
+        assert send_monthly_links(session, today) == 1
+        session.commit()
+        assert send_monthly_links(session, today) == 0  # once a month
+        next_month = today.replace(day=1) + timedelta(days=32)
+        assert send_monthly_links(session, next_month) == 1
+        session.commit()
+    messages = list(session.scalars(select(OutboxMessage).where(
+        OutboxMessage.kind == "board_report")))
+    assert [m.to_address for m in messages] == [coordinator.email] * 2
+    period = last_complete_quarter(today)
+    body = messages[0].body_text
+    assert f"/coordinator/report?period={period.key}" in body
+    assert "has no figures" in body and "champions" not in body.lower().replace(
+        "workplace champions", "")
+    assert not re.search(r"\b(5|10|fewer than)\b", body)
+    assert messages[0].subject == "Your monthly report link – Workplace Champions"
+    client.post("/coordinator/report/monthly-email", data={"csrf_token": token,
+                                                             "action": "stop"})
+    with app.app_context():
+        assert send_monthly_links(session, next_month + timedelta(days=31)) == 0
+    assert [e.action for e in session.scalars(select(AuditEvent).where(
+        AuditEvent.action.like("report.%")).order_by(AuditEvent.id))] == [
+        "report.subscribed", "report.unsubscribed"]
