@@ -162,6 +162,9 @@ class Config:
     # Joining the scheme: membership, invitations and the join flow.
     RENEWAL_MONTHS = 12  # membership runs this long from approval, then from each renewal
     RENEWAL_WINDOW_DAYS = 90  # HR leads may renew this many days before the renewal date
+    # The coordinator's home page counts applications waiting longer than this (two weeks: the
+    # applicant is told "usually within 10 working days").
+    APPLICATION_WAITING_DAYS = 14
     INVITATION_DAYS = 7
     INVITATION_RESENDS_PER_DAY = 3
     EMAIL_CONFIRMATION_MAX_AGE = timedelta(days=3)

@@ -86,11 +86,12 @@ def register_blueprints(app: Flask) -> None:
         support,
         training,
         two_factor,
+        workbench,
     )
 
     for module in (main, auth, two_factor, health, training, support, coordinator, monitoring,
                    members, joining, organisations, champions, invitations, people, policy,
-                   signposting):
+                   signposting, workbench):
         app.register_blueprint(module.bp)
     errors.register_error_handlers(app)
 

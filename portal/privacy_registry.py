@@ -262,6 +262,27 @@ REGISTRY: dict[str, Table] = {
                       "next_attempt_at", "claimed_at", "sent_at", "created_at"),
             "claim_token": NotPersonal("a worker's random claim on the message", export=False),
         }),
+    "organisation_note": Table(
+        links={"author_id": Link(ACTOR)},
+        columns={
+            "author_id": _reference(ACTOR, "former_member", "accountability: who recorded the "
+                                    "contact"),
+            **_record(ORGANISATION, "id", "organisation_id", "kind", "created_at"),
+            # Shown beside the box: a note holds contact with the organisation, never anything
+            # about a person's situation. Its author sees it in their subject access export.
+            "body": NotPersonal("a coordinator's note of contact with the organisation (calls, "
+                                "meetings, agreed actions); the form forbids anything about a "
+                                "person's situation"),
+        }),
+    "report_subscription": Table(
+        links={"user_id": Link(SUBJECT)},
+        columns={
+            "id": _key(),
+            "user_id": Personal(Category.REFERENCE, "sending the board report's monthly link",
+                                "former_member", Erasure.DELETE_ROW, of=SUBJECT),
+            "created_at": Personal(Category.ACCOUNT, "when the person asked for the link",
+                                   "former_member", Erasure.DELETE_ROW),
+        }),
     "audit_event": Table(
         links={"actor_id": Link(ACTOR), "target_id": Link(SUBJECT, Match.AUDIT_TARGET)},
         columns={

@@ -25,7 +25,9 @@ from portal.models import (
     JoinDraft,
     Membership,
     Module,
+    NoteKind,
     Organisation,
+    OrganisationNote,
     OrgRole,
     OutboxMessage,
     OutboxStatus,
@@ -34,6 +36,7 @@ from portal.models import (
     PolicyElementRecord,
     RecoveryCode,
     Reminder,
+    ReportSubscription,
     User,
     Verification,
     WithdrawalReason,
@@ -187,6 +190,14 @@ def _organisation_work(session: Session, subject: User, other: User, org: Organi
                                    actor_id=subject.id))
     service = make_support_service(session)
     service.last_checked_by_id = subject.id
+    session.add_all([
+        OrganisationNote(organisation_id=org.id, kind=NoteKind.CALL, author_id=subject.id,
+                         body="Called about the poster campaign"),
+        OrganisationNote(organisation_id=org.id, kind=NoteKind.MEETING, author_id=other.id,
+                         body="Met the HR team"),
+        ReportSubscription(user_id=subject.id),
+        ReportSubscription(user_id=other.id),
+    ])
 
 
 def _audit(session: Session, subject: User, other: User, org: Organisation) -> None:

@@ -33,6 +33,8 @@ from portal.models import (
     Module,
     Organisation,
     OrgRole,
+    OutboxMessage,
+    OutboxStatus,
     PolicyDocument,
     QuizAttempt,
     User,
@@ -89,6 +91,10 @@ def build_security_world(app: Flask, session: Session) -> SecurityWorld:
                                          rng=random.Random(2))
     certificate = session.scalar(select(Certificate).where(Certificate.user_id == champion.id))
     service = make_support_service(session, name="Sweep Helpline")
+    failed_email = OutboxMessage(kind="invitation", to_address="failed@example.org",
+                                 subject="Sweep", body_text="Sweep text",
+                                 status=OutboxStatus.FAILED, last_error="550 no such mailbox")
+    session.add(failed_email)
     unconfirmed = make_user(session, email_verified_at=None)
     forgetful = make_user(session)  # the reset link's owner: resetting signs nobody else out
     # The person a coordinator looks up, exports and may erase: nobody the sweeps sign in as.
@@ -109,6 +115,7 @@ def build_security_world(app: Flask, session: Session) -> SecurityWorld:
         "attempt_in_progress": in_progress.public_id,
         "certificate": certificate.id,
         "service": service.id,
+        "message": failed_email.id,
         "person": person.id,
         "certificate_code": certificate.code,
         "invitation_token": TOKEN,
@@ -134,6 +141,7 @@ ARGUMENTS = {
     "membership_id": "champion", "module_id": "module", "course_id": "course",
     "attempt_id": "attempt", "certificate_id": "certificate", "service_id": "service",
     "document_id": "document", "user_id": "person", "assignment_id": "assignment",
+    "message_id": "message",
 }
 # /join/sites/<int:number>/remove: the first site of a draft; a policy element's page.
 LITERAL_ARGUMENTS = {"number": 1, "slug": "written-policy"}

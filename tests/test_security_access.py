@@ -42,6 +42,7 @@ OWNER_CHECKED_ELSEWHERE = {
     "course_id": "courses are per role, not per organisation: nothing to separate",
     "service_id": "coordinator-only routes (test_role_by_endpoint_matrix, support tests)",
     "user_id": "coordinator-only routes (people.*; tests/views/test_people.py)",
+    "message_id": "coordinator-only routes (the outbox; tests/views/test_workbench.py)",
 }
 
 

@@ -84,8 +84,18 @@ def parse_search(args: Mapping[str, str]) -> tuple[OrganisationSearch, FilterInp
     search = OrganisationSearch(
         filters=parsed.filters, text=search_text(args.get("search")),
         status=SchemeStatus(status) if status in set(SchemeStatus) else None,
-        sort=Sort(sort) if sort in set(Sort) else Sort.NAME)
+        sort=Sort(sort) if sort in set(Sort) else Sort.NAME,
+        renewal_due_by=iso_day(args.get("renewal_due_by")),
+        lapsed_since=iso_day(args.get("lapsed_since")))
     return search, parsed
+
+
+def iso_day(value: str | None) -> date | None:
+    """A date written 2027-01-31 (the work queues' links), or None if it is not one."""
+    try:
+        return date.fromisoformat(value) if value and len(value) == 10 else None
+    except ValueError:
+        return None
 
 
 def page_number(value: str | None) -> int:

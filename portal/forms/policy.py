@@ -12,7 +12,14 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovRadioInput,
     GovSubmitInput,
 )
-from wtforms import Field, HiddenField, RadioField, SubmitField, TextAreaField
+from wtforms import (
+    Field,
+    HiddenField,
+    RadioField,
+    SelectMultipleField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from portal import clock
@@ -133,6 +140,32 @@ class ReturnForm(PortalForm):
         validators=[DataRequired("Enter a comment saying why you are returning it"),
                     Length(max=NOTE_MAX, message="The comment must be 500 characters or fewer")])
     submit = SubmitField("Return to the organisation", widget=GovSubmitInput())
+
+
+SELECT_EVIDENCE = "Select the evidence you have checked and found complete"
+
+
+class BulkVerifyForm(PortalForm):
+    """Evidence chosen in the queue, each as "record id:version seen" (checkboxes in the table)."""
+
+    elements = SelectMultipleField(
+        "Evidence you have checked", validate_choice=False,
+        validators=[InputRequired(SELECT_EVIDENCE)])
+    submit = SubmitField("Verify selected evidence", widget=GovSubmitInput())
+
+    def validate_elements(self, field: SelectMultipleField) -> None:
+        if not field.errors and not self.selected():
+            raise ValidationError(SELECT_EVIDENCE)
+
+    def selected(self) -> dict[int, int]:
+        """Record id → the version the coordinator saw; malformed values are left out."""
+        chosen = {}
+        for value in self.elements.data or []:
+            record_id, _, version = str(value).partition(":")
+            if record_id.isascii() and record_id.isdigit() and version.isascii() \
+                    and version.isdigit() and len(record_id) < 10 and len(version) < 10:
+                chosen[int(record_id)] = int(version)
+        return chosen
 
 
 def submitted_version(field: HiddenField) -> int:

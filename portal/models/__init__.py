@@ -4,6 +4,7 @@ from portal.models.assignments import Assignment, AssignmentSource
 from portal.models.audit import AuditEvent
 from portal.models.base import Base, utcnow
 from portal.models.invitations import Invitation, InvitationStatus
+from portal.models.notes import NOTE_KIND_LABELS, NoteKind, OrganisationNote, ReportSubscription
 from portal.models.organisations import (
     BOROUGH_LABELS,
     LIVE_STATUSES,
@@ -79,9 +80,13 @@ __all__ = [
     "SchemeStatus",
     "OrgRole",
     "Organisation",
+    "NOTE_KIND_LABELS",
+    "NoteKind",
+    "OrganisationNote",
     "OutboxMessage",
     "OutboxStatus",
     "RecoveryCode",
+    "ReportSubscription",
     "SupportService",
     "SupportServiceBorough",
     "SupportServiceCategory",

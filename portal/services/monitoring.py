@@ -46,6 +46,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    true,
     type_coerce,
     union_all,
 )
@@ -83,7 +84,7 @@ from portal.services.monitoring_filters import (
 from portal.services.policy_framework import WRITTEN_POLICY, policy_framework
 from portal.services.small_numbers import Cell, cell
 from portal.services.sql import day_number
-from portal.services.tiers import TIERS_CHECKED
+from portal.services.tiers import TIERS_CHECKED, coverage_target
 
 TREND_MONTHS = 12
 MAX_TREND_MONTHS = 24
@@ -103,6 +104,16 @@ class Headline:
     expiring: Cell
     overdue: Cell
     tiers_checked_at: datetime | None  # the last re-check of every tier (None: never)
+    sites: int = 0
+    sites_meeting: int = 0
+
+    @property
+    def coverage(self) -> str:
+        return coverage_text(self.certified, self.employees)
+
+    @property
+    def sites_meeting_percent(self) -> int | None:
+        return round(100 * self.sites_meeting / self.sites) if self.sites else None
 
 
 @dataclass(frozen=True)
@@ -114,6 +125,27 @@ class BreakdownRow:
     trained: Cell
     certified: Cell
     overdue: Cell
+    sites: int = 0  # sites of member organisations (exact: sites are not people)
+    sites_meeting: int = 0  # ...meeting the coverage target
+
+    @property
+    def coverage(self) -> str:
+        """Champions with a current certification per 100 staff, from the *published* count,
+        so it tells nothing the protected figure does not; none for "fewer than 5"."""
+        return coverage_text(self.certified, self.employees)
+
+    @property
+    def sites_meeting_percent(self) -> int | None:
+        return round(100 * self.sites_meeting / self.sites) if self.sites else None
+
+
+def coverage_text(certified: Cell, employees: int) -> str:
+    published = certified.number
+    if published is None:
+        return "Not shown"
+    if not employees:
+        return "No staff"
+    return f"{100 * published / employees:.1f}"
 
 
 @dataclass(frozen=True)
@@ -171,12 +203,13 @@ class Dashboard:
 
 PEOPLE = ("champions", "trained", "certified", "expiring", "overdue")
 BROKEN_DOWN = ("champions", "trained", "certified", "overdue")
+SITE_MEASURES = ("organisations", "employees", "sites", "sites_meeting")
 
 
 def dashboard(session: Session, filters: Filters, now: datetime) -> Dashboard:
     orgs = organisations_in_view(filters).cte("orgs")
     org_groups = _organisation_groups(session, orgs)
-    site_groups = _site_groups(session, orgs, filters)
+    site_groups = _site_groups(session, orgs, filters, now, coverage_target(session))
     people_groups = _people_groups(session, orgs, filters, now)
     members = sum(row.count for row in org_groups if row.status == MEMBER_STATUS)
     breakdowns = _breakdowns(org_groups, site_groups, people_groups, members)
@@ -197,12 +230,26 @@ def _organisation_groups(session: Session, orgs: CTE) -> list:
         .group_by(orgs.c.status, orgs.c.tier, orgs.c.sector, orgs.c.size_band)))
 
 
-def _site_groups(session: Session, orgs: CTE, filters: Filters) -> list:
+def _site_groups(session: Session, orgs: CTE, filters: Filters, now: datetime,
+                 target: float) -> list:
+    """Member organisations' sites by borough, sector and size: organisations, employees, and
+    how many sites meet the coverage target (services/tiers.py: at least one champion with a
+    current certification, and `target` of them per 100 staff)."""
+    certificates = certificate_summary(now).subquery("site_certificates")
+    certified = (select(Membership.site_id.label("site_id"), func.count().label("certified"))
+                 .join(certificates, certificates.c.user_id == Membership.user_id)
+                 .where(Membership.is_current_champion, certificates.c.current == 1)
+                 .group_by(Membership.site_id).subquery("site_certified"))
+    count = func.coalesce(certified.c.certified, 0)
+    meets = and_(count >= 1, count * 100 >= target * Site.headcount) if target > 0 else true()
     query = (select(type_coerce(Site.borough, SqlString).label("borough"), orgs.c.sector,
                     orgs.c.size_band,
                     func.count(Site.organisation_id.distinct()).label("organisations"),
-                    func.sum(Site.headcount).label("employees"))
+                    func.sum(Site.headcount).label("employees"),
+                    func.count().label("sites"),
+                    func.sum(case((meets, 1), else_=0)).label("sites_meeting"))
              .join(orgs, orgs.c.id == Site.organisation_id)
+             .outerjoin(certified, certified.c.site_id == Site.id)
              .where(orgs.c.status == MEMBER_STATUS)
              .group_by(Site.borough, orgs.c.sector, orgs.c.size_band))
     if filters.borough is not None:
@@ -266,7 +313,7 @@ def _breakdowns(org_groups: list, site_groups: list, people_groups: list, member
     approved = [row for row in org_groups if row.status == MEMBER_STATUS]
     org_counts = {"sector": _sum_by(approved, "sector", ["count"]),
                   "size_band": _sum_by(approved, "size_band", ["count"])}
-    sites = {key: _sum_by(site_groups, key, ["organisations", "employees"])
+    sites = {key: _sum_by(site_groups, key, SITE_MEASURES)
              for key in ("borough", "sector", "size_band")}
     people = {key: _cells_by(people_groups, key, BROKEN_DOWN)
               for key in ("borough", "sector", "size_band")}
@@ -287,10 +334,14 @@ def _breakdowns(org_groups: list, site_groups: list, people_groups: list, member
                          organisations=(sites[key][value]["organisations"] if key == "borough"
                                         else org_counts[key][value]["count"]),
                          employees=sites[key][value]["employees"],
+                         sites=sites[key][value]["sites"],
+                         sites_meeting=sites[key][value]["sites_meeting"],
                          **{m: people[key][value][m] for m in BROKEN_DOWN})
             for value, label in categories[key])
         total = BreakdownRow("All", members, employees_total,
-                             **{m: everyone[m] for m in BROKEN_DOWN})
+                             **{m: everyone[m] for m in BROKEN_DOWN},
+                             sites=sum(row.sites for row in site_groups),
+                             sites_meeting=sum(row.sites_meeting or 0 for row in site_groups))
         note = ("An organisation with sites in more than one borough is counted in each of "
                 "them, so the organisations column adds up to more than the total."
                 if key == "borough" else "")
@@ -312,7 +363,9 @@ def _headline(org_groups: list, site_groups: list, people: dict[str, Cell], memb
         employees=sum(row.employees or 0 for row in site_groups),
         champions=people["champions"], trained=people["trained"],
         certified=people["certified"], expiring=people["expiring"], overdue=people["overdue"],
-        tiers_checked_at=org_groups[0].tiers_checked_at if org_groups else None)
+        tiers_checked_at=org_groups[0].tiers_checked_at if org_groups else None,
+        sites=sum(row.sites for row in site_groups),
+        sites_meeting=sum(row.sites_meeting or 0 for row in site_groups))
 
 
 FUNNEL_STEPS = ("Applied", "Approved", "Policy in place", "First champion trained")

@@ -104,13 +104,13 @@ class Filters:
             ("Borough", self.borough), ("Sector", self.sector), ("Size", self.size_band),
             ("Tier", self.tier)) if choice is not None]
         if self.applied_from is not None:
-            described.append(("Applied from", _long_date(self.applied_from)))
+            described.append(("Applied from", long_date(self.applied_from)))
         if self.applied_to is not None:
-            described.append(("Applied to", _long_date(self.applied_to)))
+            described.append(("Applied to", long_date(self.applied_to)))
         return described
 
 
-def _long_date(day: date) -> str:
+def long_date(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 

@@ -9,14 +9,19 @@ from __future__ import annotations
 import enum
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Subquery
 
 from portal.models import Borough, SchemeStatus, Site, normalise_name
-from portal.services.monitoring_filters import Filters, organisations_in_view
-from portal.services.organisations import normalise_registered_number
+from portal.services.monitoring_filters import Filters, long_date, organisations_in_view
+from portal.services.organisations import (
+    lapsed_since,
+    normalise_registered_number,
+    renewal_due_by,
+)
 
 PAGE_SIZE = 50
 MAX_PAGE = 100_000
@@ -49,6 +54,9 @@ class OrganisationSearch:
     text: str = ""
     status: SchemeStatus | None = None
     sort: Sort = Sort.NAME
+    # The coordinator's work queues link here with these (ISO dates in the URL).
+    renewal_due_by: date | None = None
+    lapsed_since: date | None = None
 
     def query_args(self) -> dict[str, str]:
         args = self.filters.query_args()
@@ -56,6 +64,10 @@ class OrganisationSearch:
             args["search"] = self.text
         if self.status is not None:
             args["status"] = self.status.value
+        if self.renewal_due_by is not None:
+            args["renewal_due_by"] = self.renewal_due_by.isoformat()
+        if self.lapsed_since is not None:
+            args["lapsed_since"] = self.lapsed_since.isoformat()
         if self.sort is not Sort.NAME:
             args["sort"] = self.sort.value
         return args
@@ -66,12 +78,20 @@ class OrganisationSearch:
             described.append(("Name or number", self.text))
         if self.status is not None:
             described.append(("Status", self.status.label))
+        if self.renewal_due_by is not None:
+            described.append(("Renewal due by", long_date(self.renewal_due_by)))
+        if self.lapsed_since is not None:
+            described.append(("Lapsed since", long_date(self.lapsed_since)))
         return described + self.filters.describe()
 
 
 def matching(search: OrganisationSearch) -> Subquery:
     """The organisations the search finds, one row each, with the columns lists need."""
     query = organisations_in_view(search.filters)
+    if search.renewal_due_by is not None:
+        query = query.where(renewal_due_by(search.renewal_due_by))
+    if search.lapsed_since is not None:
+        query = query.where(lapsed_since(search.lapsed_since))
     orgs = query.subquery("found")
     outer = select(orgs)
     if search.text:

@@ -30,6 +30,7 @@ from portal.models import (
 from portal.services.assignments import assign_required_for_organisation
 from portal.services.audit import record_event
 from portal.services.errors import PortalError
+from portal.services.monitoring_filters import start_of
 from portal.services.sql import rowcount
 from portal.services.tiers import refresh_tier
 
@@ -160,8 +161,33 @@ class QueuedApplication:
     possible_duplicate: bool
 
 
-def application_queue(session: Session) -> list[QueuedApplication]:
-    """Confirmed applications waiting for a decision, oldest first, each flagged if a duplicate."""
+def waiting_for_decision() -> ColumnElement[bool]:
+    """A confirmed application nobody has decided yet."""
+    return and_(Organisation.scheme_status == S.APPLIED, Organisation.submitted_at.is_not(None))
+
+
+def waiting_longer_than(days: int, now: datetime) -> ColumnElement[bool]:
+    """Waiting for a decision for more than `days` whole days."""
+    return and_(waiting_for_decision(), Organisation.submitted_at <= now - timedelta(days=days))
+
+
+def renewal_due_by(day: date) -> ColumnElement[bool]:
+    """A member whose renewal date is on or before `day` (past ones too, until it lapses)."""
+    return and_(Organisation.is_member, Organisation.renewal_due_on <= day)
+
+
+def lapsed_since(day: date) -> ColumnElement[bool]:
+    """Lapsed now, and lapsed on or after `day` (a day in the scheme's time zone)."""
+    return and_(Organisation.scheme_status == S.LAPSED,
+                Organisation.status_changed_at >= start_of(day))
+
+
+def application_queue(session: Session, *, waiting_more_than: int | None = None,
+                      now: datetime | None = None) -> list[QueuedApplication]:
+    """Confirmed applications waiting for a decision, oldest first, each flagged if a duplicate.
+
+    With `waiting_more_than` (and `now`), only those waiting more than that many days.
+    """
     other = aliased(Organisation)
     flagged = exists().where(
         or_(and_(Organisation.name_key != "", other.name_key == Organisation.name_key),
@@ -170,7 +196,8 @@ def application_queue(session: Session) -> list[QueuedApplication]:
         other.id != Organisation.id, _counts_as_existing(other))
     rows = session.execute(
         select(Organisation, flagged.label("flagged"))
-        .where(Organisation.scheme_status == S.APPLIED, Organisation.submitted_at.is_not(None))
+        .where(waiting_for_decision() if waiting_more_than is None or now is None
+               else waiting_longer_than(waiting_more_than, now))
         .order_by(Organisation.submitted_at, Organisation.id))
     return [QueuedApplication(organisation, bool(is_flagged)) for organisation, is_flagged in rows]
 

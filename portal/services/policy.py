@@ -12,8 +12,9 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql.expression import ColumnElement
 
 from portal.models import (
     ElementStatus,
@@ -259,6 +260,23 @@ def verify_element(session: Session, record: PolicyElementRecord, *, version: in
     _review(session, record, Verification.VERIFIED, None, actor=actor, now=now)
 
 
+def verify_selected(session: Session, selected: dict[int, int], *, actor: User,
+                    now: datetime) -> int:
+    """Verify every selected element (record id → version the coordinator saw), all or none:
+    if any has changed or left the queue since, StaleRecordError and nothing is verified (the
+    caller rolls back). The caller commits."""
+    records = list(session.scalars(
+        select(PolicyElementRecord)
+        .join(Organisation, Organisation.id == PolicyElementRecord.organisation_id)
+        .where(PolicyElementRecord.id.in_(list(selected)), awaiting_verification_condition())
+        .order_by(PolicyElementRecord.id)))
+    if len(records) != len(selected):
+        raise StaleRecordError("selection")
+    for record in records:
+        verify_element(session, record, version=selected[record.id], actor=actor, now=now)
+    return len(records)
+
+
 def return_element(session: Session, record: PolicyElementRecord, *, version: int,
                    comment: str, actor: User, now: datetime) -> None:
     """A coordinator sends the element back to the HR leads with a comment; the caller commits."""
@@ -287,19 +305,43 @@ class QueuedElement:
     element: PolicyElement | None
 
 
-def awaiting_verification(session: Session, *, page: int, per_page: int = QUEUE_PAGE_SIZE
-                          ) -> tuple[list[QueuedElement], int]:
-    """Elements in place and not yet verified, of approved organisations, oldest change first."""
+def awaiting_verification_condition() -> ColumnElement[bool]:
+    """In place and not yet verified (the organisation must be a member too: join it)."""
+    return and_(PolicyElementRecord.status == ElementStatus.IN_PLACE,
+                PolicyElementRecord.verification == Verification.UNVERIFIED,
+                Organisation.is_member)
+
+
+def review_overdue_condition(today: date) -> ColumnElement[bool]:
+    """In place, of a member organisation, with its review date passed (join the organisation)."""
+    return and_(PolicyElementRecord.status == ElementStatus.IN_PLACE,
+                PolicyElementRecord.review_on < today, Organisation.is_member)
+
+
+def _queue_page(session: Session, condition: ColumnElement[bool], order: tuple, *, page: int,
+                per_page: int) -> tuple[list[QueuedElement], int]:
     query = (select(PolicyElementRecord, Organisation.name)
              .join(Organisation, Organisation.id == PolicyElementRecord.organisation_id)
-             .where(PolicyElementRecord.status == ElementStatus.IN_PLACE,
-                    PolicyElementRecord.verification == Verification.UNVERIFIED,
-                    Organisation.is_member))
+             .where(condition))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.execute(query.order_by(PolicyElementRecord.updated_at, PolicyElementRecord.id)
+    rows = session.execute(query.order_by(*order, PolicyElementRecord.id)
                            .offset((page - 1) * per_page).limit(per_page))
     return [QueuedElement(record, name, element(record.element_key)) for record, name in rows], \
         total
+
+
+def awaiting_verification(session: Session, *, page: int, per_page: int = QUEUE_PAGE_SIZE
+                          ) -> tuple[list[QueuedElement], int]:
+    """Elements in place and not yet verified, of approved organisations, oldest change first."""
+    return _queue_page(session, awaiting_verification_condition(),
+                       (PolicyElementRecord.updated_at,), page=page, per_page=per_page)
+
+
+def reviews_overdue(session: Session, today: date, *, page: int,
+                    per_page: int = QUEUE_PAGE_SIZE) -> tuple[list[QueuedElement], int]:
+    """Elements in place whose review date has passed, most overdue first."""
+    return _queue_page(session, review_overdue_condition(today),
+                       (PolicyElementRecord.review_on,), page=page, per_page=per_page)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from portal.services.assignments import catch_up_required_assignments
+from portal.services.board_report import send_monthly_links
 from portal.services.organisations import lapse_overdue_organisations
 from portal.services.reminders import send_reminders
 from portal.services.retention import apply_retention
@@ -74,6 +75,8 @@ def run_daily_jobs(session: Session, today: date, now: datetime | None = None) -
         assigned = catch_up_required_assignments(session, today=today)
         session.commit()
         digests = send_reminders(session, today=today)
+        send_monthly_links(session, today)
+        session.commit()
         retention = apply_retention(session, now)
         session.commit()
     return DailyReport(ran=True, lapsed=lapsed, assigned=assigned, digests=digests,

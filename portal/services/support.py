@@ -360,10 +360,14 @@ def all_services(session: Session) -> list[SupportService]:
 
 def services_due_for_check(session: Session, today: date) -> list[SupportService]:
     """Current services nobody has checked for six months or more, oldest check first."""
-    cutoff = months_before(today, CHECK_EVERY_MONTHS)
-    return list(session.scalars(select(SupportService).where(
-        SupportService.retired_at.is_(None), SupportService.last_checked_at <= cutoff,
-    ).order_by(SupportService.last_checked_at, func.lower(SupportService.name))))
+    return list(session.scalars(select(SupportService).where(due_for_check(today)).order_by(
+        SupportService.last_checked_at, func.lower(SupportService.name))))
+
+
+def due_for_check(today: date) -> sa.ColumnElement[bool]:
+    """A current service nobody has checked for CHECK_EVERY_MONTHS months or more."""
+    return sa.and_(SupportService.retired_at.is_(None),
+                   SupportService.last_checked_at <= months_before(today, CHECK_EVERY_MONTHS))
 
 
 def add_service(session: Session, raw: Mapping[str, object], *, added_by: User,

@@ -250,12 +250,12 @@ def _champion_counts(session: Session, ids: Sequence[int], now: datetime
 def assess(session: Session, organisation: Organisation, now: datetime, *,
            target: float | None = None) -> Assessment:
     """The organisation's tier from its data now, and what is missing for the next tier."""
-    target = _target(session) if target is None else target
+    target = coverage_target(session) if target is None else target
     facts = gather_facts(session, [organisation.id], now, target)
     return evaluate(facts[organisation.id], policy_framework())
 
 
-def _target(session: Session) -> float:
+def coverage_target(session: Session) -> float:
     """COVERAGE_TARGET_PER_100_STAFF, from the settings the session carries."""
     return settings_of(session).coverage_target_per_100_staff
 
@@ -305,7 +305,7 @@ def refresh_tiers_for_user(session: Session, user_id: int, now: datetime) -> Non
     of statements however many (three reads; writes only when a tier changes)."""
     championed = select(Membership.organisation_id).where(
         Membership.user_id == user_id, Membership.is_current_champion)
-    _refresh(session, gather_facts(session, championed, now, _target(session)), now)
+    _refresh(session, gather_facts(session, championed, now, coverage_target(session)), now)
 
 
 def refresh_all_tiers(session: Session, now: datetime, *, target: float | None = None,
@@ -315,7 +315,7 @@ def refresh_all_tiers(session: Session, now: datetime, *, target: float | None =
     Set-based: per batch of `batch_size` organisations, three reads, one UPDATE per new tier
     value and one INSERT of audit rows, so thousands of organisations cost a few dozen queries.
     """
-    target = _target(session) if target is None else target
+    target = coverage_target(session) if target is None else target
     candidates = session.scalars(
         select(Organisation.id)
         .where(or_(Organisation.is_member,

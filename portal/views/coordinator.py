@@ -27,17 +27,20 @@ from portal.forms.coordinator import (
 )
 from portal.forms.filters import page_number, parse_search
 from portal.forms.organisations import ActionForm
+from portal.forms.workbench import ApproveForm
 from portal.models import (
     WITHDRAWAL_REASON_LABELS,
     AuditEvent,
     Membership,
+    NoteKind,
     Organisation,
+    SchemeStatus,
     Tier,
     User,
     utcnow,
 )
 from portal.permissions import coordinator_required
-from portal.services import accounts, emails, organisation_search, policy
+from portal.services import accounts, emails, notes, organisation_search, policy
 from portal.services import organisations as orgs
 from portal.services.audit import AuditFilters, audit_page, record_event
 from portal.services.commitments import all_commitments
@@ -95,12 +98,16 @@ AUDIT_ACTIONS = {
     "assignment.cancelled": "Assignment cancelled",
     "person.signed_out_everywhere": "Person signed out on every device",
     "access.denied": "Access refused",
+    "organisation.note_added": "Note added",
+    "email.retried": "Email queued to be sent again",
+    "report.subscribed": "Board report’s monthly email started",
+    "report.unsubscribed": "Board report’s monthly email stopped",
 }
 # Reasons recorded by erasure and retention, alongside the organisations' and champions' reasons.
 PRIVACY_REASONS = {"request": "On request", "retention": "Under the retention schedule",
                    "erasure": "The person’s data was erased"}
 TARGET_LABELS = {"site": "Site", "invitation": "Invitation", "membership": "Membership",
-                 "user": "Person"}
+                 "user": "Person", "organisationnote": "Note", "outboxmessage": "Email"}
 FIELD_LABELS = {"name": "name", "registered_number": "registered number", "sector": "sector",
                 "listed_publicly": "public listing"}
 ALREADY_CHANGED = "The organisation’s status has changed since you opened the page. Check it again."
@@ -127,6 +134,8 @@ def audit_details(event: AuditEvent, reasons: dict[str, str]) -> str:
     if isinstance(details.get("counts"), dict):
         parts.extend(f"{name.replace('_', ' ').capitalize()}: {count}"
                      for name, count in details["counts"].items())
+    if event.action == "organisation.note_added" and details.get("kind") in set(NoteKind):
+        parts.append(NoteKind(details["kind"]).label)
     if event.action == "organisation.tier_changed":
         parts.append(f"{_tier_label(details.get('from'))} to {_tier_label(details.get('to'))}")
     if "element" in details:
@@ -160,9 +169,14 @@ def _page_number() -> int:
 @bp.route("/applications")
 @coordinator_required
 def applications() -> ResponseReturnValue:
-    """Confirmed applications waiting for a decision, oldest first."""
-    return render_template("coordinator/applications.html",
-                           queue=orgs.application_queue(get_session()), now=utcnow(),
+    """Confirmed applications waiting for a decision, oldest first; `?waiting=14`: only those
+    waiting more than 14 days (the home page's queue links here)."""
+    raw = request.args.get("waiting", "")
+    waiting = int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) <= 3650 else None
+    now = utcnow()
+    return render_template("coordinator/applications.html", waiting=waiting, now=now,
+                           queue=orgs.application_queue(get_session(), waiting_more_than=waiting,
+                                                        now=now),
                            age_in_days=orgs.age_in_days)
 
 
@@ -192,23 +206,33 @@ def organisation(org_id: int) -> ResponseReturnValue:
         tier_assessment=assess(session, organisation, utcnow()))
 
 
-@bp.route("/organisations/<int:org_id>/approve", methods=["POST"])
+@bp.route("/organisations/<int:org_id>/approve", methods=["GET", "POST"])
 @coordinator_required
 def approve(org_id: int) -> ResponseReturnValue:
+    """Approving with care: a page to confirm on, with an optional note for the log."""
     organisation = _organisation(org_id)
-    if ActionForm().validate_on_submit():
+    form = ApproveForm()
+    if form.validate_on_submit():
         session = get_session()
         try:
             orgs.approve_application(session, organisation, actor=current_user,
                                      renewal_months=current_app.config["RENEWAL_MONTHS"])
         except orgs.StatusChangeError:
+            session.rollback()
             flash(ALREADY_CHANGED)
-        else:
-            emails.send_decision(session, organisation)
-            session.commit()
-            flash("Application approved. We have emailed the applicant.", "success")
-            return redirect(url_for(".applications"), code=303)
-    return redirect(url_for(".organisation", org_id=org_id), code=303)
+            return redirect(url_for(".organisation", org_id=org_id), code=303)
+        if form.note.data and form.note.data.strip():
+            notes.add_note(session, organisation, kind=NoteKind.DECISION, body=form.note.data,
+                           author=current_user, request_id=g.request_id)
+        emails.send_decision(session, organisation)
+        session.commit()
+        flash("Application approved. We have emailed the applicant.", "success")
+        return redirect(url_for(".applications"), code=303)
+    if organisation.scheme_status != SchemeStatus.APPLIED \
+            or organisation.is_waiting_for_confirmation:
+        return redirect(url_for(".organisation", org_id=org_id), code=303)
+    return render_template("coordinator/approve.html", organisation=organisation, form=form,
+                           duplicates=orgs.duplicates_of(get_session(), organisation))
 
 
 @bp.route("/organisations/<int:org_id>/decline", methods=["GET", "POST"])

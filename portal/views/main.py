@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
 
+from portal import clock
 from portal.db import get_session
 from portal.forms.auth import ContinueForm
 from portal.models import OrgRole, SchemeStatus, utcnow
@@ -17,6 +18,7 @@ from portal.services.accounts import end_all_sessions
 from portal.services.first_steps import first_steps
 from portal.services.joining import has_waiting_application
 from portal.services.organisations import STATUS_REASONS
+from portal.services.work_queues import work_queues
 
 bp = Blueprint("main", __name__)
 
@@ -105,9 +107,12 @@ def dashboard() -> ResponseReturnValue:
                   if not steps.done]
     applications = [o for o in led if o.scheme_status in (SchemeStatus.APPLIED,
                                                    SchemeStatus.DECLINED)]
+    queues = work_queues(get_session(), now=clock.now(), today=clock.today(),
+                         waiting_days=current_app.config["APPLICATION_WAITING_DAYS"]) \
+        if current_user.is_coordinator else None
     return render_template("main/dashboard.html", memberships=memberships,
                            unconfirmed=unconfirmed, form=ContinueForm(), checklists=checklists,
-                           applications=applications, reasons=STATUS_REASONS)
+                           applications=applications, reasons=STATUS_REASONS, queues=queues)
 
 
 @bp.route("/welcome", methods=["GET", "POST"])

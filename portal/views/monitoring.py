@@ -5,24 +5,37 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
-from flask import Blueprint, Response, current_app, g, render_template, request, stream_with_context
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
-from portal import clock
+from portal import clock, documents
 from portal.caching import BoundedCache
 from portal.db import get_session
 from portal.extensions import limiter
 from portal.forms.filters import parse_filters, parse_search
+from portal.forms.workbench import SubscriptionForm
 from portal.models import Borough, SchemeStatus, Sector, Tier, utcnow
 from portal.permissions import coordinator_required, recent_authentication_required
-from portal.services import exports, monitoring, monitoring_filters
+from portal.services import board_report, exports, monitoring, monitoring_filters
 from portal.services.audit import record_event
 from portal.services.monitoring import Dashboard
 from portal.services.monitoring_filters import SizeBand
 from portal.services.organisation_search import SORT_LABELS
 from portal.views.charts import Chart, bar_chart, column_chart
+from portal.views.helpers import attachment
 
 bp = Blueprint("monitoring", __name__, url_prefix="/coordinator")
 
@@ -46,7 +59,8 @@ def dashboard() -> ResponseReturnValue:
     figures, worked_out_at = recent_figures(parsed.filters)
     return render_template("monitoring/dashboard.html", figures=figures, parsed=parsed,
                            form=parsed, charts=dashboard_charts(figures), choices=filter_choices(),
-                           args=parsed.filters.query_args(), worked_out_at=worked_out_at)
+                           args=parsed.filters.query_args(), worked_out_at=worked_out_at,
+                           coverage_target=f"{current_app.config['COVERAGE_TARGET_PER_100_STAFF']:g}")
 
 
 FIGURES_KEPT = 128  # filter combinations per process; more and the oldest go
@@ -176,3 +190,64 @@ def export_champions() -> ResponseReturnValue:
     _audit_export("export.champions", {"filters": search.query_args()})
     now = utcnow()
     return _download(lambda session: exports.champions_csv(session, search, now), "champions")
+
+
+# --- The board report -------------------------------------------------------------------------
+
+def _report() -> tuple[board_report.BoardReport | None, dict]:
+    """The report the request asks for (period and the dashboard's filters, dates aside)."""
+    today = clock.today()
+    parsed = parse_filters(request.args)
+    raw = request.args.get("period")
+    period = board_report.parse_period(raw, today) if raw else \
+        board_report.last_complete_quarter(today)
+    filters = parsed.filters
+    context = {"choices": board_report.period_choices(today), "period_error": period is None,
+               "subscribed": board_report.is_subscribed(get_session(), current_user),
+               "filters": filters, "args": {k: v for k, v in filters.query_args().items()
+                                            if not k.startswith(("from-", "to-"))}}
+    if period is None:
+        return None, context
+    found = board_report.board_report(get_session(), period, filters, utcnow())
+    context["charts"] = {"funnel": bar_chart(
+        "Organisations reaching each step",
+        [(step.label, step.organisations) for step in found.current.funnel])}
+    return found, context
+
+
+@bp.route("/report")
+@coordinator_required
+def report() -> ResponseReturnValue:
+    """The board report for a quarter or a year, with its comparisons; printable."""
+    found, context = _report()
+    return render_template("monitoring/report.html", report=found, **context), \
+        200 if found is not None else 400
+
+
+@bp.route("/report.pdf")
+@coordinator_required
+@documents.rate_limited
+def report_pdf() -> ResponseReturnValue:
+    """The same report as a tagged PDF, from the same template."""
+    found, context = _report()
+    if found is None:
+        return render_template("monitoring/report.html", report=None, **context), 400
+    pdf = documents.render_pdf("monitoring/report.html", report=found, **context)
+    return attachment(pdf.data, "board-report.pdf", "application/pdf")
+
+
+@bp.route("/report/monthly-email", methods=["POST"])
+@coordinator_required
+def report_subscription() -> ResponseReturnValue:
+    """Start or stop the monthly e-mail with a link to the report (never its figures)."""
+    form = SubscriptionForm()
+    if form.validate_on_submit():
+        session = get_session()
+        if form.action.data == "start":
+            board_report.subscribe(session, current_user, request_id=g.request_id)
+            flash("We will email you a link to the board report each month.", "success")
+        else:
+            board_report.unsubscribe(session, current_user, request_id=g.request_id)
+            flash("We will not email you the board report’s link any more.", "success")
+        session.commit()
+    return redirect(url_for(".report"), code=303)

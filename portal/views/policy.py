@@ -24,8 +24,15 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from portal import clock
 from portal.db import get_session
-from portal.forms.policy import ElementForm, ReturnForm, VerifyForm, submitted_version
+from portal.forms.policy import (
+    BulkVerifyForm,
+    ElementForm,
+    ReturnForm,
+    VerifyForm,
+    submitted_version,
+)
 from portal.models import ElementStatus, Organisation, OrgRole, utcnow
 from portal.permissions import coordinator_required, organisation_role_required
 from portal.services import organisations as orgs
@@ -256,10 +263,44 @@ def _page_number() -> int:
 @coordinator_required
 def queue() -> ResponseReturnValue:
     """Elements waiting for verification across organisations, oldest first."""
+    return _queue_page(BulkVerifyForm())
+
+
+def _queue_page(form: BulkVerifyForm, *, conflict: bool = False) -> ResponseReturnValue:
     page = _page_number()
     rows, total = policy.awaiting_verification(get_session(), page=page)
     return render_template("policy/queue.html", rows=rows, total=total, page=page,
-                           page_size=policy.QUEUE_PAGE_SIZE, now=utcnow())
+                           page_size=policy.QUEUE_PAGE_SIZE, now=utcnow(), form=form,
+                           conflict=conflict), 409 if conflict else 200
+
+
+@bp.route("/coordinator/policy/verify-selected", methods=["POST"])
+@coordinator_required
+def verify_selected() -> ResponseReturnValue:
+    """Verify several elements from the queue at once, in one transaction."""
+    form = BulkVerifyForm()
+    if not form.validate_on_submit():
+        return _queue_page(form)
+    session = get_session()
+    try:
+        count = policy.verify_selected(session, form.selected(), actor=current_user,
+                                       now=utcnow())
+        session.commit()
+    except (policy.StaleRecordError, StaleDataError):
+        session.rollback()
+        return _queue_page(BulkVerifyForm(formdata=None), conflict=True)
+    flash(f"{count} {'element' if count == 1 else 'elements'} verified", "success")
+    return redirect(url_for(".queue"), code=303)
+
+
+@bp.route("/coordinator/policy/reviews-overdue")
+@coordinator_required
+def reviews_overdue() -> ResponseReturnValue:
+    """Elements in place whose organisation's own review date has passed, most overdue first."""
+    page = _page_number()
+    rows, total = policy.reviews_overdue(get_session(), clock.today(), page=page)
+    return render_template("policy/reviews_overdue.html", rows=rows, total=total, page=page,
+                           page_size=policy.QUEUE_PAGE_SIZE)
 
 
 def _coordinator_organisation(org_id: int) -> Organisation:

@@ -96,6 +96,7 @@ def approve(page: Page, server: LiveServer, coordinator: str) -> None:
     sign_in(page, server, coordinator, DEFAULT_PASSWORD)
     click(page, "link", "Applications waiting for a decision")
     click(page, "link", "Birkenhead Bicycles Ltd")
+    click(page, "link", "Approve application")
     click(page, "button", "Approve application")
     expect(page.get_by_text("Application approved")).to_be_visible()
     go(page, server, "/coordinator/organisations")

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from portal.models import Borough, SchemeStatus, Sector, Tier
 from portal.services import monitoring
+from portal.services.board_report import Period, board_report
 from portal.services.monitoring_filters import (
     EXPIRY_WARNING_DAYS,
     NOT_RECORDED,
@@ -278,3 +279,33 @@ def test_no_count_from_one_to_four_is_recovered_across_filters_and_measures(sess
     # The same figures with only 1 to 4 hidden, the rest exact: the attack finds small counts.
     exact = {found: None if found.hidden else found.value for found, _ in cells}
     assert len(attack(cells, exact, random.Random(0))) > 5
+
+
+def test_the_board_report_gives_the_attack_nothing_more(session) -> None:
+    """The same attack with the board report's figures added: each of its periods (and their
+    comparisons) for the whole scheme and every single filter, beside every dashboard view."""
+    records = build_attack_data(session)
+    worked_out: dict[Filters, monitoring.Dashboard] = {}
+
+    def figures(filters: Filters) -> monitoring.Dashboard:
+        if filters not in worked_out:
+            worked_out[filters] = monitoring.dashboard(session, filters, NOW)
+        return worked_out[filters]
+
+    periods = [*(Period(2026, quarter) for quarter in (1, 2, 3, 4)), Period(2026)]
+    report_views = [view for view in every_view()[:23]
+                    if view.applied_from is None and view.applied_to is None]
+    reports = []
+    for period in periods:
+        for view in report_views:
+            report = board_report(session, period, view, NOW)
+            # The report is the dashboard for its period, figure for figure.
+            assert report.current == figures(period.filters(view))
+            reports.append(report)
+    shown = [*(figures(view) for view in every_view()),
+             *(getattr(report, which) for report in reports
+               for which in ("current", "previous", "year_earlier"))]
+    cells = [found for result in shown for found in published_cells(result, records)]
+    published = {found: found.number for found, _ in cells}
+    for attempt in range(2):
+        assert attack(cells, published, random.Random(attempt)) == []
