@@ -3,7 +3,7 @@ organisation, the outbox's retry button and the catalogue's health page."""
 
 from __future__ import annotations
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from portal.models import Module, ModuleVersion, Organisation
 from tests.browser.conftest import LiveServer, assert_accessible
@@ -41,7 +41,7 @@ def test_each_work_queue_leads_to_its_list(page: Page, live_server: LiveServer) 
         assert count == ("2" if label == "Applications to decide" else "1"), label
         with page.expect_navigation():
             row.get_by_role("link").click()
-        assert page.get_by_role("heading", level=1, name=heading).is_visible(), label
+        expect(page.get_by_role("heading", level=1, name=heading), label).to_be_visible()
         assert_accessible(page)
         page.go_back()
 
@@ -54,19 +54,19 @@ def test_notes_on_an_organisation(page: Page, live_server: LiveServer) -> None:
     page.goto(f"{live_server.url}/coordinator/organisations/{organisation_id}")
     with page.expect_navigation():
         page.get_by_role("link", name="Read and add notes about Knowsley Kilns").click()
-    assert page.get_by_text("Never write anything about any person’s situation").is_visible()
+    expect(page.get_by_text("Never write anything about any person’s situation")).to_be_visible()
     assert_accessible(page)
     with page.expect_navigation():
         page.get_by_role("button", name="Add note").click()
     assert page.title().startswith("Error: ")
-    assert page.get_by_role("link", name="Select what kind of contact it was").is_visible()
+    expect(page.get_by_role("link", name="Select what kind of contact it was")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Meeting").check()
     page.get_by_label("Note", exact=True).fill("Met the HR lead; agreed a poster campaign.")
     with page.expect_navigation():
         page.get_by_role("button", name="Add note").click()
-    assert page.get_by_text("Met the HR lead; agreed a poster campaign.").is_visible()
-    assert page.get_by_text("by Cora Ordinator").is_visible()
+    expect(page.get_by_text("Met the HR lead; agreed a poster campaign.")).to_be_visible()
+    expect(page.get_by_text("by Cora Ordinator")).to_be_visible()
     assert_accessible(page)
     with live_server.db() as session:
         assert session.get(Organisation, organisation_id) is not None
@@ -78,13 +78,13 @@ def test_a_failed_email_is_sent_again_from_the_outbox(page: Page,
         add_work(session)
     as_coordinator(page, live_server)
     page.goto(live_server.url + "/coordinator/outbox?status=failed")
-    assert page.get_by_text("550 mailbox unavailable").is_visible()
+    expect(page.get_by_text("550 mailbox unavailable")).to_be_visible()
     assert page.get_by_text("Private text of the message").count() == 0
     assert_accessible(page)
     with page.expect_navigation():
         page.get_by_role("button", name="Send again to failed@example.org").click()
-    assert page.get_by_text("The email is queued to be sent again.").is_visible()
-    assert page.get_by_text("There are no emails with this status.").is_visible()
+    expect(page.get_by_text("The email is queued to be sent again.")).to_be_visible()
+    expect(page.get_by_text("There are no emails with this status.")).to_be_visible()
     assert_accessible(page)
 
 
@@ -106,8 +106,8 @@ def test_the_catalogues_health(page: Page, live_server: LiveServer) -> None:
     with page.expect_navigation():
         page.get_by_role("link", name="Catalogue health").click()
     table = page.get_by_role("table", name="Listening well")
-    assert table.get_by_text("cccccccccccc").is_visible()
-    assert table.get_by_text("50%").is_visible()
+    expect(table.get_by_text("cccccccccccc")).to_be_visible()
+    expect(table.get_by_text("50%")).to_be_visible()
     assert_accessible(page)
 
 
@@ -121,14 +121,17 @@ def test_the_board_report(page: Page, live_server: LiveServer) -> None:
     as_coordinator(page, live_server)
     with page.expect_navigation():
         page.get_by_role("link", name="Board report").click()
-    assert page.get_by_role("heading", level=1, name=f"Board report: {period.label}") \
-        .is_visible()
+    expect(
+        page.get_by_role("heading", level=1, name=f"Board report: {period.label}"),
+    ).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Period").select_option(period.year_earlier().key)
     with page.expect_navigation():
         page.get_by_role("button", name="Show report").click()
-    assert page.get_by_role("heading", level=1,
-                            name=f"Board report: {period.year_earlier().label}").is_visible()
+    expect(
+        page.get_by_role("heading", level=1,
+                            name=f"Board report: {period.year_earlier().label}"),
+    ).to_be_visible()
     assert_accessible(page)
     with page.expect_download() as download:
         page.get_by_role("link", name="Download this report (PDF)").click()
