@@ -76,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
         health,
         invitations,
         joining,
+        live_sessions,
         main,
         members,
         monitoring,
@@ -88,9 +89,9 @@ def register_blueprints(app: Flask) -> None:
         two_factor,
     )
 
-    for module in (main, auth, two_factor, health, training, support, coordinator, monitoring,
-                   members, joining, organisations, champions, invitations, people, policy,
-                   signposting):
+    for module in (main, auth, two_factor, health, training, live_sessions, support,
+                   coordinator, monitoring, members, joining, organisations, champions,
+                   invitations, people, policy, signposting):
         app.register_blueprint(module.bp)
     errors.register_error_handlers(app)
 

@@ -114,6 +114,9 @@ def _course_settings(meta: FrontMatter) -> dict[str, Any]:
         "audience": meta.choice("audience", AUDIENCES),
         "required": meta.flag("required"),
         "refresher_months": meta.number("refresher_months", 0, hint=" (0 means never)") or 0,
+        "live_session": meta.flag("live_session"),
+        "renewal_window_months": meta.number("renewal_window_months", 0, 60) or 0,
+        "renewal_grace_months": meta.number("renewal_grace_months", 0, 60) or 0,
     }
 
 

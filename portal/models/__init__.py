@@ -19,6 +19,13 @@ from portal.models.organisations import (
     Tier,
     normalise_name,
 )
+from portal.models.live_sessions import (
+    Attendance,
+    BookingStatus,
+    LiveSession,
+    SessionBooking,
+    SessionMode,
+)
 from portal.models.outbox import OutboxMessage, OutboxStatus
 from portal.models.people import (
     WITHDRAWAL_REASON_LABELS,
@@ -48,6 +55,11 @@ from portal.models.training import (
 )
 
 __all__ = [
+    "Attendance",
+    "BookingStatus",
+    "LiveSession",
+    "SessionBooking",
+    "SessionMode",
     "Assignment",
     "AssignmentSource",
     "ElementStatus",

@@ -59,6 +59,9 @@ def _upsert_course(session: Session, course: Course | None, loaded: loader.Cours
         session.add(course)
     values = {"title": loaded.title, "audience": loaded.audience, "required": loaded.required,
               "refresher_months": loaded.refresher_months,
+              "requires_live_session": loaded.live_session,
+              "renewal_window_months": loaded.renewal_window_months,
+              "renewal_grace_months": loaded.renewal_grace_months,
               "description_html": loaded.description_html, "retired_at": None}
     for name, value in values.items():
         if getattr(course, name) != value:

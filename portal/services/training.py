@@ -16,13 +16,16 @@ from sqlalchemy.orm import Session, defer, joinedload
 
 from portal.models import (
     Assignment,
+    Attendance,
     AttemptStatus,
     Certificate,
     Course,
+    LiveSession,
     Module,
     ModuleCompletion,
     ModuleVersion,
     QuizAttempt,
+    SessionBooking,
     User,
     utcnow,
 )
@@ -187,15 +190,58 @@ def record_completion(session: Session, attempt: QuizAttempt, now: datetime) -> 
     session.add(completion)
     session.flush()
     course = attempt.module_version.module.course  # the quiz page reads them with the attempt
-    completed = course_completed(session, attempt.user_id, course, now)
+    due = certification_due(session, attempt.user_id, course, now)
     complete_assignments(session, attempt.user_id, now, module_id=attempt.module_id,
-                         course_id=course.id if completed else None)
-    if completed:
-        issue_certificate(session, attempt.user_id, course, completion, now)
-        session.flush()
-        if counts_for_tiers(course):
-            refresh_tiers_for_user(session, attempt.user_id, now)
+                         course_id=course.id if due else None)
+    if due:
+        _certify(session, attempt.user_id, course, completion, now)
     return completion
+
+
+def certification_due(session: Session, user_id: int, course: Course, now: datetime) -> bool:
+    """The one rule for certification: every module has a current pass and, when the course asks
+    for one, the person attended a live session of it, done in whichever order."""
+    if not course_completed(session, user_id, course, now):
+        return False
+    return not course.requires_live_session or attended_live_session(session, user_id, course,
+                                                                      now)
+
+
+def attended_live_session(session: Session, user_id: int, course: Course, now: datetime) -> bool:
+    """Attended in full (leaving early does not count) a session of the course, not lapsed."""
+    cutoff = refresher_cutoff(course.refresher_months, now)
+    query = (select(SessionBooking.id).join(SessionBooking.live_session)
+             .where(SessionBooking.user_id == user_id, LiveSession.course_id == course.id,
+                    SessionBooking.attendance == Attendance.ATTENDED))
+    if cutoff is not None:
+        query = query.where(LiveSession.ends_at > cutoff)
+    return session.scalar(select(exists(query))) or False
+
+
+def certify_after_attendance(session: Session, user_id: int, course: Course,
+                             now: datetime) -> Certificate | None:
+    """The live session came last: certify from the latest pass of the course, once (a
+    certificate names the completion that finished the course, one certificate each)."""
+    if not certification_due(session, user_id, course, now):
+        return None
+    latest = session.scalar(
+        select(ModuleCompletion).join(Module, Module.id == ModuleCompletion.module_id)
+        .where(ModuleCompletion.user_id == user_id, Module.course_id == course.id)
+        .order_by(ModuleCompletion.completed_at.desc(), ModuleCompletion.id.desc()).limit(1))
+    if latest is None or session.scalar(select(exists().where(
+            Certificate.completion_id == latest.id))):
+        return None
+    complete_assignments(session, user_id, now, course_id=course.id)
+    return _certify(session, user_id, course, latest, now)
+
+
+def _certify(session: Session, user_id: int, course: Course, completion: ModuleCompletion,
+             now: datetime) -> Certificate:
+    certificate = issue_certificate(session, user_id, course, completion, now)
+    session.flush()
+    if counts_for_tiers(course):
+        refresh_tiers_for_user(session, user_id, now)
+    return certificate
 
 
 def counts_for_tiers(course: Course) -> bool:
