@@ -16,6 +16,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -30,12 +31,15 @@ from portal.logs import JsonFormatter
 from portal.models import (
     Base,
     Certificate,
+    LiveSession,
     Module,
     Organisation,
     OrgRole,
     PolicyDocument,
     QuizAttempt,
+    SessionMode,
     User,
+    utcnow,
 )
 from portal.services import training
 from portal.services.accounts import ask_to_change_email, make_reset_token
@@ -89,6 +93,11 @@ def build_security_world(app: Flask, session: Session) -> SecurityWorld:
                                          rng=random.Random(2))
     certificate = session.scalar(select(Certificate).where(Certificate.user_id == champion.id))
     service = make_support_service(session, name="Sweep Helpline")
+    starts = utcnow() + timedelta(days=7)
+    live_session = LiveSession(course_id=modules["first-module"].course_id,
+                               mode=SessionMode.IN_PERSON, venue="Sweep Hall", capacity=2,
+                               starts_at=starts, ends_at=starts + timedelta(hours=2))
+    session.add(live_session)
     unconfirmed = make_user(session, email_verified_at=None)
     forgetful = make_user(session)  # the reset link's owner: resetting signs nobody else out
     # The person a coordinator looks up, exports and may erase: nobody the sweeps sign in as.
@@ -111,6 +120,7 @@ def build_security_world(app: Flask, session: Session) -> SecurityWorld:
         "service": service.id,
         "person": person.id,
         "certificate_code": certificate.code,
+        "live_session": live_session.id,
         "invitation_token": TOKEN,
         "reset_token": make_reset_token(secret, forgetful),
         "confirmation_token": make_confirmation_token(secret, unconfirmed),
@@ -134,6 +144,7 @@ ARGUMENTS = {
     "membership_id": "champion", "module_id": "module", "course_id": "course",
     "attempt_id": "attempt", "certificate_id": "certificate", "service_id": "service",
     "document_id": "document", "user_id": "person", "assignment_id": "assignment",
+    "live_session_id": "live_session",
 }
 # /join/sites/<int:number>/remove: the first site of a draft; a policy element's page.
 LITERAL_ARGUMENTS = {"number": 1, "slug": "written-policy"}

@@ -18,6 +18,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from portal import clock
 from portal.forms.assignments import GovDateField
 from portal.forms.base import PortalForm
+from portal.forms.organisations import choices
 from portal.models import BOROUGH_LABELS, SessionMode
 
 _TIME = re.compile(r"([01]?\d|2[0-3])[:.]([0-5]\d)")
@@ -34,7 +35,7 @@ class ScheduleSessionForm(PortalForm):
     course = RadioField("Which course is the session for?", widget=GovRadioInput(), choices=[],
                         validators=[InputRequired("Select a course")])
     mode = RadioField("How will people take part?", widget=GovRadioInput(),
-                      choices=[(m.value, m.label) for m in SessionMode],
+                      choices=choices({m.value: m.label for m in SessionMode}),
                       validators=[InputRequired("Select in person or online")])
     venue = StringField("Venue (in person)", widget=GovTextInput(),
                         description="The building and room, for example Central Library, "
@@ -42,8 +43,7 @@ class ScheduleSessionForm(PortalForm):
                         validators=[Length(max=200, message="The venue must be 200 characters "
                                                             "or fewer")])
     borough = SelectField("Borough (in person)", widget=GovSelect(),
-                          choices=[("", "Select a borough"),
-                                   *((b.value, label) for b, label in BOROUGH_LABELS.items())])
+                          choices=choices({"": "Select a borough", **BOROUGH_LABELS}))
     access_info = TextAreaField(
         "Access information (in person, optional)", widget=GovTextArea(),
         description="For example step-free entrance, hearing loop, parking.",

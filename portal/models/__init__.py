@@ -4,6 +4,13 @@ from portal.models.assignments import Assignment, AssignmentSource
 from portal.models.audit import AuditEvent
 from portal.models.base import Base, utcnow
 from portal.models.invitations import Invitation, InvitationStatus
+from portal.models.live_sessions import (
+    Attendance,
+    BookingStatus,
+    LiveSession,
+    SessionBooking,
+    SessionMode,
+)
 from portal.models.organisations import (
     BOROUGH_LABELS,
     LIVE_STATUSES,
@@ -18,13 +25,6 @@ from portal.models.organisations import (
     Site,
     Tier,
     normalise_name,
-)
-from portal.models.live_sessions import (
-    Attendance,
-    BookingStatus,
-    LiveSession,
-    SessionBooking,
-    SessionMode,
 )
 from portal.models.outbox import OutboxMessage, OutboxStatus
 from portal.models.people import (

@@ -208,7 +208,8 @@ class Certificate(Base):
     def status_at(self, moment: datetime) -> CertificateStatus:
         if self.revoked_at is not None:
             return CertificateStatus.REVOKED
-        return CertificateStatus.CURRENT if self.is_current_at(moment) else CertificateStatus.EXPIRED
+        current = self.is_current_at(moment)
+        return CertificateStatus.CURRENT if current else CertificateStatus.EXPIRED
 
     def __repr__(self) -> str:
         return f"<Certificate {self.id}>"

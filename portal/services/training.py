@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session, defer, joinedload
 
 from portal.models import (
     Assignment,
-    Attendance,
     AttemptStatus,
+    Attendance,
     Certificate,
     Course,
     LiveSession,

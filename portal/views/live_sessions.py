@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.db import get_session
 from portal.forms.live_sessions import BookForChampionForm, ScheduleSessionForm
+from portal.forms.organisations import choices
 from portal.models import (
     Attendance,
     BookingStatus,
@@ -92,7 +93,7 @@ def schedule() -> ResponseReturnValue:
     courses = {str(c.id): c for c in session.scalars(
         select(Course).where(Course.retired_at.is_(None)).order_by(Course.title))}
     form = ScheduleSessionForm(now=now)
-    form.course.choices = [(key, course.title) for key, course in courses.items()]
+    form.course.choices = choices({key: course.title for key, course in courses.items()})
     if request.method == "POST":
         valid = form.validate()
         trainer = _trainer(form)
@@ -249,7 +250,7 @@ def book_for(organisation: Organisation, live_session_id: int) -> ResponseReturn
                target_type="live_session", target_id=live_session_id)
     champions = {str(c.id): c for c in live_sessions.champions_to_book(session, organisation)}
     form = BookForChampionForm()
-    form.champion.choices = [(key, person.full_name) for key, person in champions.items()]
+    form.champion.choices = choices({key: person.full_name for key, person in champions.items()})
     if form.validate_on_submit():
         try:
             booking = live_sessions.book(session, live_session, champions[form.champion.data],
