@@ -42,7 +42,7 @@ class ScheduleSessionForm(PortalForm):
                                     "Room 2",
                         validators=[Length(max=200, message="The venue must be 200 characters "
                                                             "or fewer")])
-    borough = SelectField("Borough (in person)", widget=GovSelect(),
+    borough = SelectField("Borough (in person)", widget=GovSelect(), validate_choice=False,
                           choices=choices({"": "Select a borough", **BOROUGH_LABELS}))
     access_info = TextAreaField(
         "Access information (in person, optional)", widget=GovTextArea(),
