@@ -107,7 +107,8 @@ def test_scheduling_shows_every_error_at_once_and_keeps_what_was_typed(session, 
     yesterday = clock.today() - timedelta(days=1)
     response = post(coordinator, "/training/sessions/new", {
         "course": str(basics.id), "mode": "in_person", "venue": "", "borough": "",
-        "day": [str(yesterday.day), str(yesterday.month), str(yesterday.year)], "starts": "10:00", "ends": "9:00",
+        "day": [str(yesterday.day), str(yesterday.month), str(yesterday.year)],
+        "starts": "10:00", "ends": "9:00",
         "capacity": "many", "trainer_email": "nobody@example.org", "access_info": "Ramp"})
     assert response.status_code == 400
     text = visible_text(response.get_data(as_text=True))

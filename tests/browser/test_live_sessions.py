@@ -1,0 +1,131 @@
+"""Live sessions in a real browser: a coordinator schedules one, a champion books the only
+place, a second joins the waiting list, the first cancels and the second is promoted; she passes
+the modules, and after the session the coordinator marks her attended, which certifies her."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from portal import clock
+from portal.models import Certificate, Course, LiveSession, Module, OrgRole, OutboxMessage
+from tests.browser.conftest import LiveServer, assert_accessible
+from tests.browser.test_layout import sign_in
+from tests.browser.test_training import FIXTURES, take_module
+from tests.factories import make_organisation, make_user, sync_courses
+
+
+def setup(server: LiveServer) -> dict[str, object]:
+    with server.db() as session:
+        sync_courses(session, FIXTURES)
+        course = session.scalar(select(Course).where(Course.key == "basics"))
+        course.requires_live_session = True
+        organisation = make_organisation(session)
+        people = {
+            "coordinator": make_user(session, is_coordinator=True).email,
+            "ann": make_user(session, organisation=organisation, role=OrgRole.CHAMPION,
+                             full_name="Ann Lee").email,
+            "bo": make_user(session, organisation=organisation, role=OrgRole.CHAMPION,
+                            full_name="Bo Chan").email,
+        }
+        modules = [m.id for m in session.scalars(select(Module).order_by(Module.position))]
+        session.commit()
+        return {**people, "modules": modules}
+
+
+def switch_to(page: Page, server: LiveServer, email: str) -> None:
+    page.context.clear_cookies()
+    sign_in(page, server, email)
+
+
+def open_session(page: Page, server: LiveServer) -> None:
+    page.goto(server.url + "/training/sessions")
+    assert_accessible(page)
+    page.locator("table a.govuk-link").first.click()
+    expect(page.get_by_role("heading", name="Live session")).to_be_visible()
+
+
+def test_schedule_book_wait_cancel_promote_attend_and_certify(page: Page,
+                                                              live_server: LiveServer) -> None:
+    people = setup(live_server)
+    sign_in(page, live_server, people["coordinator"])
+    page.goto(live_server.url + "/training/sessions")
+    assert_accessible(page)
+    page.get_by_role("link", name="Schedule a session").click()
+    assert_accessible(page)
+    page.get_by_role("button", name="Schedule session").click()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+    assert_accessible(page)
+
+    day = clock.today() + timedelta(days=2)
+    page.get_by_label("Basics course").check()
+    page.get_by_label("In person", exact=True).check()
+    page.get_by_label("Venue (in person)").fill("Central Library, Room 2")
+    page.get_by_label("Borough (in person)").select_option("Liverpool")
+    page.get_by_label("Access information (in person, optional)").fill("Step-free entrance")
+    page.get_by_label("Day").fill(str(day.day))
+    page.get_by_label("Month").fill(str(day.month))
+    page.get_by_label("Year").fill(str(day.year))
+    page.get_by_label("Start time").fill("10:00")
+    page.get_by_label("End time").fill("13:00")
+    page.get_by_label("Number of places").fill("1")
+    page.get_by_role("button", name="Schedule session").click()
+    expect(page.get_by_role("heading", name="Bookings and attendance")).to_be_visible()
+    assert page.get_by_text("Nobody yet").is_visible()
+    assert_accessible(page)
+
+    switch_to(page, live_server, people["ann"])
+    open_session(page, live_server)
+    assert_accessible(page)
+    page.get_by_role("button", name="Book a place").click()
+    expect(page.get_by_role("heading", name="You have a place")).to_be_visible()
+    assert_accessible(page)
+
+    switch_to(page, live_server, people["bo"])
+    open_session(page, live_server)
+    assert page.get_by_text("Full: waiting list open").is_visible()
+    page.get_by_role("button", name="Join the waiting list").click()
+    expect(page.get_by_text("You are number 1 on the waiting list")).to_be_visible()
+    assert_accessible(page)
+
+    switch_to(page, live_server, people["ann"])
+    open_session(page, live_server)
+    page.get_by_role("button", name="Cancel your place").click()
+    expect(page.get_by_text("Your place is cancelled")).to_be_visible()
+    assert_accessible(page)
+
+    switch_to(page, live_server, people["bo"])
+    open_session(page, live_server)
+    expect(page.get_by_role("heading", name="You have a place")).to_be_visible()
+    with live_server.db() as session:
+        subjects = session.scalars(select(OutboxMessage.subject).where(
+            OutboxMessage.to_address == people["bo"], OutboxMessage.kind == "session_booked"))
+        assert list(subjects) == ["Your place is confirmed – Workplace Champions"]
+    for module_id in people["modules"]:
+        take_module(page, live_server, module_id, right=True)
+    with live_server.db() as session:
+        assert session.scalar(select(Certificate)) is None  # the session is still to come
+        starts = session.scalar(select(LiveSession.starts_at))
+
+    with clock.travel(starts + timedelta(hours=1)):
+        switch_to(page, live_server, people["coordinator"])
+        page.goto(live_server.url + "/training/sessions/managed")
+        assert_accessible(page)
+        page.locator("table a.govuk-link").first.click()
+        page.get_by_role("button", name="Save attendance").click()
+        expect(page.get_by_text("Select whether Bo Chan attended").first).to_be_visible()
+        assert_accessible(page)
+        page.get_by_role("group", name="Bo Chan").get_by_label("Attended").check()
+        page.get_by_role("button", name="Save attendance").click()
+        expect(page.get_by_text("Attendance saved. Certificates issued: 1")).to_be_visible()
+        assert_accessible(page)
+
+        switch_to(page, live_server, people["bo"])
+        page.goto(live_server.url + "/training")
+        with live_server.db() as session:
+            course_id = session.scalar(select(Course.id).where(Course.key == "basics"))
+        page.goto(f"{live_server.url}/training/courses/{course_id}")
+        page.get_by_role("link", name="View your certificate").click()
+        expect(page.get_by_role("heading", name="Certificate of completion")).to_be_visible()
