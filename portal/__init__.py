@@ -72,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
         auth,
         champions,
         coordinator,
+        credentials,
         errors,
         health,
         invitations,
@@ -89,7 +90,7 @@ def register_blueprints(app: Flask) -> None:
         two_factor,
     )
 
-    for module in (main, auth, two_factor, health, training, live_sessions, support,
+    for module in (main, auth, two_factor, health, training, live_sessions, credentials, support,
                    coordinator, monitoring, members, joining, organisations, champions,
                    invitations, people, policy, signposting):
         app.register_blueprint(module.bp)

@@ -138,6 +138,10 @@ ARGUMENTS_BY_ENDPOINT = {
     ("auth.confirm_new_email", "token"): "email_change_token",
     ("champions.withdrawn", "membership_id"): "withdrawn",
     ("training.verify_certificate", "code"): "certificate_code",  # public, by its secret code
+    ("credentials.credential", "code"): "certificate_code",
+    ("credentials.credential_jwt", "code"): "certificate_code",
+    ("credentials.credential_status", "code"): "certificate_code",
+    ("credentials.revoke", "code"): "certificate_code",  # coordinators only
 }
 ARGUMENTS = {
     "org_id": "org", "site_id": "site", "invitation_id": "invitation",

@@ -47,6 +47,7 @@ from portal.models.support import SupportService, SupportServiceBorough, Support
 from portal.models.training import (
     AttemptStatus,
     Certificate,
+    CertificateStatus,
     Course,
     Module,
     ModuleCompletion,
@@ -74,6 +75,7 @@ __all__ = [
     "WITHDRAWAL_REASON_LABELS",
     "AuditEvent",
     "Certificate",
+    "CertificateStatus",
     "Course",
     "Module",
     "ModuleCompletion",
