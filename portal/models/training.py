@@ -31,7 +31,8 @@ class Course(Base):
     # Certified only after attending a live session as well as passing the modules.
     requires_live_session: Mapped[bool] = mapped_column(default=False)
     # Renewal opens this many months before a certificate expires and stays open this many
-    # months after (0: renew only once expired / no grace).
+    # months after, a renewal running on from the old expiry date. 0: no window (the course can
+    # be refreshed at any time, the new certificate running from the day it is earned).
     renewal_window_months: Mapped[int] = mapped_column(default=0)
     renewal_grace_months: Mapped[int] = mapped_column(default=0)
     description_html: Mapped[str] = mapped_column(sa.Text, default="")

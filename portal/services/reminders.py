@@ -34,15 +34,18 @@ from sqlalchemy.sql.functions import FunctionElement
 from portal.mail import queue_email
 from portal.models import (
     Assignment,
+    BookingStatus,
     Certificate,
     Course,
     Invitation,
+    LiveSession,
     Membership,
     Organisation,
     OrgRole,
     OutboxMessage,
     PolicyElementRecord,
     Reminder,
+    SessionBooking,
     User,
     utcnow,
 )
@@ -55,8 +58,9 @@ CERTIFICATE_EXPIRING = "certificate_expiring"
 INVITATION_PENDING = "invitation_pending"
 POLICY_REVIEW = "policy_review"
 RENEWAL_DUE = "renewal_due"
-KIND_ORDER = (ASSIGNMENT_OVERDUE, ASSIGNMENT_DUE, CERTIFICATE_EXPIRING, RENEWAL_DUE,
-              POLICY_REVIEW, INVITATION_PENDING)
+LIVE_SESSION_SOON = "live_session_soon"
+KIND_ORDER = (LIVE_SESSION_SOON, ASSIGNMENT_OVERDUE, ASSIGNMENT_DUE, CERTIFICATE_EXPIRING,
+              RENEWAL_DUE, POLICY_REVIEW, INVITATION_PENDING)
 
 DUE_SOON_DAYS = 7  # an assignment's due date is this close
 CERTIFICATE_NOTICE_DAYS = 30  # a certification expires within this many days
@@ -64,6 +68,7 @@ INVITATION_NUDGE_DAYS = 3  # an invitation has waited this long since it was (la
 INVITATION_NUDGE_LIMIT_DAYS = 30  # older invitations are left to the champions page
 POLICY_REVIEW_NOTICE_DAYS = 30  # a policy element's review date is this close, or has passed
 RENEWAL_NOTICE_DAYS = (60, 30, 7)  # before the renewal date; one reminder at each stage
+LIVE_SESSION_NOTICE_DAYS = 2  # a booked live session starts today or within this many days
 BATCH = 500
 
 
@@ -228,10 +233,36 @@ def _renewal_reminders(session: Session, today: date) -> Iterator[Due]:
         yield Due(RENEWAL_DUE, user_id, ref, typing.cast(date, due_on), org_id, org_name)
 
 
+def _live_session_reminders(session: Session, today: date) -> Iterator[Due]:
+    """To people with a booked place: their live session starts soon (once per booking)."""
+    member, current = _current_member()
+    reference = _text(SessionBooking.id)
+    rows = session.execute(
+        select(SessionBooking.user_id, reference, LiveSession.starts_at, Organisation.id,
+               Organisation.name, LiveSession.id)
+        .select_from(SessionBooking)
+        .join(LiveSession, LiveSession.id == SessionBooking.session_id)
+        .join(member, member.user_id == SessionBooking.user_id)
+        .join(Organisation, current)
+        .where(SessionBooking.status == BookingStatus.BOOKED,
+               LiveSession.starts_at >= start_of(today),
+               LiveSession.starts_at < start_of(
+                   today + timedelta(days=LIVE_SESSION_NOTICE_DAYS + 1)),
+               _not_sent(LIVE_SESSION_SOON, SessionBooking.user_id, reference))
+        .order_by(SessionBooking.id, Organisation.id))
+    seen = set()
+    for user_id, ref, starts_at, org_id, org_name, session_id in rows:
+        if ref not in seen:  # once, whichever of the person's organisations it names
+            seen.add(ref)
+            yield Due(LIVE_SESSION_SOON, user_id, ref, starts_at.date(), org_id, org_name,
+                      str(session_id))
+
+
 def due_reminders(session: Session, today: date) -> dict[int, list[Due]]:
     """Everything due today and not yet sent, by person."""
     found: dict[int, list[Due]] = defaultdict(list)
-    for source in (_assignment_reminders(session, today, overdue=True),
+    for source in (_live_session_reminders(session, today),
+                   _assignment_reminders(session, today, overdue=True),
                    _assignment_reminders(session, today, overdue=False),
                    _certificate_reminders(session, today), _invitation_reminders(session, today),
                    _policy_reminders(session, today), _renewal_reminders(session, today)):
@@ -321,6 +352,8 @@ def _lines(items: list[Due], settings: Settings) -> list[Line]:
 
 
 def reminder_link(item: Due, settings: Settings) -> str:
+    if item.kind == LIVE_SESSION_SOON:
+        return settings.link("live_sessions.detail", live_session_id=int(item.detail or 0))
     if item.kind in PERSONAL_PAGES:
         return settings.link(PERSONAL_PAGES[item.kind])
     return settings.link(ORGANISATION_PAGES.get(item.kind, ORGANISATION_OVERVIEW),

@@ -209,7 +209,7 @@ def certification_due(session: Session, user_id: int, course: Course, now: datet
 
 def attended_live_session(session: Session, user_id: int, course: Course, now: datetime) -> bool:
     """Attended in full (leaving early does not count) a session of the course, not lapsed."""
-    cutoff = refresher_cutoff(course.refresher_months, now)
+    cutoff = counting_from(session, user_id, course, now)
     query = (select(SessionBooking.id).join(SessionBooking.live_session)
              .where(SessionBooking.user_id == user_id, LiveSession.course_id == course.id,
                     SessionBooking.attendance == Attendance.ATTENDED))
@@ -276,9 +276,9 @@ def has_lapsed(completed_at: datetime, refresher_months: int, now: datetime) -> 
 
 
 def course_completed(session: Session, user_id: int, course: Course, now: datetime) -> bool:
-    """Every module of the course still in use has a current pass: of its current version (or
-    a later one) and not lapsed. One query however many modules the course has."""
-    cutoff = refresher_cutoff(course.refresher_months, now)
+    """Every module of the course still in use has a pass that counts (counting_from): of its
+    current version (or a later one). One query however many modules the course has."""
+    cutoff = counting_from(session, user_id, course, now)
     passed = select(ModuleCompletion.id).where(
         ModuleCompletion.user_id == user_id, ModuleCompletion.module_id == Module.id,
         ModuleCompletion.version >= func.coalesce(ModuleVersion.version, 0))
@@ -291,10 +291,77 @@ def course_completed(session: Session, user_id: int, course: Course, now: dateti
     return bool(modules) and all(module.passed for module in modules)
 
 
+class RenewalState(enum.StrEnum):
+    NOT_YET = "not yet"  # the renewal window has not opened
+    OPEN = "open"  # from the window's opening to the expiry date
+    GRACE = "grace"  # expired, but still renewable from the old expiry date
+    CLOSED = "closed"  # past the grace period: certified afresh, from the day it is earned
+
+
+def renewal_opens(certificate: Certificate, course: Course) -> datetime | None:
+    """From when passes (and a live session) count towards renewing this certificate. A course
+    without a renewal window (0 months) can be refreshed at any time, from the day it is done."""
+    if certificate.expires_at is None or not course.renewal_window_months:
+        return None
+    return certificate.expires_at - relativedelta(months=course.renewal_window_months)
+
+
+def renewal_closes(certificate: Certificate, course: Course) -> datetime | None:
+    if certificate.expires_at is None or not course.renewal_window_months:
+        return None
+    return certificate.expires_at + relativedelta(months=course.renewal_grace_months)
+
+
+def renewal_state(certificate: Certificate, course: Course, now: datetime) -> RenewalState | None:
+    opens, closes = renewal_opens(certificate, course), renewal_closes(certificate, course)
+    if opens is None or closes is None or certificate.expires_at is None:
+        return None
+    if now < opens:
+        return RenewalState.NOT_YET
+    if now < certificate.expires_at:
+        return RenewalState.OPEN
+    return RenewalState.GRACE if now < closes else RenewalState.CLOSED
+
+
+def latest_certificate(session: Session, user_id: int, course: Course) -> Certificate | None:
+    """The person's latest certificate of the course that was not revoked."""
+    return session.scalar(
+        select(Certificate).where(Certificate.user_id == user_id,
+                                  Certificate.course_id == course.id,
+                                  Certificate.revoked_at.is_(None))
+        .order_by(Certificate.issued_at.desc(), Certificate.id.desc()).limit(1))
+
+
+def counting_from(session: Session, user_id: int, course: Course,
+                  now: datetime) -> datetime | None:
+    """Passes and live sessions after this moment count towards the next certificate: not
+    lapsed (refresher_months) and, for someone already holding an expiring certificate of the
+    course, made since its renewal window opened, so a certificate is renewed from its window
+    and never issued again before it opens."""
+    cutoffs = [refresher_cutoff(course.refresher_months, now)]
+    latest = latest_certificate(session, user_id, course)
+    if latest is not None:
+        cutoffs.append(renewal_opens(latest, course))
+    found = [cutoff for cutoff in cutoffs if cutoff is not None]
+    return max(found) if found else None
+
+
+def new_expiry(previous: Certificate | None, course: Course, now: datetime) -> datetime | None:
+    """A renewal inside the window or grace period runs on from the old expiry date, so renewing
+    early loses nothing; otherwise a certificate runs from the day it is earned."""
+    if not course.refresher_months:
+        return None
+    start = now
+    if previous is not None and previous.expires_at is not None and renewal_state(
+            previous, course, now) in (RenewalState.OPEN, RenewalState.GRACE):
+        start = previous.expires_at
+    return start + relativedelta(months=course.refresher_months)
+
+
 def issue_certificate(session: Session, user_id: int, course: Course,
                       completion: ModuleCompletion, now: datetime) -> Certificate:
-    expires = now + relativedelta(months=course.refresher_months) \
-        if course.refresher_months else None
+    """A new certificate: earlier ones stay in the person's history with their own dates."""
+    expires = new_expiry(latest_certificate(session, user_id, course), course, now)
     certificate = Certificate(code=new_certificate_code(), user_id=user_id, course_id=course.id,
                               completion_id=completion.id, issued_at=now, expires_at=expires)
     session.add(certificate)

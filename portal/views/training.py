@@ -82,7 +82,14 @@ def course(course_id: int) -> ResponseReturnValue:
     found = next((p for p in progress if p.course.id == course_id), None)
     if found is None:
         abort(404)
-    return render_template("training/course.html", progress=found)
+    now = utcnow()
+    latest = training.latest_certificate(get_session(), current_user.id, found.course)
+    return render_template(
+        "training/course.html", progress=found, latest=latest,
+        renewal=training.renewal_state(latest, found.course, now) if latest else None,
+        renewal_closes=training.renewal_closes(latest, found.course) if latest else None,
+        attended=training.attended_live_session(get_session(), current_user.id, found.course,
+                                                now))
 
 
 @bp.route("/training/modules/<int:module_id>")

@@ -14,6 +14,7 @@ from icalendar import Calendar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from portal import clock
 from portal.mail import build_message, claim_due_messages
 from portal.models import (
     Attendance,
@@ -27,7 +28,7 @@ from portal.models import (
     User,
     utcnow,
 )
-from portal.services import live_sessions
+from portal.services import live_sessions, reminders
 from tests.conftest import make_app
 from tests.factories import make_member_organisation, make_user
 from tests.training_steps import load_basics, make_champion, pass_module
@@ -227,3 +228,23 @@ def test_twenty_parallel_bookings_for_five_places(database_url: str, session, ct
     rows = session.execute(select(SessionBooking.status).where(
         SessionBooking.session_id == live.id).order_by(SessionBooking.id)).scalars().all()
     assert rows[:5] == [BookingStatus.BOOKED] * 5
+
+
+def test_a_booked_session_joins_the_daily_digest_once_in_neutral_words(session, ctx) -> None:
+    course, _ = load_basics(session)
+    live = new_session(session, course, capacity=1, starts_in=timedelta(days=2))
+    booked, waiting = people(session, 2)
+    for person in (booked, waiting):
+        live_sessions.book(session, live, person, actor=person, now=utcnow())
+    session.commit()
+    today = clock.today()
+    reminders.send_reminders(session, today=today)
+    (digest,) = mails(session, "reminders", booked)
+    assert "You have a place at a training session on" in digest.body_text
+    assert f"/training/sessions/{live.id}" in digest.body_text
+    assert not SENSITIVE.search(digest.subject + digest.body_text)
+    assert course.title not in digest.body_text
+    assert all("training session" not in m.body_text for m in mails(session, "reminders",
+                                                                     waiting))
+    reminders.send_reminders(session, today=today + timedelta(days=1))
+    assert len(mails(session, "reminders", booked)) == 1  # once per booking
