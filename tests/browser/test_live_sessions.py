@@ -1,20 +1,32 @@
-"""Live sessions in a real browser: a coordinator schedules one, a champion books the only
-place, a second joins the waiting list, the first cancels and the second is promoted; she passes
-the modules, and after the session the coordinator marks her attended, which certifies her."""
+"""Live sessions and certificates in a real browser: a coordinator schedules a session, a
+champion books the only place, a second joins the waiting list, the first cancels and the second
+is promoted; she passes the modules, and after the session the coordinator marks her attended,
+which certifies her. A holder renews in the window and chooses the name the check shows; a
+coordinator revokes the certificate."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from dateutil.relativedelta import relativedelta
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from portal import clock
-from portal.models import Certificate, Course, LiveSession, Module, OrgRole, OutboxMessage
+from portal.models import (
+    Certificate,
+    Course,
+    LiveSession,
+    Module,
+    OrgRole,
+    OutboxMessage,
+    utcnow,
+)
 from tests.browser.conftest import LiveServer, assert_accessible
 from tests.browser.test_layout import sign_in
 from tests.browser.test_training import FIXTURES, take_module
-from tests.factories import make_organisation, make_user, sync_courses
+from tests.factories import make_member_organisation, make_organisation, make_user, sync_courses
+from tests.training_steps import load_basics, make_champion, pass_module
 
 
 def setup(server: LiveServer) -> dict[str, object]:
@@ -129,3 +141,49 @@ def test_schedule_book_wait_cancel_promote_attend_and_certify(page: Page,
         page.goto(f"{live_server.url}/training/courses/{course_id}")
         page.get_by_role("link", name="View your certificate").click()
         expect(page.get_by_role("heading", name="Certificate of completion")).to_be_visible()
+
+
+def test_renew_in_the_window_choose_the_name_shown_and_revoke(page: Page,
+                                                              live_server: LiveServer) -> None:
+    with live_server.db() as session:
+        course, modules = load_basics(session)
+        course.renewal_window_months, course.renewal_grace_months = 6, 3
+        holder = make_champion(session, make_member_organisation(session, name="Sefton Foods"),
+                               full_name="Ann Lee")
+        earned = utcnow() - relativedelta(months=20)
+        for module in modules.values():
+            pass_module(session, holder, module, earned)
+        coordinator = make_user(session, is_coordinator=True)
+        session.commit()
+        people = {"holder": holder.email, "coordinator": coordinator.email,
+                  "course": course.id, "modules": [m.id for m in modules.values()]}
+    sign_in(page, live_server, people["holder"])
+    page.goto(f"{live_server.url}/training/courses/{people['course']}")
+    expect(page.get_by_text("You can renew it until")).to_be_visible()
+    assert_accessible(page)
+    for module_id in people["modules"]:
+        take_module(page, live_server, module_id, right=True)
+    with live_server.db() as session:
+        old, new = session.scalars(select(Certificate).order_by(Certificate.issued_at)).all()
+        assert new.expires_at == old.expires_at + relativedelta(months=24)
+        code = new.code
+    page.goto(f"{live_server.url}/training/courses/{people['course']}")
+    page.get_by_role("link", name="View your certificate").click()
+    page.get_by_role("button", name="Show my full name on the check").click()
+    expect(page.get_by_text("The check now shows your full name")).to_be_visible()
+    assert_accessible(page)
+
+    switch_to(page, live_server, people["coordinator"])
+    page.goto(f"{live_server.url}/verify/{code}")
+    expect(page.get_by_role("heading", name="This certificate is valid")).to_be_visible()
+    assert page.get_by_text("Ann Lee").is_visible()
+    assert page.get_by_text("Sefton Foods").is_visible()
+    page.get_by_role("link", name="Revoke this certificate").click()
+    assert_accessible(page)
+    page.get_by_role("button", name="Revoke certificate").click()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("Issued in error").check()
+    page.get_by_role("button", name="Revoke certificate").click()
+    expect(page.get_by_role("heading", name="This certificate has been revoked")).to_be_visible()
+    assert_accessible(page)

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from bench.sqlcount import count_statements as statements_of
 from portal import clock
 from portal.models import (
     Attendance,
@@ -150,3 +151,34 @@ def test_hr_leads_book_only_their_own_champions(session, signed_in, basics, org)
     assert booked == [own.id]
     other_org = make_member_organisation(session)
     assert hr.get(f"/organisations/{other_org.id}/sessions/{live.id}/book").status_code == 404
+
+
+def count_statements(app, client, path: str) -> int:  # noqa: ANN001
+    with statements_of(app.extensions["portal.engine"]) as log:
+        assert client.get(path).status_code == 200
+    return log.count
+
+
+def test_session_lists_cost_the_same_statements_however_many_sessions(app, session, signed_in,  # noqa: ANN001
+                                                                      basics, org) -> None:
+    champion = make_champion(session, org)
+    coordinator = make_user(session, is_coordinator=True)
+    make_session(session, basics, capacity=3)
+    session.commit()
+    clients = {"/training/sessions": signed_in(champion),
+               "/training/sessions/managed": signed_in(coordinator)}
+    few = {path: count_statements(app, client, path) for path, client in clients.items()}
+    for _ in range(15):
+        live = make_session(session, basics, capacity=3)
+        session.add(SessionBooking(session_id=live.id, user_id=champion.id,
+                                   status=BookingStatus.BOOKED))
+    session.commit()
+    for path, client in clients.items():
+        assert count_statements(app, client, path) == few[path], path
+    attendance = f"/training/sessions/{live.id}/attendance"
+    one = count_statements(app, clients["/training/sessions/managed"], attendance)
+    for _ in range(10):
+        session.add(SessionBooking(session_id=live.id, user_id=make_champion(session, org).id,
+                                   status=BookingStatus.WAITING))
+    session.commit()
+    assert count_statements(app, clients["/training/sessions/managed"], attendance) == one
