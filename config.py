@@ -201,6 +201,8 @@ class Config:
     # published at /.well-known/jwks.json. Made on first use where ISSUER_KEY_GENERATE is set.
     ISSUER_KEY_FILE = Path(_env("ISSUER_KEY_FILE", str(INSTANCE_DIR / "issuer-key.json")))
     ISSUER_KEY_GENERATE = True
+    # Days before a certificate expires when its holder and their HR leads are reminded.
+    CERTIFICATE_REMINDER_DAYS = (90, 30, 7)
 
 
 class DevelopmentConfig(Config):
