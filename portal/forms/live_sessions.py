@@ -9,10 +9,9 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovRadioInput,
     GovSelect,
     GovSubmitInput,
-    GovTextArea,
     GovTextInput,
 )
-from wtforms import RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from portal import clock
@@ -44,11 +43,12 @@ class ScheduleSessionForm(PortalForm):
                                                             "or fewer")])
     borough = SelectField("Borough (in person)", widget=GovSelect(), validate_choice=False,
                           choices=choices({"": "Select a borough", **BOROUGH_LABELS}))
-    access_info = TextAreaField(
-        "Access information (in person, optional)", widget=GovTextArea(),
+    # One line about the venue, typed by a coordinator: no text box about people (PRIV-05).
+    access_info = StringField(
+        "Access information (in person, optional)", widget=GovTextInput(),
         description="For example step-free entrance, hearing loop, parking.",
-        validators=[Optional(), Length(max=1000, message="Access information must be 1000 "
-                                                         "characters or fewer")])
+        validators=[Optional(), Length(max=300, message="Access information must be 300 "
+                                                        "characters or fewer")])
     joining_link = StringField("Joining link (online)", widget=GovTextInput(),
                                description="Shown only to people with a booked place.",
                                validators=[Length(max=500, message="The joining link must be "
