@@ -126,6 +126,12 @@ def active_booking(session: Session, live_session: LiveSession,
         SessionBooking.status.in_(ACTIVE_STATUSES)))
 
 
+def bookings_for(session: Session, live_session: LiveSession,
+                 people: Sequence[User]) -> list[SessionBooking]:
+    """These people's active bookings at the session, places first, in booking order."""
+    return [b for b in roll(session, live_session) if b.user_id in {p.id for p in people}]
+
+
 def roll(session: Session, live_session: LiveSession) -> list[SessionBooking]:
     """Booked people then the waiting list, each in booking order, with their names."""
     order = {BookingStatus.BOOKED: 0, BookingStatus.WAITING: 1}

@@ -266,5 +266,30 @@ def book_for(organisation: Organisation, live_session_id: int) -> ResponseReturn
                   else "The session is full: the champion is on the waiting list", "success")
             return redirect(url_for("live_sessions.detail", live_session_id=live_session_id),
                             code=303)
+    booked = live_sessions.bookings_for(session, live_session, list(champions.values()))
     return render_template("live_sessions/book_for.html", form=form, organisation=organisation,
-                           live_session=live_session), 400 if form.errors else 200
+                           live_session=live_session, booked=booked,
+                           now=utcnow()), 400 if form.errors else 200
+
+
+@bp.route("/organisations/<int:org_id>/sessions/<int:live_session_id>/cancel", methods=["POST"])
+@organisation_role_required(OrgRole.HR_LEAD)
+def cancel_for(organisation: Organisation, live_session_id: int) -> ResponseReturnValue:
+    """An HR lead cancels a place (or waiting-list entry) of one of their champions."""
+    session = get_session()
+    live_session = _session_or_404(live_session_id)
+    champions = {str(c.id): c for c in live_sessions.champions_to_book(session, organisation)}
+    person = champions.get(request.form.get("champion", ""))
+    booking = live_sessions.active_booking(session, live_session, person) if person else None
+    if booking is None:
+        refuse(404, "not_own_champions_booking", organisation=organisation,
+               target_type="live_session", target_id=live_session_id)
+    try:
+        live_sessions.cancel(session, booking, actor=current_user, now=utcnow())
+    except live_sessions.SessionStartedError:
+        flash("This session has started, so the booking can no longer be cancelled", "info")
+    else:
+        session.commit()
+        flash(f"Cancelled the booking of {person.full_name}", "success")
+    return redirect(url_for("live_sessions.book_for", org_id=organisation.id,
+                            live_session_id=live_session_id), code=303)

@@ -151,6 +151,16 @@ def test_hr_leads_book_only_their_own_champions(session, signed_in, basics, org)
     assert booked == [own.id]
     other_org = make_member_organisation(session)
     assert hr.get(f"/organisations/{other_org.id}/sessions/{live.id}/book").status_code == 404
+    cancel = f"/organisations/{org.id}/sessions/{live.id}/cancel"
+    session.add(SessionBooking(session_id=live.id, user_id=elsewhere.id,
+                               status=BookingStatus.BOOKED))
+    session.commit()
+    assert post(hr, cancel, {"champion": str(elsewhere.id)}).status_code == 404
+    assert "Ann Lee: booked" in visible_text(hr.get(page).get_data(as_text=True))
+    assert post(hr, cancel, {"champion": str(own.id)}).status_code == 303
+    session.expire_all()
+    statuses = dict(session.execute(select(SessionBooking.user_id, SessionBooking.status)).all())
+    assert statuses == {own.id: BookingStatus.CANCELLED, elsewhere.id: BookingStatus.BOOKED}
 
 
 def count_statements(app, client, path: str) -> int:  # noqa: ANN001
