@@ -126,6 +126,17 @@ class ScheduleSessionForm(PortalForm):
         return self._at(self.ends.data or "")
 
 
+class CapacityForm(PortalForm):
+    capacity = StringField("Number of places", widget=GovTextInput(),
+                           validators=[InputRequired("Enter the number of places")])
+    submit = SubmitField("Change the number of places", widget=GovSubmitInput())
+
+    def validate_capacity(self, field: StringField) -> None:
+        if not (field.data or "").isdigit() or not 1 <= int(field.data) <= MAX_CAPACITY:
+            raise ValidationError(f"The number of places must be a whole number from 1 to "
+                                  f"{MAX_CAPACITY}")
+
+
 class BookForChampionForm(PortalForm):
     champion = RadioField("Which champion is the place for?", widget=GovRadioInput(),
                           choices=[], validators=[InputRequired("Select a champion")])

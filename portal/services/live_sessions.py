@@ -215,6 +215,25 @@ def cancel(session: Session, booking: SessionBooking, *, actor: User,
     return _promote(session, live_session, now)
 
 
+class CapacityBelowBookedError(PortalError):
+    """Fewer places than people already booked."""
+
+
+def change_capacity(session: Session, live_session: LiveSession, capacity: int, *,
+                    actor: User, now: datetime) -> list[SessionBooking]:
+    """More or fewer places (never fewer than are booked); new places go to the waiting list."""
+    _lock(session, live_session)
+    if live_session.has_started(now):
+        raise SessionStartedError
+    if capacity < live_session.booked_count:
+        raise CapacityBelowBookedError
+    record_event(session, "live_session.capacity_changed", actor=actor, target=live_session,
+                 details={"from": live_session.capacity, "to": capacity})
+    live_session.capacity = capacity
+    session.flush()
+    return _promote(session, live_session, now)
+
+
 def _promote(session: Session, live_session: LiveSession, now: datetime) -> list[SessionBooking]:
     """Give free places to the waiting list, first come first served (under the lock)."""
     if live_session.places_left <= 0:

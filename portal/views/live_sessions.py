@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from portal.db import get_session
-from portal.forms.live_sessions import BookForChampionForm, ScheduleSessionForm
+from portal.forms.live_sessions import BookForChampionForm, CapacityForm, ScheduleSessionForm
 from portal.forms.organisations import choices
 from portal.models import (
     Attendance,
@@ -209,9 +209,39 @@ def attendance(live_session_id: int) -> ResponseReturnValue:
                                     live_session_id=live_session_id), code=303)
     return render_template("live_sessions/attendance.html", live_session=live_session,
                            roll=roll, now=now, errors=errors, items=_radio_items(roll),
+                           capacity_form=CapacityForm(formdata=None,
+                                                      capacity=str(live_session.capacity)),
                            error_list=[{"text": text, "href": f"#attendance-{booking_id}"}
                                        for booking_id, text in errors.items()]), \
         400 if errors else 200
+
+
+@bp.route("/training/sessions/<int:live_session_id>/capacity", methods=["POST"])
+@sign_in_required
+def capacity(live_session_id: int) -> ResponseReturnValue:
+    """The number of places: more places go at once to the waiting list, in order."""
+    session, now = get_session(), utcnow()
+    live_session = _managed_session(live_session_id)
+    form = CapacityForm()
+    if form.validate_on_submit():
+        try:
+            promoted = live_sessions.change_capacity(session, live_session,
+                                                     int(form.capacity.data), actor=current_user,
+                                                     now=now)
+        except live_sessions.CapacityBelowBookedError:
+            form.capacity.errors = [f"The number of places cannot be fewer than the "
+                                    f"{live_session.booked_count} already booked"]
+        except live_sessions.SessionStartedError:
+            form.capacity.errors = ["This session has started, so its places cannot change"]
+        else:
+            session.commit()
+            flash(f"Places changed. Moved from the waiting list: {len(promoted)}", "success")
+            return redirect(url_for("live_sessions.attendance",
+                                    live_session_id=live_session_id), code=303)
+    roll = live_sessions.roll(session, live_session)
+    return render_template("live_sessions/attendance.html", live_session=live_session,
+                           roll=roll, now=now, errors={}, items=_radio_items(roll),
+                           capacity_form=form, error_list=[]), 400
 
 
 def _radio_items(roll: list) -> dict[int, list[dict]]:

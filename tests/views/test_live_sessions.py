@@ -192,3 +192,22 @@ def test_session_lists_cost_the_same_statements_however_many_sessions(app, sessi
                                    status=BookingStatus.WAITING))
     session.commit()
     assert count_statements(app, clients["/training/sessions/managed"], attendance) == one
+
+
+def test_more_places_go_to_the_waiting_list_in_order(session, signed_in, basics, org) -> None:  # noqa: ANN001
+    live = make_session(session, basics, capacity=1)
+    first, second, third = (make_champion(session, org) for _ in range(3))
+    coordinator = signed_in(make_user(session, is_coordinator=True))
+    for person in (first, second, third):
+        post(signed_in(person), f"/training/sessions/{live.id}/book")
+    page = f"/training/sessions/{live.id}/capacity"
+    too_few = post(coordinator, page, {"capacity": "0"})
+    assert too_few.status_code == 400
+    assert "whole number from 1 to 500" in visible_text(too_few.get_data(as_text=True))
+    assert post(coordinator, page, {"capacity": "2"}).status_code == 303
+    session.expire_all()
+    statuses = dict(session.execute(select(SessionBooking.user_id, SessionBooking.status)).all())
+    assert statuses == {first.id: "booked", second.id: "booked", third.id: "waiting"}
+    below = post(coordinator, page, {"capacity": "1"})
+    assert below.status_code == 400
+    assert "cannot be fewer than the 2 already booked" in below.get_data(as_text=True)
