@@ -418,7 +418,7 @@ REGISTRY: dict[str, Table] = {
                                     "renewal_window_months", "renewal_grace_months",
                                     "description_html", "retired_at", "updated_at")),
     "module": Table(columns=_record(CATALOGUE, "id", "key", "course_id", "position",
-                                    "current_version_id", "retired_at")),
+                                    "in_refresher", "current_version_id", "retired_at")),
     "module_version": Table(columns=_record(
         CATALOGUE, "id", "module_id", "version", "content_hash", "title", "summary", "minutes",
         "content_note", "body_html", "pass_mark", "questions_per_attempt", "shuffle_answers",

@@ -33,6 +33,10 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("renewal_grace_months", sa.Integer(), nullable=False,
                                       server_default="0"))
 
+    with op.batch_alter_table("module", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("in_refresher", sa.Boolean(), nullable=False,
+                                      server_default=sa.true()))
+
     with op.batch_alter_table("certificate", schema=None) as batch_op:
         batch_op.add_column(sa.Column("revoked_at", portal.models.base.UTCDateTime(timezone=True),
                                       nullable=True))
@@ -124,6 +128,9 @@ def downgrade() -> None:
         batch_op.drop_column("revoked_by_id")
         batch_op.drop_column("revoked_reason")
         batch_op.drop_column("revoked_at")
+
+    with op.batch_alter_table("module", schema=None) as batch_op:
+        batch_op.drop_column("in_refresher")
 
     with op.batch_alter_table("course", schema=None) as batch_op:
         batch_op.drop_column("renewal_grace_months")

@@ -86,6 +86,7 @@ class Course:
     live_session: bool = False  # certified only after attending a live session too
     renewal_window_months: int = 0  # renewal opens this long before the certificate expires
     renewal_grace_months: int = 0  # and stays open this long after
+    refresher_modules: tuple[str, ...] = ()  # the module ids a renewal needs (empty: all)
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,8 @@ class Module(Base):
     key: Mapped[str] = mapped_column(sa.String(100), unique=True)
     course_id: Mapped[int] = mapped_column(sa.ForeignKey("course.id"), index=True)
     position: Mapped[int] = mapped_column(default=0)
+    # Part of the shorter path that renews a certificate (course.md `refresher_modules`).
+    in_refresher: Mapped[bool] = mapped_column(default=True)
     current_version_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("module_version.id", use_alter=True))
     retired_at: Mapped[datetime | None]

@@ -46,6 +46,8 @@ def sync_catalogue(session: Session, catalogue: loader.Catalogue,
         for position, loaded_module in enumerate(loaded.modules, 1):
             module = modules.get(loaded_module.id) or _new_module(session, loaded_module.id)
             module.course, module.position, module.retired_at = course, position, None
+            module.in_refresher = not loaded.refresher_modules \
+                or loaded_module.id in loaded.refresher_modules
             version_id = stored.get((loaded_module.id, loaded_module.content_hash))
             _sync_version(session, module, loaded_module, version_id, report)
             seen_modules.add(loaded_module.id)

@@ -209,7 +209,7 @@ def certification_due(session: Session, user_id: int, course: Course, now: datet
 
 def attended_live_session(session: Session, user_id: int, course: Course, now: datetime) -> bool:
     """Attended in full (leaving early does not count) a session of the course, not lapsed."""
-    cutoff = counting_from(session, user_id, course, now)
+    cutoff = counting_from(course, latest_certificate(session, user_id, course), now)
     query = (select(SessionBooking.id).join(SessionBooking.live_session)
              .where(SessionBooking.user_id == user_id, LiveSession.course_id == course.id,
                     SessionBooking.attendance == Attendance.ATTENDED))
@@ -278,16 +278,19 @@ def has_lapsed(completed_at: datetime, refresher_months: int, now: datetime) -> 
 def course_completed(session: Session, user_id: int, course: Course, now: datetime) -> bool:
     """Every module of the course still in use has a pass that counts (counting_from): of its
     current version (or a later one). One query however many modules the course has."""
-    cutoff = counting_from(session, user_id, course, now)
+    latest = latest_certificate(session, user_id, course)
+    cutoff = counting_from(course, latest, now)
     passed = select(ModuleCompletion.id).where(
         ModuleCompletion.user_id == user_id, ModuleCompletion.module_id == Module.id,
         ModuleCompletion.version >= func.coalesce(ModuleVersion.version, 0))
     if cutoff is not None:
         passed = passed.where(ModuleCompletion.completed_at > cutoff)
-    modules = session.execute(
-        select(Module.id, exists(passed).label("passed"))
-        .outerjoin(ModuleVersion, ModuleVersion.id == Module.current_version_id)
-        .where(Module.course_id == course.id, Module.retired_at.is_(None))).all()
+    query = (select(Module.id, exists(passed).label("passed"))
+             .outerjoin(ModuleVersion, ModuleVersion.id == Module.current_version_id)
+             .where(Module.course_id == course.id, Module.retired_at.is_(None)))
+    if latest is not None and renewal_state(latest, course, now) in RENEWABLE:
+        query = query.where(Module.in_refresher)  # renewing: the refresher path is enough
+    modules = session.execute(query).all()
     return bool(modules) and all(module.passed for module in modules)
 
 
@@ -296,6 +299,9 @@ class RenewalState(enum.StrEnum):
     OPEN = "open"  # from the window's opening to the expiry date
     GRACE = "grace"  # expired, but still renewable from the old expiry date
     CLOSED = "closed"  # past the grace period: certified afresh, from the day it is earned
+
+
+RENEWABLE = (RenewalState.OPEN, RenewalState.GRACE)
 
 
 def renewal_opens(certificate: Certificate, course: Course) -> datetime | None:
@@ -332,14 +338,12 @@ def latest_certificate(session: Session, user_id: int, course: Course) -> Certif
         .order_by(Certificate.issued_at.desc(), Certificate.id.desc()).limit(1))
 
 
-def counting_from(session: Session, user_id: int, course: Course,
-                  now: datetime) -> datetime | None:
+def counting_from(course: Course, latest: Certificate | None, now: datetime) -> datetime | None:
     """Passes and live sessions after this moment count towards the next certificate: not
     lapsed (refresher_months) and, for someone already holding an expiring certificate of the
     course, made since its renewal window opened, so a certificate is renewed from its window
     and never issued again before it opens."""
     cutoffs = [refresher_cutoff(course.refresher_months, now)]
-    latest = latest_certificate(session, user_id, course)
     if latest is not None:
         cutoffs.append(renewal_opens(latest, course))
     found = [cutoff for cutoff in cutoffs if cutoff is not None]
@@ -353,7 +357,7 @@ def new_expiry(previous: Certificate | None, course: Course, now: datetime) -> d
         return None
     start = now
     if previous is not None and previous.expires_at is not None and renewal_state(
-            previous, course, now) in (RenewalState.OPEN, RenewalState.GRACE):
+            previous, course, now) in RENEWABLE:
         start = previous.expires_at
     return start + relativedelta(months=course.refresher_months)
 

@@ -74,3 +74,17 @@ def test_a_course_needing_a_session_renews_only_with_a_session_in_the_window(ses
     course.requires_live_session = True  # from now on the course asks for a session as well
     pass_all(session, person, modules, start + 20 * MONTH)
     assert len(certificates(session, person)) == 1
+
+
+def test_the_refresher_path_renews_with_fewer_modules(session) -> None:  # noqa: ANN001
+    course, modules, person = setup(session)
+    first_module, second_module = modules
+    first_module.in_refresher = False  # as `refresher_modules: [second-module]` syncs
+    start = utcnow() - 20 * MONTH
+    pass_all(session, person, modules, start)
+    pass_module(session, person, second_module, start + 19 * MONTH)  # in the window
+    assert len(certificates(session, person)) == 2
+    late = make_champion(session, make_member_organisation(session))
+    pass_all(session, late, modules, start - 10 * MONTH)
+    pass_module(session, late, second_module, start + 19 * MONTH)  # window closed: all again
+    assert len(certificates(session, late)) == 1
