@@ -200,6 +200,12 @@ class Config:
 
     PROXY_FIX_HOPS = _env_int("PROXY_FIX_HOPS", 0)
     DEMO_DATA_ALLOWED = True
+    # The issuer's RSA private key (a JWK) that signs Open Badges credentials; its public half is
+    # published at /.well-known/jwks.json. Made on first use where ISSUER_KEY_GENERATE is set.
+    ISSUER_KEY_FILE = Path(_env("ISSUER_KEY_FILE", str(INSTANCE_DIR / "issuer-key.json")))
+    ISSUER_KEY_GENERATE = True
+    # Days before a certificate expires when its holder and their HR leads are reminded.
+    CERTIFICATE_REMINDER_DAYS = (90, 30, 7)
 
 
 class DevelopmentConfig(Config):
@@ -232,6 +238,7 @@ class TestConfig(Config):
     # Never the development folder; tests that upload set their own tmp_path.
     UPLOAD_DIR = Path(tempfile.gettempdir()) / "portal-test-uploads"
     CLAMD_ADDRESS = None
+    ISSUER_KEY_FILE = Path(tempfile.gettempdir()) / "portal-test-issuer-key.json"
 
 
 class ProductionConfig(Config):
@@ -240,6 +247,7 @@ class ProductionConfig(Config):
     DEMO_DATA_ALLOWED = False
     DEBUG = False
     TESTING = False
+    ISSUER_KEY_GENERATE = False  # production's key is made and kept deliberately, never ad hoc
 
     def __init__(self) -> None:
         if get_debug_flag():

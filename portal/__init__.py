@@ -72,10 +72,12 @@ def register_blueprints(app: Flask) -> None:
         auth,
         champions,
         coordinator,
+        credentials,
         errors,
         health,
         invitations,
         joining,
+        live_sessions,
         main,
         members,
         monitoring,
@@ -89,9 +91,9 @@ def register_blueprints(app: Flask) -> None:
         workbench,
     )
 
-    for module in (main, auth, two_factor, health, training, support, coordinator, monitoring,
-                   members, joining, organisations, champions, invitations, people, policy,
-                   signposting, workbench):
+    for module in (main, auth, two_factor, health, training, live_sessions, credentials, support,
+                   coordinator, monitoring, members, joining, organisations, champions,
+                   invitations, people, policy, signposting, workbench):
         app.register_blueprint(module.bp)
     errors.register_error_handlers(app)
 

@@ -10,14 +10,6 @@ from portal.models import Certificate, User, utcnow
 from portal.services.two_factor import qr_code
 
 
-def display_name(full_name: str) -> str:
-    """First name and last initial, as /verify shows the holder to anyone with the code."""
-    parts = full_name.split()
-    if len(parts) < 2:
-        return parts[0] if parts else ""
-    return f"{parts[0]} {parts[-1][0]}."
-
-
 def employers(holder: User) -> list[str]:
     """The organisations the holder currently belongs to, by name, as the certificate names them."""
     return sorted({m.organisation.name for m in holder.memberships if m.is_current})
@@ -31,8 +23,10 @@ def verification_url(certificate: Certificate) -> str:
 
 def certificate_context(certificate: Certificate, holder: User) -> dict[str, object]:
     address = verification_url(certificate)
+    now = utcnow()
     return {"certificate": certificate, "holder": holder, "employers": employers(holder),
-            "verification_url": address, "qr": qr_code(address), "now": utcnow()}
+            "verification_url": address, "qr": qr_code(address), "now": now,
+            "status": certificate.status_at(now)}
 
 
 def certificate_pdf(certificate: Certificate, holder: User) -> bytes:

@@ -17,7 +17,7 @@ limiter = Limiter(key_func=get_remote_address)
 LIMITED_METHODS = frozenset({"POST"})
 LIMITED_DOWNLOADS = frozenset({"monitoring.export_figures", "monitoring.export_organisations",
                                "monitoring.export_champions", "training.certificate_download",
-                               "signposting.card_download"})
+                               "signposting.card_download", "monitoring.report_pdf"})
 
 
 @limiter.request_filter

@@ -31,8 +31,23 @@ class PermanentMailError(Exception):
     """The mail server refused the message for good (5xx): retrying will not help."""
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A small text file sent with a message, such as a calendar invitation."""
+
+    name: str  # neutral, like the subject: no course titles or sensitive words
+    content_type: str  # "text/calendar"
+    text: str
+
+    @property
+    def maintype_subtype(self) -> tuple[str, str]:
+        maintype, subtype = self.content_type.split("/", 1)
+        return maintype, subtype
+
+
 def queue_email(session: Session, *, kind: str, to: str, subject: str, template: str,
-                dedupe_key: str | None = None, **context: object) -> OutboxMessage:
+                dedupe_key: str | None = None, attachment: Attachment | None = None,
+                **context: object) -> OutboxMessage:
     """Add a plain-text message to the outbox; it is sent only if the caller's change commits.
 
     Subjects must be neutral (DESIGN.md): no course titles or sensitive words.
@@ -42,6 +57,10 @@ def queue_email(session: Session, *, kind: str, to: str, subject: str, template:
     body = render_template(f"email/{template}.txt", **context)
     message = OutboxMessage(kind=kind, to_address=to, subject=subject, body_text=body,
                             dedupe_key=dedupe_key)
+    if attachment is not None:
+        message.attachment_name = attachment.name
+        message.attachment_type = attachment.content_type
+        message.attachment_text = attachment.text
     session.add(message)
     return message
 
@@ -54,6 +73,7 @@ class Claimed:
     body_text: str
     attempts: int
     claim_token: str
+    attachment: Attachment | None = None
 
 
 def release_stuck_claims(session: Session) -> int:
@@ -88,9 +108,12 @@ def claim_due_messages(session: Session, limit: int = CLAIM_BATCH) -> list[Claim
     session.commit()
     rows = session.execute(
         select(OutboxMessage.id, OutboxMessage.to_address, OutboxMessage.subject,
-               OutboxMessage.body_text, OutboxMessage.attempts)
+               OutboxMessage.body_text, OutboxMessage.attempts, OutboxMessage.attachment_name,
+               OutboxMessage.attachment_type, OutboxMessage.attachment_text)
         .where(OutboxMessage.claim_token == token).order_by(OutboxMessage.id))
-    return [Claimed(*row, claim_token=token) for row in rows]
+    return [Claimed(*row[:5], claim_token=token,
+                    attachment=Attachment(row[5], row[6], row[7] or "") if row[5] else None)
+            for row in rows]
 
 
 def _finish(session: Session, claimed: Claimed, **values: object) -> None:
@@ -125,6 +148,10 @@ def build_message(claimed: Claimed) -> EmailMessage:
     message["To"] = claimed.to_address
     message["Subject"] = claimed.subject
     message.set_content(claimed.body_text)
+    if claimed.attachment is not None:
+        maintype, subtype = claimed.attachment.maintype_subtype
+        message.add_attachment(claimed.attachment.text.encode(), maintype=maintype,
+                               subtype=subtype, filename=claimed.attachment.name)
     return message
 
 

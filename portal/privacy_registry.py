@@ -255,6 +255,14 @@ REGISTRY: dict[str, Table] = {
                                   Erasure.DELETE_ROW),
             "dedupe_key": Personal(Category.REFERENCE, "sending a message only once; may hold "
                                    "a hash of the address", "email_record", Erasure.DELETE_ROW),
+            "attachment_name": Personal(Category.CORRESPONDENCE, "sending the message (a "
+                                        "neutral file name)", "email_record",
+                                        Erasure.DELETE_ROW),
+            "attachment_type": Personal(Category.CORRESPONDENCE, "sending the message",
+                                        "email_record", Erasure.DELETE_ROW),
+            "attachment_text": Personal(Category.CORRESPONDENCE, "sending the message (a "
+                                        "calendar invitation)", "email_body",
+                                        Erasure.DELETE_ROW),
             "last_error": Personal(Category.CORRESPONDENCE, "retrying; the mail server's "
                                    "answer may quote the address", "email_record",
                                    Erasure.DELETE_ROW),
@@ -338,14 +346,42 @@ REGISTRY: dict[str, Table] = {
                     "module_version_id", "version", "attempt_id", "completed_at"),
         }),
     "certificate": Table(
-        links={"user_id": Link(SUBJECT)},
+        links={"user_id": Link(SUBJECT), "revoked_by_id": Link(ACTOR)},
         columns={
             "id": _key(),
             "user_id": _detached("former_member", "whose certificate this is"),
             "code": Personal(Category.REFERENCE, "checking the certificate at /verify",
                              "former_member", Erasure.REPLACE, placeholder=fresh_certificate_code),
             **_kept(Category.TRAINING, "former_member", TRAINING_PURPOSE, "course_id",
-                    "completion_id", "issued_at", "expires_at"),
+                    "completion_id", "issued_at", "expires_at", "revoked_at", "revoked_reason"),
+            "revoked_by_id": _reference(ACTOR, "former_member", "which coordinator revoked it"),
+            "show_full_name": Personal(Category.IDENTITY, "the holder's choice to show their "
+                                       "full name on the public check", "former_member",
+                                       Erasure.REPLACE, placeholder=False),
+        }),
+    "live_session": Table(
+        links={"trainer_id": Link(ACTOR), "created_by_id": Link(ACTOR)},
+        columns={
+            "trainer_id": _reference(ACTOR, "former_member", "who runs the session"),
+            "created_by_id": _reference(ACTOR, "former_member", "who scheduled the session"),
+            **_record("a scheduled training session: when, where and how many places", "id",
+                      "course_id", "mode", "venue", "borough", "access_info", "starts_at",
+                      "ends_at", "capacity", "booked_count", "created_at"),
+            "joining_link": NotPersonal("the online meeting's address, shown to booked people",
+                                        export=False),
+        }),
+    "session_booking": Table(
+        links={"user_id": Link(SUBJECT), "booked_by_id": Link(ACTOR),
+               "attendance_marked_by_id": Link(ACTOR)},
+        columns={
+            "id": _key(),
+            "user_id": _detached("former_member", "whose place or waiting-list entry this is"),
+            **_kept(Category.TRAINING, "former_member", TRAINING_PURPOSE, "session_id",
+                    "status", "created_at", "promoted_at", "cancelled_at", "attendance",
+                    "attendance_marked_at"),
+            "booked_by_id": _reference(ACTOR, "former_member", "who made the booking"),
+            "attendance_marked_by_id": _reference(ACTOR, "former_member",
+                                                  "who marked the attendance"),
         }),
     "policy_document": Table(
         links={"uploaded_by_id": Link(ACTOR)},
@@ -399,10 +435,11 @@ REGISTRY: dict[str, Table] = {
     "site": Table(columns=_record(ORGANISATION, "id", "organisation_id", "name", "borough",
                                   "headcount", "created_at")),
     "course": Table(columns=_record(CATALOGUE, "id", "key", "title", "audience", "required",
-                                    "refresher_months", "description_html", "retired_at",
-                                    "updated_at")),
+                                    "refresher_months", "requires_live_session",
+                                    "renewal_window_months", "renewal_grace_months",
+                                    "description_html", "retired_at", "updated_at")),
     "module": Table(columns=_record(CATALOGUE, "id", "key", "course_id", "position",
-                                    "current_version_id", "retired_at")),
+                                    "in_refresher", "current_version_id", "retired_at")),
     "module_version": Table(columns=_record(
         CATALOGUE, "id", "module_id", "version", "content_hash", "title", "summary", "minutes",
         "content_note", "body_html", "pass_mark", "questions_per_attempt", "shuffle_answers",

@@ -33,6 +33,8 @@ class Settings:
     email_confirmation_days: int
     coverage_target_per_100_staff: float
     retention: Mapping[str, timedelta] = field(default_factory=dict)
+    # Days before a certificate expires when its holder (and their HR leads) are reminded.
+    certificate_reminder_days: tuple[int, ...] = (90, 30, 7)
     # The app's routes (werkzeug's, filled in as blueprints register): links are built from
     # endpoints without a request, so the worker's e-mails link the same pages as the views'.
     routes: Map = field(default_factory=Map, compare=False, repr=False)
@@ -46,6 +48,8 @@ class Settings:
                    email_confirmation_days=config["EMAIL_CONFIRMATION_MAX_AGE"].days,
                    coverage_target_per_100_staff=float(config["COVERAGE_TARGET_PER_100_STAFF"]),
                    retention=MappingProxyType(dict(config["RETENTION"])),
+                   certificate_reminder_days=tuple(config.get("CERTIFICATE_REMINDER_DAYS",
+                                                              (90, 30, 7))),
                    routes=routes if routes is not None else Map())
 
     def path(self, endpoint: str, **values: object) -> str:

@@ -18,11 +18,15 @@ from sqlalchemy.orm import Session
 from portal.models import (
     Assignment,
     AssignmentSource,
+    Attendance,
     AuditEvent,
+    BookingStatus,
+    Certificate,
     CommitmentSignature,
     Course,
     Invitation,
     JoinDraft,
+    LiveSession,
     Membership,
     Module,
     NoteKind,
@@ -37,6 +41,8 @@ from portal.models import (
     RecoveryCode,
     Reminder,
     ReportSubscription,
+    SessionBooking,
+    SessionMode,
     User,
     Verification,
     WithdrawalReason,
@@ -114,6 +120,24 @@ def _training(session: Session, subject: User, other: User, course: Course,
     pass_course(session, subject, course)
     pass_course(session, other, course)
     start_module(session, subject, course)  # an attempt in progress, after the passes
+    other_certificate = session.scalar(select(Certificate).where(Certificate.user_id == other.id))
+    other_certificate.revoked_at, other_certificate.revoked_reason = utcnow(), "issued_in_error"
+    other_certificate.revoked_by_id = subject.id
+    starts = utcnow() - timedelta(days=1)
+    live = LiveSession(course_id=course.id, mode=SessionMode.ONLINE, capacity=4,
+                       joining_link="https://meet.example.org/room", starts_at=starts,
+                       ends_at=starts + timedelta(hours=2), booked_count=2,
+                       trainer_id=subject.id, created_by_id=subject.id)
+    session.add(live)
+    session.flush()
+    session.add_all([
+        SessionBooking(session_id=live.id, user_id=subject.id, status=BookingStatus.BOOKED,
+                       booked_by_id=other.id, attendance=Attendance.ATTENDED,
+                       attendance_marked_at=utcnow(), attendance_marked_by_id=other.id),
+        SessionBooking(session_id=live.id, user_id=other.id, status=BookingStatus.BOOKED,
+                       booked_by_id=subject.id, attendance=Attendance.LEFT_EARLY,
+                       attendance_marked_at=utcnow(), attendance_marked_by_id=subject.id),
+    ])
     module = session.scalars(select(Module).where(Module.course_id == course.id)).first()
     session.add_all([
         Assignment(organisation_id=org.id, user_id=subject.id, course_id=course.id,

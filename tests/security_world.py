@@ -16,6 +16,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,7 @@ from portal.logs import JsonFormatter
 from portal.models import (
     Base,
     Certificate,
+    LiveSession,
     Module,
     Organisation,
     OrgRole,
@@ -37,7 +39,9 @@ from portal.models import (
     OutboxStatus,
     PolicyDocument,
     QuizAttempt,
+    SessionMode,
     User,
+    utcnow,
 )
 from portal.services import training
 from portal.services.accounts import ask_to_change_email, make_reset_token
@@ -95,6 +99,11 @@ def build_security_world(app: Flask, session: Session) -> SecurityWorld:
                                  subject="Sweep", body_text="Sweep text",
                                  status=OutboxStatus.FAILED, last_error="550 no such mailbox")
     session.add(failed_email)
+    starts = utcnow() + timedelta(days=7)
+    live_session = LiveSession(course_id=modules["first-module"].course_id,
+                               mode=SessionMode.IN_PERSON, venue="Sweep Hall", capacity=2,
+                               starts_at=starts, ends_at=starts + timedelta(hours=2))
+    session.add(live_session)
     unconfirmed = make_user(session, email_verified_at=None)
     forgetful = make_user(session)  # the reset link's owner: resetting signs nobody else out
     # The person a coordinator looks up, exports and may erase: nobody the sweeps sign in as.
@@ -118,6 +127,7 @@ def build_security_world(app: Flask, session: Session) -> SecurityWorld:
         "message": failed_email.id,
         "person": person.id,
         "certificate_code": certificate.code,
+        "live_session": live_session.id,
         "invitation_token": TOKEN,
         "reset_token": make_reset_token(secret, forgetful),
         "confirmation_token": make_confirmation_token(secret, unconfirmed),
@@ -135,6 +145,10 @@ ARGUMENTS_BY_ENDPOINT = {
     ("auth.confirm_new_email", "token"): "email_change_token",
     ("champions.withdrawn", "membership_id"): "withdrawn",
     ("training.verify_certificate", "code"): "certificate_code",  # public, by its secret code
+    ("credentials.credential", "code"): "certificate_code",
+    ("credentials.credential_jwt", "code"): "certificate_code",
+    ("credentials.credential_status", "code"): "certificate_code",
+    ("credentials.revoke", "code"): "certificate_code",  # coordinators only
 }
 ARGUMENTS = {
     "org_id": "org", "site_id": "site", "invitation_id": "invitation",
@@ -142,6 +156,7 @@ ARGUMENTS = {
     "attempt_id": "attempt", "certificate_id": "certificate", "service_id": "service",
     "document_id": "document", "user_id": "person", "assignment_id": "assignment",
     "message_id": "message",
+    "live_session_id": "live_session",
 }
 # /join/sites/<int:number>/remove: the first site of a draft; a policy element's page.
 LITERAL_ARGUMENTS = {"number": 1, "slug": "written-policy"}

@@ -43,6 +43,8 @@ OWNER_CHECKED_ELSEWHERE = {
     "service_id": "coordinator-only routes (test_role_by_endpoint_matrix, support tests)",
     "user_id": "coordinator-only routes (people.*; tests/views/test_people.py)",
     "message_id": "coordinator-only routes (the outbox; tests/views/test_workbench.py)",
+    "live_session_id": "tests/views/test_live_sessions.py (sessions are per course and trainer, "
+                       "not per organisation; bookings are the person's own)",
 }
 
 

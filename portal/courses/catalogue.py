@@ -101,6 +101,7 @@ def _parse_course(folder: Path, rendering: _Rendering) -> _ParsedCourse:
                for module_path in _module_paths(folder, meta)]
     description = _render_at(document.body, problems, rendering.for_course(), drop_title=True)
     header["description_html"] = description
+    header["refresher_modules"] = _refresher_modules(meta, modules)
     valid = meta.valid and description is not None and not problems.errors
     return _ParsedCourse(path, header if valid else None, header["id"], meta.line("id"),
                          modules, problems.sorted())
@@ -114,7 +115,28 @@ def _course_settings(meta: FrontMatter) -> dict[str, Any]:
         "audience": meta.choice("audience", AUDIENCES),
         "required": meta.flag("required"),
         "refresher_months": meta.number("refresher_months", 0, hint=" (0 means never)") or 0,
+        "live_session": meta.flag("live_session"),
+        "renewal_window_months": meta.number("renewal_window_months", 0, 60) or 0,
+        "renewal_grace_months": meta.number("renewal_grace_months", 0, 60) or 0,
     }
+
+
+def _refresher_modules(meta: FrontMatter, modules: list) -> tuple[str, ...]:
+    """The ids of the modules a renewal needs (all of them when the key is absent)."""
+    listed = meta.get("refresher_modules")
+    if listed is None:
+        return ()
+    ids = {parsed.module.id for parsed in modules if parsed.module is not None}
+    if not isinstance(listed, list) or not listed or not all(
+            isinstance(item, str) for item in listed):
+        meta.fail("refresher_modules", "refresher_modules must list module ids, one \"- \" "
+                                       "line each")
+        return ()
+    unknown = [item for item in listed if item not in ids]
+    if unknown and len(ids) == len(modules):  # (a module that failed to load is reported)
+        meta.fail("refresher_modules", f'refresher_modules names "{unknown[0]}", which is not '
+                                       "the id of one of this course's modules")
+    return tuple(listed)
 
 
 def _module_paths(folder: Path, meta: FrontMatter) -> list[Path]:

@@ -26,7 +26,8 @@ from portal.courses.model import CourseError
 MAX_FILE_BYTES = 1_000_000
 MODULE_KEYS = ("id", "title", "version", "summary", "minutes", "content_note", "quiz", "sources")
 QUIZ_KEYS = ("pass_mark", "questions_per_attempt", "shuffle_answers", "max_attempts")
-COURSE_KEYS = ("id", "title", "audience", "required", "refresher_months", "modules")
+COURSE_KEYS = ("id", "title", "audience", "required", "refresher_months", "live_session",
+               "renewal_window_months", "renewal_grace_months", "refresher_modules", "modules")
 AUDIENCES = ("champion", "hr_lead", "all")
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _STEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")

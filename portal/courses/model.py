@@ -83,6 +83,10 @@ class Course:
     description_html: str
     modules: tuple[Module, ...]
     path: Path
+    live_session: bool = False  # certified only after attending a live session too
+    renewal_window_months: int = 0  # renewal opens this long before the certificate expires
+    renewal_grace_months: int = 0  # and stays open this long after
+    refresher_modules: tuple[str, ...] = ()  # the module ids a renewal needs (empty: all)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,13 @@ from portal.models.assignments import Assignment, AssignmentSource
 from portal.models.audit import AuditEvent
 from portal.models.base import Base, utcnow
 from portal.models.invitations import Invitation, InvitationStatus
+from portal.models.live_sessions import (
+    Attendance,
+    BookingStatus,
+    LiveSession,
+    SessionBooking,
+    SessionMode,
+)
 from portal.models.notes import NOTE_KIND_LABELS, NoteKind, OrganisationNote, ReportSubscription
 from portal.models.organisations import (
     BOROUGH_LABELS,
@@ -41,6 +48,7 @@ from portal.models.support import SupportService, SupportServiceBorough, Support
 from portal.models.training import (
     AttemptStatus,
     Certificate,
+    CertificateStatus,
     Course,
     Module,
     ModuleCompletion,
@@ -49,6 +57,11 @@ from portal.models.training import (
 )
 
 __all__ = [
+    "Attendance",
+    "BookingStatus",
+    "LiveSession",
+    "SessionBooking",
+    "SessionMode",
     "Assignment",
     "AssignmentSource",
     "ElementStatus",
@@ -63,6 +76,7 @@ __all__ = [
     "WITHDRAWAL_REASON_LABELS",
     "AuditEvent",
     "Certificate",
+    "CertificateStatus",
     "Course",
     "Module",
     "ModuleCompletion",

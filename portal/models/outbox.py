@@ -29,6 +29,10 @@ class OutboxMessage(Base):
     to_address: Mapped[str] = mapped_column(sa.String(320))
     subject: Mapped[str] = mapped_column(sa.String(200))
     body_text: Mapped[str] = mapped_column(sa.Text)
+    # One optional text attachment, such as a calendar invitation (.ics): neutral file name.
+    attachment_name: Mapped[str | None] = mapped_column(sa.String(100))
+    attachment_type: Mapped[str | None] = mapped_column(sa.String(100))
+    attachment_text: Mapped[str | None] = mapped_column(sa.Text)
     # Optional key that makes a message idempotent (e.g. one reminder digest per person per day).
     dedupe_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
     status: Mapped[OutboxStatus] = mapped_column(default=OutboxStatus.PENDING)

@@ -28,6 +28,13 @@ class Course(Base):
     audience: Mapped[str] = mapped_column(sa.String(16))  # champion | hr_lead | all
     required: Mapped[bool] = mapped_column(default=False)
     refresher_months: Mapped[int] = mapped_column(default=0)
+    # Certified only after attending a live session as well as passing the modules.
+    requires_live_session: Mapped[bool] = mapped_column(default=False)
+    # Renewal opens this many months before a certificate expires and stays open this many
+    # months after, a renewal running on from the old expiry date. 0: no window (the course can
+    # be refreshed at any time, the new certificate running from the day it is earned).
+    renewal_window_months: Mapped[int] = mapped_column(default=0)
+    renewal_grace_months: Mapped[int] = mapped_column(default=0)
     description_html: Mapped[str] = mapped_column(sa.Text, default="")
     retired_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -46,6 +53,8 @@ class Module(Base):
     key: Mapped[str] = mapped_column(sa.String(100), unique=True)
     course_id: Mapped[int] = mapped_column(sa.ForeignKey("course.id"), index=True)
     position: Mapped[int] = mapped_column(default=0)
+    # Part of the shorter path that renews a certificate (course.md `refresher_modules`).
+    in_refresher: Mapped[bool] = mapped_column(default=True)
     current_version_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("module_version.id", use_alter=True))
     retired_at: Mapped[datetime | None]
@@ -177,6 +186,12 @@ class Certificate(Base):
     completion_id: Mapped[int] = mapped_column(sa.ForeignKey("module_completion.id"), unique=True)
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    revoked_reason: Mapped[str | None] = mapped_column(sa.String(32))  # a key of REVOCATION_REASONS
+    revoked_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    # The holder's choice: /verify shows their full name instead of initials.
+    show_full_name: Mapped[bool] = mapped_column(default=False)
 
     course: Mapped[Course] = relationship()
 
@@ -184,13 +199,35 @@ class Certificate(Base):
     # in queries (`.where(Certificate.is_current_at(now))`).
     @hybrid_method
     def is_current_at(self, moment: datetime) -> bool:
-        """Not expired at `moment` (a certificate without an expiry date never expires)."""
-        return self.expires_at is None or self.expires_at > moment
+        """Not revoked, and not expired at `moment` (without an expiry date, never expires)."""
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > moment)
 
     @is_current_at.inplace.expression  # type: ignore[attr-defined]  # SQLAlchemy types it loosely
     @classmethod
     def _is_current_at_expression(cls, moment: datetime) -> sa.ColumnElement[bool]:
-        return sa.or_(cls.expires_at.is_(None), cls.expires_at > moment)
+        return sa.and_(cls.revoked_at.is_(None),
+                       sa.or_(cls.expires_at.is_(None), cls.expires_at > moment))
+
+    def status_at(self, moment: datetime) -> CertificateStatus:
+        if self.revoked_at is not None:
+            return CertificateStatus.REVOKED
+        current = self.is_current_at(moment)
+        return CertificateStatus.CURRENT if current else CertificateStatus.EXPIRED
 
     def __repr__(self) -> str:
         return f"<Certificate {self.id}>"
+
+
+class CertificateStatus(enum.StrEnum):
+    CURRENT = "current"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+# Why a coordinator revoked a certificate: a reason from this list, never free text.
+REVOCATION_REASONS = {
+    "issued_in_error": "Issued in error",
+    "training_not_completed": "The training was not completed as required",
+    "misconduct": "Withdrawn by the scheme after a conduct review",
+    "holder_request": "At the holder’s request",
+}

@@ -4,8 +4,9 @@ champions, the coordinator, some training and policy progress. Never in producti
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
+from dateutil.relativedelta import relativedelta
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,10 +27,12 @@ from portal.models import (
     QuizAttempt,
     SchemeStatus,
     Sector,
+    SessionMode,
     Site,
     User,
     utcnow,
 )
+from portal.services import live_sessions
 from portal.services.assignments import (
     assign,
     assign_required_courses,
@@ -176,10 +179,37 @@ def demo_training(session: Session) -> None:
         org = session.scalar(select(Organisation).where(Organisation.name == other))
         if org is not None and org is not organisation:
             assign_required_for_organisation(session, org)
+    demo_certificates_and_session(session, course)
 
 
-def _demo_pass(session: Session, user_id: int, module: Module) -> None:
+def demo_certificates_and_session(session: Session, course: Course) -> None:
+    """Łucja holds a current certificate, Chris one in its renewal window (earned 20 months
+    ago, 24-month refresher, 6-month window), and a live session in ten days has two places
+    booked and Chris on its waiting list."""
+    people = {u.email: u for u in session.scalars(select(User).where(User.email.in_(
+        ["champion11@example.org", "champion21@example.org", "champion22@example.org",
+         DEMO_COORDINATOR])))}
+    if len(people) < 4:
+        return
     now = utcnow()
+    for module in course.modules:
+        _demo_pass(session, people["champion21@example.org"].id, module)
+        _demo_pass(session, people["champion22@example.org"].id, module,
+                   when=now - relativedelta(months=20))
+    starts = datetime.combine(clock.today() + timedelta(days=10), time(10),
+                              tzinfo=clock.LONDON)
+    live_session = live_sessions.schedule(session, live_sessions.SessionDetails(
+        course=course, mode=SessionMode.IN_PERSON, starts_at=starts,
+        ends_at=starts + timedelta(hours=6), capacity=2, venue="Central Library, Room 2",
+        borough=Borough.LIVERPOOL, access_info="Step-free entrance on William Brown Street; "
+        "hearing loop in the room."), actor=people[DEMO_COORDINATOR])
+    for email in ("champion11@example.org", "champion21@example.org", "champion22@example.org"):
+        live_sessions.book(session, live_session, people[email], actor=people[email], now=now)
+
+
+def _demo_pass(session: Session, user_id: int, module: Module, when: datetime | None = None
+               ) -> None:
+    now = when or utcnow()
     attempt = QuizAttempt(user_id=user_id, module_id=module.id,
                           module_version_id=module.current_version_id, drawn=[],
                           status=AttemptStatus.SUBMITTED, score=100, passed=True,

@@ -46,6 +46,8 @@ def sync_catalogue(session: Session, catalogue: loader.Catalogue,
         for position, loaded_module in enumerate(loaded.modules, 1):
             module = modules.get(loaded_module.id) or _new_module(session, loaded_module.id)
             module.course, module.position, module.retired_at = course, position, None
+            module.in_refresher = not loaded.refresher_modules \
+                or loaded_module.id in loaded.refresher_modules
             version_id = stored.get((loaded_module.id, loaded_module.content_hash))
             _sync_version(session, module, loaded_module, version_id, report)
             seen_modules.add(loaded_module.id)
@@ -59,6 +61,9 @@ def _upsert_course(session: Session, course: Course | None, loaded: loader.Cours
         session.add(course)
     values = {"title": loaded.title, "audience": loaded.audience, "required": loaded.required,
               "refresher_months": loaded.refresher_months,
+              "requires_live_session": loaded.live_session,
+              "renewal_window_months": loaded.renewal_window_months,
+              "renewal_grace_months": loaded.renewal_grace_months,
               "description_html": loaded.description_html, "retired_at": None}
     for name, value in values.items():
         if getattr(course, name) != value:

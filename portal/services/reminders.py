@@ -34,15 +34,18 @@ from sqlalchemy.sql.functions import FunctionElement
 from portal.mail import queue_email
 from portal.models import (
     Assignment,
+    BookingStatus,
     Certificate,
     Course,
     Invitation,
+    LiveSession,
     Membership,
     Organisation,
     OrgRole,
     OutboxMessage,
     PolicyElementRecord,
     Reminder,
+    SessionBooking,
     User,
     utcnow,
 )
@@ -52,18 +55,20 @@ from portal.settings import Settings, settings_of
 ASSIGNMENT_DUE = "assignment_due"
 ASSIGNMENT_OVERDUE = "assignment_overdue"
 CERTIFICATE_EXPIRING = "certificate_expiring"
+CHAMPION_CERTIFICATE_EXPIRING = "champion_certificate_expiring"  # to the champion's HR leads
 INVITATION_PENDING = "invitation_pending"
 POLICY_REVIEW = "policy_review"
 RENEWAL_DUE = "renewal_due"
-KIND_ORDER = (ASSIGNMENT_OVERDUE, ASSIGNMENT_DUE, CERTIFICATE_EXPIRING, RENEWAL_DUE,
-              POLICY_REVIEW, INVITATION_PENDING)
+LIVE_SESSION_SOON = "live_session_soon"
+KIND_ORDER = (LIVE_SESSION_SOON, ASSIGNMENT_OVERDUE, ASSIGNMENT_DUE, CERTIFICATE_EXPIRING,
+              CHAMPION_CERTIFICATE_EXPIRING, RENEWAL_DUE, POLICY_REVIEW, INVITATION_PENDING)
 
 DUE_SOON_DAYS = 7  # an assignment's due date is this close
-CERTIFICATE_NOTICE_DAYS = 30  # a certification expires within this many days
 INVITATION_NUDGE_DAYS = 3  # an invitation has waited this long since it was (last) sent
 INVITATION_NUDGE_LIMIT_DAYS = 30  # older invitations are left to the champions page
 POLICY_REVIEW_NOTICE_DAYS = 30  # a policy element's review date is this close, or has passed
 RENEWAL_NOTICE_DAYS = (60, 30, 7)  # before the renewal date; one reminder at each stage
+LIVE_SESSION_NOTICE_DAYS = 2  # a booked live session starts today or within this many days
 BATCH = 500
 
 
@@ -139,32 +144,64 @@ def _assignment_reminders(session: Session, today: date, *, overdue: bool) -> It
         yield Due(kind, user_id, ref, due_on, org_id, org_name)
 
 
-def _certificate_reminders(session: Session, today: date) -> Iterator[Due]:
-    """The person's latest certificate of a course expires within the notice period."""
-    member, current = _current_member()
+def _certificate_stage(today: date, stages: tuple[int, ...]) -> ColumnElement[str]:
+    """The nearest reminder stage (days before expiry) a certificate's expiry has reached."""
+    ordered = sorted(stages)
+    return case(*[(Certificate.expires_at < start_of(today + timedelta(days=days + 1)), str(days))
+                  for days in ordered[:-1]], else_=str(ordered[-1]))
+
+
+def _expiring_certificates(session: Session, today: date, stages: tuple[int, ...],
+                           recipient: type[Membership] | None = None) -> Iterator[tuple]:
+    """The holder's latest certificate of each course expiring within the first stage, with its
+    stage (a reference per certificate and stage), for the holder or, given `recipient`, for the
+    HR leads of the organisations where the holder is a current champion."""
+    member, current = _current_member(OrgRole.CHAMPION if recipient is not None else None)
     newer = aliased(Certificate)
-    reference = _text(Certificate.id)
-    rows = session.execute(
-        select(Certificate.user_id, reference, Certificate.expires_at, Organisation.id,
-               Organisation.name)
-        .select_from(Certificate)
-        .join(Course, and_(Course.id == Certificate.course_id, Course.retired_at.is_(None)))
-        .join(member, member.user_id == Certificate.user_id)
-        .join(Organisation, current)
-        .where(Certificate.expires_at >= start_of(today),
-               Certificate.expires_at < start_of(
-                   today + timedelta(days=CERTIFICATE_NOTICE_DAYS + 1)),
-               ~exists().where(newer.user_id == Certificate.user_id,
-                               newer.course_id == Certificate.course_id,
-                               newer.issued_at > Certificate.issued_at),
-               _not_sent(CERTIFICATE_EXPIRING, Certificate.user_id, reference))
-        .order_by(Certificate.id, Organisation.id))
+    reference = _text(Certificate.id) + ":" + _certificate_stage(today, stages)
+    who = recipient.user_id if recipient is not None else Certificate.user_id
+    query = (select(who, reference, Certificate.expires_at, Organisation.id, Organisation.name,
+                    User.full_name)
+             .select_from(Certificate)
+             .join(Course, and_(Course.id == Certificate.course_id, Course.retired_at.is_(None)))
+             .join(User, User.id == Certificate.user_id)
+             .join(member, member.user_id == Certificate.user_id)
+             .join(Organisation, current))
+    if recipient is not None:
+        query = query.join(recipient, and_(recipient.organisation_id == Organisation.id,
+                                           recipient.role == OrgRole.HR_LEAD,
+                                           recipient.is_current))
+    kind = CHAMPION_CERTIFICATE_EXPIRING if recipient is not None else CERTIFICATE_EXPIRING
+    return iter(session.execute(
+        query.where(Certificate.expires_at >= start_of(today),
+                    Certificate.expires_at < start_of(today + timedelta(days=max(stages) + 1)),
+                    Certificate.revoked_at.is_(None),
+                    ~exists().where(newer.user_id == Certificate.user_id,
+                                    newer.course_id == Certificate.course_id,
+                                    newer.revoked_at.is_(None),
+                                    newer.issued_at > Certificate.issued_at),
+                    _not_sent(kind, who, reference))
+        .order_by(Certificate.id, Organisation.id)))
+
+
+def _certificate_reminders(session: Session, today: date) -> Iterator[Due]:
+    """The person's latest certificate of a course reaches a reminder stage before it expires
+    (90, 30 and 7 days by default): to them, and a line to each of their HR leads."""
+    stages = settings_of(session).certificate_reminder_days
     seen = set()
-    for user_id, ref, expires_at, org_id, org_name in rows:
+    for user_id, ref, expires_at, org_id, org_name, _name in _expiring_certificates(
+            session, today, stages):
         if ref not in seen:  # once, whichever of the person's organisations it names
             seen.add(ref)
-            yield Due(CERTIFICATE_EXPIRING, user_id, ref, typing.cast(datetime, expires_at).date(),
-                      org_id, org_name)
+            yield Due(CERTIFICATE_EXPIRING, user_id, ref, expires_at.date(), org_id, org_name)
+    hr_lead = aliased(Membership)
+    told = set()
+    for user_id, ref, expires_at, org_id, org_name, name in _expiring_certificates(
+            session, today, stages, recipient=hr_lead):
+        if (user_id, ref) not in told:
+            told.add((user_id, ref))
+            yield Due(CHAMPION_CERTIFICATE_EXPIRING, user_id, ref, expires_at.date(), org_id,
+                      org_name, name)
 
 
 def _invitation_reminders(session: Session, today: date) -> Iterator[Due]:
@@ -228,10 +265,36 @@ def _renewal_reminders(session: Session, today: date) -> Iterator[Due]:
         yield Due(RENEWAL_DUE, user_id, ref, typing.cast(date, due_on), org_id, org_name)
 
 
+def _live_session_reminders(session: Session, today: date) -> Iterator[Due]:
+    """To people with a booked place: their live session starts soon (once per booking)."""
+    member, current = _current_member()
+    reference = _text(SessionBooking.id)
+    rows = session.execute(
+        select(SessionBooking.user_id, reference, LiveSession.starts_at, Organisation.id,
+               Organisation.name, LiveSession.id)
+        .select_from(SessionBooking)
+        .join(LiveSession, LiveSession.id == SessionBooking.session_id)
+        .join(member, member.user_id == SessionBooking.user_id)
+        .join(Organisation, current)
+        .where(SessionBooking.status == BookingStatus.BOOKED,
+               LiveSession.starts_at >= start_of(today),
+               LiveSession.starts_at < start_of(
+                   today + timedelta(days=LIVE_SESSION_NOTICE_DAYS + 1)),
+               _not_sent(LIVE_SESSION_SOON, SessionBooking.user_id, reference))
+        .order_by(SessionBooking.id, Organisation.id))
+    seen = set()
+    for user_id, ref, starts_at, org_id, org_name, session_id in rows:
+        if ref not in seen:  # once, whichever of the person's organisations it names
+            seen.add(ref)
+            yield Due(LIVE_SESSION_SOON, user_id, ref, starts_at.date(), org_id, org_name,
+                      str(session_id))
+
+
 def due_reminders(session: Session, today: date) -> dict[int, list[Due]]:
     """Everything due today and not yet sent, by person."""
     found: dict[int, list[Due]] = defaultdict(list)
-    for source in (_assignment_reminders(session, today, overdue=True),
+    for source in (_live_session_reminders(session, today),
+                   _assignment_reminders(session, today, overdue=True),
                    _assignment_reminders(session, today, overdue=False),
                    _certificate_reminders(session, today), _invitation_reminders(session, today),
                    _policy_reminders(session, today), _renewal_reminders(session, today)):
@@ -310,7 +373,8 @@ class Line:
 # person's own training, or a page of the organisation the reminder is about.
 PERSONAL_PAGES = {ASSIGNMENT_DUE: "training.index", ASSIGNMENT_OVERDUE: "training.index",
                   CERTIFICATE_EXPIRING: "training.index"}
-ORGANISATION_PAGES = {INVITATION_PENDING: "champions.index", POLICY_REVIEW: "policy.index"}
+ORGANISATION_PAGES = {INVITATION_PENDING: "champions.index", POLICY_REVIEW: "policy.index",
+                      CHAMPION_CERTIFICATE_EXPIRING: "champions.index"}
 ORGANISATION_OVERVIEW = "organisations.overview"
 
 
@@ -321,6 +385,8 @@ def _lines(items: list[Due], settings: Settings) -> list[Line]:
 
 
 def reminder_link(item: Due, settings: Settings) -> str:
+    if item.kind == LIVE_SESSION_SOON:
+        return settings.link("live_sessions.detail", live_session_id=int(item.detail or 0))
     if item.kind in PERSONAL_PAGES:
         return settings.link(PERSONAL_PAGES[item.kind])
     return settings.link(ORGANISATION_PAGES.get(item.kind, ORGANISATION_OVERVIEW),

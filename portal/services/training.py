@@ -17,12 +17,15 @@ from sqlalchemy.orm import Session, defer, joinedload
 from portal.models import (
     Assignment,
     AttemptStatus,
+    Attendance,
     Certificate,
     Course,
+    LiveSession,
     Module,
     ModuleCompletion,
     ModuleVersion,
     QuizAttempt,
+    SessionBooking,
     User,
     utcnow,
 )
@@ -187,15 +190,58 @@ def record_completion(session: Session, attempt: QuizAttempt, now: datetime) -> 
     session.add(completion)
     session.flush()
     course = attempt.module_version.module.course  # the quiz page reads them with the attempt
-    completed = course_completed(session, attempt.user_id, course, now)
+    due = certification_due(session, attempt.user_id, course, now)
     complete_assignments(session, attempt.user_id, now, module_id=attempt.module_id,
-                         course_id=course.id if completed else None)
-    if completed:
-        issue_certificate(session, attempt.user_id, course, completion, now)
-        session.flush()
-        if counts_for_tiers(course):
-            refresh_tiers_for_user(session, attempt.user_id, now)
+                         course_id=course.id if due else None)
+    if due:
+        _certify(session, attempt.user_id, course, completion, now)
     return completion
+
+
+def certification_due(session: Session, user_id: int, course: Course, now: datetime) -> bool:
+    """The one rule for certification: every module has a current pass and, when the course asks
+    for one, the person attended a live session of it, done in whichever order."""
+    if not course_completed(session, user_id, course, now):
+        return False
+    return not course.requires_live_session or attended_live_session(session, user_id, course,
+                                                                      now)
+
+
+def attended_live_session(session: Session, user_id: int, course: Course, now: datetime) -> bool:
+    """Attended in full (leaving early does not count) a session of the course, not lapsed."""
+    cutoff = counting_from(course, latest_certificate(session, user_id, course), now)
+    query = (select(SessionBooking.id).join(SessionBooking.live_session)
+             .where(SessionBooking.user_id == user_id, LiveSession.course_id == course.id,
+                    SessionBooking.attendance == Attendance.ATTENDED))
+    if cutoff is not None:
+        query = query.where(LiveSession.ends_at > cutoff)
+    return session.scalar(select(exists(query))) or False
+
+
+def certify_after_attendance(session: Session, user_id: int, course: Course,
+                             now: datetime) -> Certificate | None:
+    """The live session came last: certify from the latest pass of the course, once (a
+    certificate names the completion that finished the course, one certificate each)."""
+    if not certification_due(session, user_id, course, now):
+        return None
+    latest = session.scalar(
+        select(ModuleCompletion).join(Module, Module.id == ModuleCompletion.module_id)
+        .where(ModuleCompletion.user_id == user_id, Module.course_id == course.id)
+        .order_by(ModuleCompletion.completed_at.desc(), ModuleCompletion.id.desc()).limit(1))
+    if latest is None or session.scalar(select(exists().where(
+            Certificate.completion_id == latest.id))):
+        return None
+    complete_assignments(session, user_id, now, course_id=course.id)
+    return _certify(session, user_id, course, latest, now)
+
+
+def _certify(session: Session, user_id: int, course: Course, completion: ModuleCompletion,
+             now: datetime) -> Certificate:
+    certificate = issue_certificate(session, user_id, course, completion, now)
+    session.flush()
+    if counts_for_tiers(course):
+        refresh_tiers_for_user(session, user_id, now)
+    return certificate
 
 
 def counts_for_tiers(course: Course) -> bool:
@@ -230,25 +276,96 @@ def has_lapsed(completed_at: datetime, refresher_months: int, now: datetime) -> 
 
 
 def course_completed(session: Session, user_id: int, course: Course, now: datetime) -> bool:
-    """Every module of the course still in use has a current pass: of its current version (or
-    a later one) and not lapsed. One query however many modules the course has."""
-    cutoff = refresher_cutoff(course.refresher_months, now)
+    """Every module of the course still in use has a pass that counts (counting_from): of its
+    current version (or a later one). One query however many modules the course has."""
+    latest = latest_certificate(session, user_id, course)
+    cutoff = counting_from(course, latest, now)
     passed = select(ModuleCompletion.id).where(
         ModuleCompletion.user_id == user_id, ModuleCompletion.module_id == Module.id,
         ModuleCompletion.version >= func.coalesce(ModuleVersion.version, 0))
     if cutoff is not None:
         passed = passed.where(ModuleCompletion.completed_at > cutoff)
-    modules = session.execute(
-        select(Module.id, exists(passed).label("passed"))
-        .outerjoin(ModuleVersion, ModuleVersion.id == Module.current_version_id)
-        .where(Module.course_id == course.id, Module.retired_at.is_(None))).all()
+    query = (select(Module.id, exists(passed).label("passed"))
+             .outerjoin(ModuleVersion, ModuleVersion.id == Module.current_version_id)
+             .where(Module.course_id == course.id, Module.retired_at.is_(None)))
+    if latest is not None and renewal_state(latest, course, now) in RENEWABLE:
+        query = query.where(Module.in_refresher)  # renewing: the refresher path is enough
+    modules = session.execute(query).all()
     return bool(modules) and all(module.passed for module in modules)
+
+
+class RenewalState(enum.StrEnum):
+    NOT_YET = "not yet"  # the renewal window has not opened
+    OPEN = "open"  # from the window's opening to the expiry date
+    GRACE = "grace"  # expired, but still renewable from the old expiry date
+    CLOSED = "closed"  # past the grace period: certified afresh, from the day it is earned
+
+
+RENEWABLE = (RenewalState.OPEN, RenewalState.GRACE)
+
+
+def renewal_opens(certificate: Certificate, course: Course) -> datetime | None:
+    """From when passes (and a live session) count towards renewing this certificate. A course
+    without a renewal window (0 months) can be refreshed at any time, from the day it is done."""
+    if certificate.expires_at is None or not course.renewal_window_months:
+        return None
+    return certificate.expires_at - relativedelta(months=course.renewal_window_months)
+
+
+def renewal_closes(certificate: Certificate, course: Course) -> datetime | None:
+    if certificate.expires_at is None or not course.renewal_window_months:
+        return None
+    return certificate.expires_at + relativedelta(months=course.renewal_grace_months)
+
+
+def renewal_state(certificate: Certificate, course: Course, now: datetime) -> RenewalState | None:
+    opens, closes = renewal_opens(certificate, course), renewal_closes(certificate, course)
+    if opens is None or closes is None or certificate.expires_at is None:
+        return None
+    if now < opens:
+        return RenewalState.NOT_YET
+    if now < certificate.expires_at:
+        return RenewalState.OPEN
+    return RenewalState.GRACE if now < closes else RenewalState.CLOSED
+
+
+def latest_certificate(session: Session, user_id: int, course: Course) -> Certificate | None:
+    """The person's latest certificate of the course that was not revoked."""
+    return session.scalar(
+        select(Certificate).where(Certificate.user_id == user_id,
+                                  Certificate.course_id == course.id,
+                                  Certificate.revoked_at.is_(None))
+        .order_by(Certificate.issued_at.desc(), Certificate.id.desc()).limit(1))
+
+
+def counting_from(course: Course, latest: Certificate | None, now: datetime) -> datetime | None:
+    """Passes and live sessions after this moment count towards the next certificate: not
+    lapsed (refresher_months) and, for someone already holding an expiring certificate of the
+    course, made since its renewal window opened, so a certificate is renewed from its window
+    and never issued again before it opens."""
+    cutoffs = [refresher_cutoff(course.refresher_months, now)]
+    if latest is not None:
+        cutoffs.append(renewal_opens(latest, course))
+    found = [cutoff for cutoff in cutoffs if cutoff is not None]
+    return max(found) if found else None
+
+
+def new_expiry(previous: Certificate | None, course: Course, now: datetime) -> datetime | None:
+    """A renewal inside the window or grace period runs on from the old expiry date, so renewing
+    early loses nothing; otherwise a certificate runs from the day it is earned."""
+    if not course.refresher_months:
+        return None
+    start = now
+    if previous is not None and previous.expires_at is not None and renewal_state(
+            previous, course, now) in RENEWABLE:
+        start = previous.expires_at
+    return start + relativedelta(months=course.refresher_months)
 
 
 def issue_certificate(session: Session, user_id: int, course: Course,
                       completion: ModuleCompletion, now: datetime) -> Certificate:
-    expires = now + relativedelta(months=course.refresher_months) \
-        if course.refresher_months else None
+    """A new certificate: earlier ones stay in the person's history with their own dates."""
+    expires = new_expiry(latest_certificate(session, user_id, course), course, now)
     certificate = Certificate(code=new_certificate_code(), user_id=user_id, course_id=course.id,
                               completion_id=completion.id, issued_at=now, expires_at=expires)
     session.add(certificate)

@@ -22,9 +22,16 @@ def govuk_date(value: date | datetime | None) -> str:
 def govuk_datetime(value: datetime | None) -> str:
     if value is None:
         return ""
+    return f"{govuk_date(value)} at {govuk_time(value)}"
+
+
+def govuk_time(value: datetime | None) -> str:
+    """The UK time of day, GOV.UK style: "9:30am", "4:00pm"."""
+    if value is None:
+        return ""
     local = value.astimezone(UK)
     hour = local.hour % 12 or 12
-    return f"{govuk_date(local)} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+    return f"{hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
 
 
 def days(count: int) -> str:
@@ -55,5 +62,6 @@ def number(value: int) -> str:
 
 
 def register_filters(app: Flask) -> None:
-    app.jinja_env.filters.update(govuk_date=govuk_date, govuk_datetime=govuk_datetime, days=days,
-                                 period=period, period_minutes=period_minutes, number=number)
+    app.jinja_env.filters.update(govuk_date=govuk_date, govuk_datetime=govuk_datetime,
+                                 govuk_time=govuk_time, days=days, period=period,
+                                 period_minutes=period_minutes, number=number)

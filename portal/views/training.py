@@ -11,13 +11,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from portal import documents
-from portal.certificates import certificate_context, certificate_pdf, display_name
+from portal.certificates import certificate_context, certificate_pdf, employers
 from portal.db import get_session
 from portal.forms.base import search_text
 from portal.models import Certificate, Course, Module, ModuleVersion, QuizAttempt, User, utcnow
+from portal.models.training import REVOCATION_REASONS
 from portal.permissions import public, refuse, sign_in_required
 from portal.services import lessons, member_list, training
 from portal.services.assignments import learner_assignments
+from portal.services.credentials import holder_name
 from portal.views.helpers import attachment
 
 bp = Blueprint("training", __name__)
@@ -80,7 +82,14 @@ def course(course_id: int) -> ResponseReturnValue:
     found = next((p for p in progress if p.course.id == course_id), None)
     if found is None:
         abort(404)
-    return render_template("training/course.html", progress=found)
+    now = utcnow()
+    latest = training.latest_certificate(get_session(), current_user.id, found.course)
+    return render_template(
+        "training/course.html", progress=found, latest=latest,
+        renewal=training.renewal_state(latest, found.course, now) if latest else None,
+        renewal_closes=training.renewal_closes(latest, found.course) if latest else None,
+        attended=training.attended_live_session(get_session(), current_user.id, found.course,
+                                                now))
 
 
 @bp.route("/training/modules/<int:module_id>")
@@ -183,7 +192,8 @@ def certificate_download(certificate_id: int) -> ResponseReturnValue:
 @bp.route("/verify")
 @public
 def verify() -> ResponseReturnValue:
-    """Anyone can check a certificate code (validity, first name and initial, course, dates) or
+    """Anyone can check a certificate code (current, expired or revoked; the holder's initials or
+    the name they chose to show; course, organisation, dates) or
     whether an organisation is a current member (by its exact name or registered number)."""
     return _verify_page(request.args.get("code", ""))
 
@@ -197,12 +207,14 @@ def verify_certificate(code: str) -> ResponseReturnValue:
 
 def _verify_page(code: str) -> ResponseReturnValue:
     code = code[:64]
-    found, holder, checked = None, "", bool(code.strip())
+    found, holder, organisations, checked = None, "", [], bool(code.strip())
     if checked:
         found = get_session().scalar(select(Certificate).where(
             Certificate.code == training.normalise_certificate_code(code)))
     if found is not None:
-        holder = display_name(get_session().get(User, found.user_id).full_name)
+        person = get_session().get(User, found.user_id)
+        holder = holder_name(person.full_name, show_full_name=found.show_full_name)
+        organisations = employers(person)
     organisation = search_text(request.args.get("organisation"))
     members = member_list.current_members_matching(get_session(), organisation) \
         if organisation else []
@@ -212,7 +224,10 @@ def _verify_page(code: str) -> ResponseReturnValue:
     if "organisation" in request.args and not organisation:
         errors["organisation"] = "Enter the organisation’s name, or its Companies House or " \
                                  "charity number"
+    now = utcnow()
     return render_template("training/verify.html", code=code, checked=checked,
-                           certificate=found, holder=holder, now=utcnow(),
+                           certificate=found, holder=holder, organisations=organisations,
+                           status=found.status_at(now) if found else None,
+                           reasons=REVOCATION_REASONS, now=now,
                            organisation=organisation, members=members, errors=errors), \
         400 if errors else 200

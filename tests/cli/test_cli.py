@@ -8,7 +8,18 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 
 import portal.cli.jobs
-from portal.models import Membership, Organisation, OutboxMessage, User
+from portal.models import (
+    Certificate,
+    Course,
+    Membership,
+    Organisation,
+    OutboxMessage,
+    SessionBooking,
+    User,
+    utcnow,
+)
+from portal.services import training
+from portal.services.training import RenewalState
 from tests.test_mail import queue
 
 
@@ -21,6 +32,21 @@ def test_seed_demo_loads_people_once_and_prints_sign_ins(app, session) -> None:
     assert session.scalar(select(func.count()).select_from(Organisation)) == 2
     assert session.scalar(select(func.count()).select_from(User)) == 7
     assert session.scalar(select(func.count()).select_from(Membership)) == 6
+
+
+def test_seed_demo_shows_sessions_current_and_renewable_certificates(app, session) -> None:
+    """Issue 23: a session with bookings and a waiting list, a current certificate and one in
+    its renewal window, so `make run` shows every part."""
+    assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    statuses = sorted(session.scalars(select(SessionBooking.status)))
+    assert statuses == ["booked", "booked", "waiting"]
+    now = utcnow()
+    states = {}
+    for certificate in session.scalars(select(Certificate)):
+        course = session.get(Course, certificate.course_id)
+        states[certificate.user_id] = (certificate.is_current_at(now),
+                                       training.renewal_state(certificate, course, now))
+    assert sorted(states.values()) == [(True, RenewalState.NOT_YET), (True, RenewalState.OPEN)]
 
 
 def test_seed_demo_refuses_in_production(app_factory) -> None:

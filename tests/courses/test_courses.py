@@ -297,3 +297,23 @@ def test_a_key_set_twice_is_reported(tmp_path: Path) -> None:
                     "---\n<quiz>\nQ?\n- [x] a\n- [ ] b\n</quiz>\n", encoding="utf-8")
     assert [(e.line, e.message) for e in check_path(path)] == [
         (3, '"id" is set twice in the front matter')]
+
+
+def test_renewal_settings_and_the_refresher_path(tmp_path: Path) -> None:
+    """Issue 23: a live session, a renewal window and a shorter refresher path, checked."""
+    course = tmp_path / "blended"
+    shutil.copytree(FIXTURES.parent / "training" / "basics", course)
+    text = (course / "course.md").read_text()
+    settings = ("live_session: true\nrenewal_window_months: 6\nrenewal_grace_months: 3\n"
+                "refresher_modules:\n  - second-module\n")
+    (course / "course.md").write_text(text.replace("modules:\n", settings + "modules:\n", 1))
+    catalogue, errors = load_catalogue(tmp_path)
+    assert errors == []
+    (loaded,) = catalogue.courses
+    assert (loaded.live_session, loaded.renewal_window_months, loaded.renewal_grace_months,
+            loaded.refresher_modules) == (True, 6, 3, ("second-module",))
+    (course / "course.md").write_text(text.replace(
+        "modules:\n", "refresher_modules:\n  - no-such-module\nmodules:\n", 1))
+    (error,) = check_path(course)
+    assert error.message == ('refresher_modules names "no-such-module", which is not the id of '
+                             "one of this course's modules")

@@ -133,20 +133,30 @@ def test_a_reminder_found_after_the_days_digest_waits_for_tomorrow(ctx, session,
     assert days_sent(session, champion) == [23, 24]
 
 
-def test_certificates_remind_thirty_days_before_they_expire(ctx, session, org) -> None:
+def test_certificates_remind_at_90_30_and_7_days_with_a_line_to_hr_leads(ctx, session,
+                                                                          org) -> None:
     _course, modules = load_basics(session)
-    champion = make_champion(session, org)
-    issued = utcnow() - relativedelta(months=23)
+    champion = make_champion(session, org, full_name="Ann Lee")
+    hr = make_user(session, organisation=org, role=OrgRole.HR_LEAD)
+    issued = utcnow() - relativedelta(months=20)
     with time_machine.travel(issued, tick=False):
         for module in modules.values():
             pass_module(session, champion, module)
     session.commit()
     expires = (issued + relativedelta(months=24)).date()
-    for offset in range(-33, -27):
+    for offset in range(-95, 1):
         run(session, expires + timedelta(days=offset))
-    assert [(date.fromisoformat(m.dedupe_key.rsplit(":", 1)[1]) - expires).days
-            for m in digests(session, champion)] == [-30]
+
+    def sent(person) -> list[int]:  # noqa: ANN001
+        return [(date.fromisoformat(m.dedupe_key.rsplit(":", 1)[1]) - expires).days
+                for m in digests(session, person)]
+
+    assert sent(champion) == [-90, -30, -7]
     assert "Your certificate expires on" in digests(session, champion)[0].body_text
+    assert sent(hr) == [-90, -30, -7]
+    line = digests(session, hr)[0].body_text
+    assert "The certificate of Ann Lee, a champion of" in line
+    assert not re.search("abuse|violence|basics", line, re.IGNORECASE)
 
 
 def test_a_renewed_certificate_is_not_reminded_about(ctx, session, org) -> None:

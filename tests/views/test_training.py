@@ -257,7 +257,7 @@ def test_verify_shows_only_first_name_initial_course_and_dates(client, signed_in
                                                                courses, champion) -> None:
     certificate = complete_course(signed_in(champion), session, champion, courses)
     page = client.get(f"/verify?code={certificate.code.lower()}").get_data(as_text=True)
-    assert "This certificate is valid" in page and "Łucja N." in page
+    assert "This certificate is valid" in page and "Ł. N." in page
     assert "Nowak-Öztürk" not in page and champion.email not in page
     with time_machine.travel(utcnow() + timedelta(days=2 * 366)):
         assert "This certificate has expired" in client.get(
