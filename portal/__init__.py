@@ -82,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
         organisations,
         people,
         policy,
+        pulse,
         signposting,
         support,
         training,
@@ -90,7 +91,7 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (main, auth, two_factor, health, training, support, coordinator, monitoring,
                    members, joining, organisations, champions, invitations, people, policy,
-                   signposting):
+                   signposting, pulse):
         app.register_blueprint(module.bp)
     errors.register_error_handlers(app)
 

@@ -353,6 +353,20 @@ REGISTRY: dict[str, Table] = {
                       "in_place_on", "review_on", "document_id", "created_at"),
             **_record(WORK_TEXT, "evidence_note", "comment"),
         }),
+    # The pulse keeps totals only: no column holds an answer, a person, or when anyone answered.
+    "awareness_pulse": Table(
+        links={"created_by_id": Link(ACTOR)},
+        columns={
+            "created_by_id": _reference(ACTOR, "former_member", "which HR lead opened the pulse"),
+            **_record(ORGANISATION, "id", "organisation_id", "site_id", "opens_on", "closes_on",
+                      "created_at"),
+            **_record("how many people answered, a total with nothing about any of them",
+                      "respondents"),
+            **_record("the secret part of the pulse's public link", "token", export=False),
+        }),
+    "awareness_pulse_count": Table(columns=_record(
+        "a running total of one answer to one question, with nothing about who gave it",
+        "pulse_id", "question_key", "answer_key", "total")),
     "support_service": Table(
         links={"last_checked_by_id": Link(ACTOR)},
         columns={

@@ -35,6 +35,7 @@ from portal.models.policies import (
     PolicyElementRecord,
     Verification,
 )
+from portal.models.pulse import AwarenessPulse, AwarenessPulseCount
 from portal.models.reminders import Reminder
 from portal.models.support import SupportService, SupportServiceBorough, SupportServiceCategory
 from portal.models.training import (
@@ -48,6 +49,8 @@ from portal.models.training import (
 )
 
 __all__ = [
+    "AwarenessPulse",
+    "AwarenessPulseCount",
     "Assignment",
     "AssignmentSource",
     "ElementStatus",
