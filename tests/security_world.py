@@ -16,6 +16,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.routing import Rule
 
+from portal import clock
 from portal.logs import JsonFormatter
 from portal.models import (
     Base,
@@ -40,6 +42,7 @@ from portal.models import (
 from portal.services import training
 from portal.services.accounts import ask_to_change_email, make_reset_token
 from portal.services.joining import make_confirmation_token
+from portal.services.pulse import open_pulse
 from portal.services.uploads import FileStore
 from tests.conftest import csrf_token, empty_postgres, sign_in
 from tests.factories import make_support_service, make_user, sync_courses
@@ -100,6 +103,9 @@ def build_security_world(app: Flask, session: Session) -> SecurityWorld:
     session.commit()
     secret = app.config["SECRET_KEY"]
     email_change = ask_to_change_email(make_user(session), "changed.address@example.org", secret)
+    pulse = open_pulse(session, session.get(Organisation, base.ids["org"]), None,
+                       closes_on=clock.today() + timedelta(days=7),
+                       actor=session.merge(people["hr_a"]), today=clock.today())
     session.commit()
     ids: dict[str, object] = {
         **base.ids,
@@ -115,6 +121,8 @@ def build_security_world(app: Flask, session: Session) -> SecurityWorld:
         "reset_token": make_reset_token(secret, forgetful),
         "confirmation_token": make_confirmation_token(secret, unconfirmed),
         "email_change_token": email_change,
+        "pulse": pulse.id,
+        "pulse_token": pulse.token,
     }
     secret_words = [w for u in session.scalars(select(User)) for w in (u.email, u.full_name)]
     return SecurityWorld(base=base, people=people, ids=ids, secret_words=secret_words)
@@ -128,12 +136,15 @@ ARGUMENTS_BY_ENDPOINT = {
     ("auth.confirm_new_email", "token"): "email_change_token",
     ("champions.withdrawn", "membership_id"): "withdrawn",
     ("training.verify_certificate", "code"): "certificate_code",  # public, by its secret code
+    ("pulse.answer", "token"): "pulse_token",  # public, by the link's secret part
+    ("pulse.thanks", "token"): "pulse_token",
 }
 ARGUMENTS = {
     "org_id": "org", "site_id": "site", "invitation_id": "invitation",
     "membership_id": "champion", "module_id": "module", "course_id": "course",
     "attempt_id": "attempt", "certificate_id": "certificate", "service_id": "service",
     "document_id": "document", "user_id": "person", "assignment_id": "assignment",
+    "pulse_id": "pulse",
 }
 # /join/sites/<int:number>/remove: the first site of a draft; a policy element's page.
 LITERAL_ARGUMENTS = {"number": 1, "slug": "written-policy"}
@@ -169,8 +180,15 @@ def get_paths(app: Flask, world: SecurityWorld) -> list[str]:
     return paths
 
 
-def post_rules(app: Flask) -> list[Rule]:
-    return swept_rules(app, "POST")
+# Anonymous answers to a staff awareness pulse carry no CSRF token, by decision (views/pulse.py:
+# an answer is in nobody's name); tests/views/test_pulse.py covers that form instead.
+CSRF_EXEMPT = {"pulse.answer"}
+
+
+def post_rules(app: Flask, *, csrf_exempt: bool = True) -> list[Rule]:
+    """Every POST route; without the CSRF-exempt ones when `csrf_exempt` is False."""
+    return [rule for rule in swept_rules(app, "POST")
+            if csrf_exempt or rule.endpoint not in CSRF_EXEMPT]
 
 
 def owner_of(app: Flask, rule: Rule) -> str:

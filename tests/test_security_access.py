@@ -42,6 +42,8 @@ OWNER_CHECKED_ELSEWHERE = {
     "course_id": "courses are per role, not per organisation: nothing to separate",
     "service_id": "coordinator-only routes (test_role_by_endpoint_matrix, support tests)",
     "user_id": "coordinator-only routes (people.*; tests/views/test_people.py)",
+    "pulse_id": "tests/views/test_pulse.py::test_other_organisations_cannot_see_a_pulse "
+                "(the view finds the pulse within the organisation)",
 }
 
 
