@@ -83,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
         people,
         policy,
         pulse,
+        self_assessment,
         signposting,
         support,
         training,
@@ -91,7 +92,7 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (main, auth, two_factor, health, training, support, coordinator, monitoring,
                    members, joining, organisations, champions, invitations, people, policy,
-                   signposting, pulse):
+                   signposting, pulse, self_assessment):
         app.register_blueprint(module.bp)
     errors.register_error_handlers(app)
 

@@ -37,6 +37,13 @@ from portal.models.policies import (
 )
 from portal.models.pulse import AwarenessPulse, AwarenessPulseCount
 from portal.models.reminders import Reminder
+from portal.models.self_assessment import (
+    OWNER_LABELS,
+    ActionStatus,
+    OwnerRole,
+    PlanAction,
+    SelfAssessment,
+)
 from portal.models.support import SupportService, SupportServiceBorough, SupportServiceCategory
 from portal.models.training import (
     AttemptStatus,
@@ -49,6 +56,11 @@ from portal.models.training import (
 )
 
 __all__ = [
+    "OWNER_LABELS",
+    "ActionStatus",
+    "OwnerRole",
+    "PlanAction",
+    "SelfAssessment",
     "AwarenessPulse",
     "AwarenessPulseCount",
     "Assignment",

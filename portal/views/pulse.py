@@ -17,11 +17,11 @@ from flask_login import current_user
 from portal import clock
 from portal.db import get_session
 from portal.extensions import csrf, limiter
+from portal.forms.auth import ContinueForm
 from portal.forms.pulse import WHOLE_ORGANISATION, OpenPulseForm, PulseAnswerForm
 from portal.models import AwarenessPulse, Organisation, OrgRole
 from portal.permissions import organisation_role_required, public
 from portal.services import pulse as pulses
-from portal.forms.auth import ContinueForm
 
 bp = Blueprint("pulse", __name__)
 
