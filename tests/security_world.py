@@ -35,11 +35,13 @@ from portal.models import (
     Module,
     Organisation,
     OrgRole,
+    PlanAction,
     PolicyDocument,
     QuizAttempt,
     User,
+    utcnow,
 )
-from portal.services import training
+from portal.services import action_plan, self_assessment, training
 from portal.services.accounts import ask_to_change_email, make_reset_token
 from portal.services.joining import make_confirmation_token
 from portal.services.pulse import open_pulse
@@ -103,9 +105,15 @@ def build_security_world(app: Flask, session: Session) -> SecurityWorld:
     session.commit()
     secret = app.config["SECRET_KEY"]
     email_change = ask_to_change_email(make_user(session), "changed.address@example.org", secret)
-    pulse = open_pulse(session, session.get(Organisation, base.ids["org"]), None,
-                       closes_on=clock.today() + timedelta(days=7),
-                       actor=session.merge(people["hr_a"]), today=clock.today())
+    org_a, hr_a = session.get_one(Organisation, base.ids["org"]), session.merge(people["hr_a"])
+    pulse = open_pulse(session, org_a, None, closes_on=clock.today() + timedelta(days=7),
+                       actor=hr_a, today=clock.today())
+    assessment = self_assessment.start(session, org_a, actor=hr_a, now=utcnow())
+    assessment.answers = {q.key: "no" for q in self_assessment.question_set().questions}
+    self_assessment.submit(session, org_a, assessment, actor=hr_a, now=utcnow())
+    action_plan.add_recommendations(session, org_a, assessment, ["written_policy"],
+                                    due_on=clock.today(), actor=hr_a, now=utcnow())
+    self_assessment.start(session, org_a, actor=hr_a, now=utcnow())  # a draft, for its pages
     session.commit()
     ids: dict[str, object] = {
         **base.ids,
@@ -122,6 +130,8 @@ def build_security_world(app: Flask, session: Session) -> SecurityWorld:
         "confirmation_token": make_confirmation_token(secret, unconfirmed),
         "email_change_token": email_change,
         "pulse": pulse.id,
+        "assessment": assessment.id,
+        "action": session.scalar(select(PlanAction.id)),
         "pulse_token": pulse.token,
     }
     secret_words = [w for u in session.scalars(select(User)) for w in (u.email, u.full_name)]
@@ -144,10 +154,10 @@ ARGUMENTS = {
     "membership_id": "champion", "module_id": "module", "course_id": "course",
     "attempt_id": "attempt", "certificate_id": "certificate", "service_id": "service",
     "document_id": "document", "user_id": "person", "assignment_id": "assignment",
-    "pulse_id": "pulse",
+    "pulse_id": "pulse", "assessment_id": "assessment", "action_id": "action",
 }
 # /join/sites/<int:number>/remove: the first site of a draft; a policy element's page.
-LITERAL_ARGUMENTS = {"number": 1, "slug": "written-policy"}
+LITERAL_ARGUMENTS = {"number": 1, "slug": "written-policy", "key": "policy"}
 
 
 def argument_value(world: SecurityWorld, rule: Rule, name: str) -> object:

@@ -44,6 +44,10 @@ OWNER_CHECKED_ELSEWHERE = {
     "user_id": "coordinator-only routes (people.*; tests/views/test_people.py)",
     "pulse_id": "tests/views/test_pulse.py::test_other_organisations_cannot_see_a_pulse "
                 "(the view finds the pulse within the organisation)",
+    "assessment_id": "tests/views/test_self_assessment.py::test_confidential_to_the_"
+                     "organisations_own_hr_leads (found within the organisation)",
+    "action_id": "tests/views/test_self_assessment.py::test_confidential_to_the_"
+                 "organisations_own_hr_leads (found within the organisation)",
 }
 
 

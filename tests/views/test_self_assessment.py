@@ -199,13 +199,33 @@ def test_every_error_of_the_action_form_at_once(session, org, hr, hr_user) -> No
         assert message in html
 
 
-def test_confidential_to_the_organisations_own_hr_leads(session, org, signed_in) -> None:
+def test_confidential_to_the_organisations_own_hr_leads(session, org, hr_user,
+                                                         signed_in) -> None:
+    assessment = assessments.start(session, org, actor=hr_user, now=utcnow())
+    assessment.answers = {q.key: "no" for q in QUESTIONS.questions}
+    assessments.submit(session, org, assessment, actor=hr_user, now=utcnow())
+    action_plan.add_recommendations(session, org, assessment, ["hr_trained"],
+                                    due_on=clock.today(), actor=hr_user, now=utcnow())
+    session.commit()
+    action = session.scalar(sa.select(PlanAction))
+    pages = [base(org), f"{base(org)}/{assessment.id}", f"/organisations/{org.id}/action-plan",
+             f"/organisations/{org.id}/action-plan/{action.id}"]
+    assert all(signed_in(hr_user).get(page).status_code == 200 for page in pages)
     coordinator = signed_in(make_user(session, is_coordinator=True))
-    assert coordinator.get(base(org)).status_code == 404
-    assert coordinator.get(f"/organisations/{org.id}/action-plan").status_code == 404
-    other = signed_in(make_user(session, organisation=make_member_organisation(session),
-                                role=OrgRole.HR_LEAD))
-    assert other.get(base(org)).status_code == 404
+    other_org = make_member_organisation(session)
+    other = signed_in(make_user(session, organisation=other_org, role=OrgRole.HR_LEAD))
+    champion = signed_in(make_user(session, organisation=org, role=OrgRole.CHAMPION))
+    for page in pages:
+        assert coordinator.get(page).status_code == 404
+        assert other.get(page).status_code == 404
+        assert champion.get(page).status_code == 403
+        # Another organisation's ids under one's own organisation find nothing either.
+        assert other.get(page.replace(f"/{org.id}/", f"/{other_org.id}/", 1)).status_code \
+            in (200, 404)
+    assert other.get(f"/organisations/{other_org.id}/self-assessment/{assessment.id}"
+                     ).status_code == 404
+    assert other.get(f"/organisations/{other_org.id}/action-plan/{action.id}"
+                     ).status_code == 404
 
 
 def test_plan_and_history_cost_the_same_statements_however_many(app: Flask, session, org,
