@@ -252,7 +252,7 @@ def _action_reminders(session: Session, today: date, *, overdue: bool) -> Iterat
         .where(PlanAction.status != ActionStatus.DONE, when,
                _not_sent(kind, hr_lead.user_id, reference)))
     for user_id, ref, due_on, org_id, org_name in rows:
-        yield Due(kind, user_id, ref, typing.cast(date, due_on), org_id, org_name)
+        yield Due(kind, user_id, ref, due_on, org_id, org_name)
 
 
 def _self_assessment_reminders(session: Session, today: date) -> Iterator[Due]:
