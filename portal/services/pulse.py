@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from portal.models import AwarenessPulse, AwarenessPulseCount, Organisation, Site, User
 from portal.services.audit import record_event
 from portal.services.errors import PortalError
+from portal.settings import Settings
 
 MINIMUM_RESPONDENTS = 10
 ROUND_TO = 5
@@ -95,6 +96,11 @@ def close_pulse(session: Session, pulse: AwarenessPulse, *, actor: User, today: 
     pulse.opens_on = min(pulse.opens_on, pulse.closes_on)
     record_event(session, "pulse.closed", actor=actor, organisation=pulse.organisation,
                  target=pulse)
+
+
+def public_link(settings: Settings, pulse: AwarenessPulse) -> str:
+    """The link HR leads share: BASE_URL, never the Host header of a request."""
+    return settings.link("pulse.answer", token=pulse.token)
 
 
 def pulse_by_token(session: Session, token: str) -> AwarenessPulse | None:

@@ -22,13 +22,9 @@ from portal.forms.pulse import WHOLE_ORGANISATION, OpenPulseForm, PulseAnswerFor
 from portal.models import AwarenessPulse, Organisation, OrgRole
 from portal.permissions import organisation_role_required, public
 from portal.services import pulse as pulses
+from portal.settings import settings_of
 
 bp = Blueprint("pulse", __name__)
-
-
-def public_link(pulse: AwarenessPulse) -> str:
-    """The link HR leads share: BASE_URL, never the Host header of their own request."""
-    return current_app.config["BASE_URL"].rstrip("/") + url_for(".answer", token=pulse.token)
 
 
 @bp.route("/organisations/<int:org_id>/pulses")
@@ -83,7 +79,8 @@ def _pulse(organisation: Organisation, pulse_id: int) -> AwarenessPulse:
 def show(organisation: Organisation, pulse_id: int) -> ResponseReturnValue:
     pulse = _pulse(organisation, pulse_id)
     return render_template("pulse/show.html", organisation=organisation, pulse=pulse,
-                           link=public_link(pulse), results=pulses.results(pulse),
+                           link=pulses.public_link(settings_of(get_session()), pulse),
+                           results=pulses.results(pulse),
                            today=clock.today(), minimum=pulses.MINIMUM_RESPONDENTS,
                            close_form=ContinueForm())
 

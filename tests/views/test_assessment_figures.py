@@ -16,7 +16,7 @@ from portal.services import action_plan, assessment_figures
 from portal.services import pulse as pulses
 from portal.services import self_assessment as assessments
 from tests.conftest import visible_text
-from tests.factories import make_member_organisation, make_site, make_user
+from tests.factories import make_member_organisation, make_user
 
 PATH = "/coordinator/self-assessment"
 

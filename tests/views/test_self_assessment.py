@@ -15,6 +15,7 @@ from portal import clock
 from portal.models import (
     ActionStatus,
     AuditEvent,
+    AwarenessPulse,
     ElementStatus,
     OrgRole,
     PlanAction,
@@ -24,6 +25,7 @@ from portal.models import (
     utcnow,
 )
 from portal.services import action_plan
+from portal.services import pulse as pulses
 from portal.services import self_assessment as assessments
 from tests.conftest import csrf_token, visible_text
 from tests.factories import make_member_organisation, make_user
@@ -252,3 +254,21 @@ def test_plan_and_history_cost_the_same_statements_however_many(app: Flask, sess
     for _ in range(4):
         one_more()
     assert [cost(path) for path in paths] == few
+
+
+def test_seed_demo_has_an_assessment_a_plan_and_a_pulse_with_results(app, session) -> None:
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(args=["seed-demo"])  # once only: the same pulse, nothing added
+    assert again.exit_code == 0
+    assessment = session.scalar(sa.select(SelfAssessment))
+    assert assessment.submitted_at is not None and assessment.scores["policy"] == 50
+    actions = session.scalars(sa.select(PlanAction)).all()
+    assert len(actions) == len(assessments.recommendations(assessment))
+    assert {a.status for a in actions} == {ActionStatus.NOT_STARTED, ActionStatus.IN_PROGRESS}
+    pulse = session.scalar(sa.select(AwarenessPulse))
+    assert session.scalar(sa.select(sa.func.count()).select_from(AwarenessPulse)) == 1
+    assert pulses.results(pulse) is not None  # enough answers to show results
+    link = f"https://portal.test/pulse/{pulse.token}"
+    assert link in first.output and link in again.output
