@@ -10,12 +10,20 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from portal.models import AwarenessPulse, AwarenessPulseCount, Organisation, Site, User
+from portal.models import (
+    AwarenessPulse,
+    AwarenessPulseCount,
+    ElementStatus,
+    Organisation,
+    Site,
+    User,
+)
+from portal.services import policy
 from portal.services.audit import record_event
 from portal.services.errors import PortalError
 from portal.settings import Settings
@@ -158,6 +166,50 @@ def results(pulse: AwarenessPulse) -> tuple[QuestionResult, ...] | None:
                                                   pulse.respondents))
             for key, label in question.answers))
         for question in QUESTIONS)
+
+
+EVIDENCE_ELEMENT = "staff_informed"  # the policy element a pulse's results are evidence for
+
+
+def evidence_note(pulse: AwarenessPulse) -> str | None:
+    """The results as one evidence sentence (percentages only), or None below the minimum."""
+    shares = results(pulse)
+    if shares is None:
+        return None
+    aware = {r.question.key: next(s.percentage for s, (key, _label) in
+                                  zip(r.shares, r.question.answers, strict=True)
+                                  if key == AWARE_ANSWERS[r.question.key])
+             for r in shares}
+    group = pulse.site.name if pulse.site else "all staff"
+    return (f"Staff awareness pulse ({group}, {pulse.opens_on:%d/%m/%Y} to "
+            f"{pulse.closes_on:%d/%m/%Y}, at least {MINIMUM_RESPONDENTS} answers): "
+            f"{aware['policy']}% knew of the policy, {aware['champions']}% knew who the "
+            f"champions are and how to reach them, {aware['support']}% knew where to find "
+            "specialist support.")
+
+
+def attach_as_evidence(session: Session, pulse: AwarenessPulse, *, actor: User,
+                       now: datetime) -> bool:
+    """Add the results to the "staff told about the policy" element's evidence note, through
+    the policy service like any other change to it. False below the minimum."""
+    note = evidence_note(pulse)
+    if note is None:
+        return False
+    record = policy.record_for(session, pulse.organisation, EVIDENCE_ELEMENT)
+    earlier = record.evidence_note if record is not None and record.evidence_note else ""
+    if note in earlier:
+        return True
+    combined = f"{earlier}\n{note}".strip() if len(earlier) + len(note) < 500 else note
+    status = record.status if record is not None and record.status != ElementStatus.NOT_STARTED \
+        else ElementStatus.IN_PROGRESS
+    policy.save_element(
+        session, pulse.organisation, EVIDENCE_ELEMENT,
+        policy.ElementAnswers(status=status,
+                              in_place_on=record.in_place_on if record is not None else None,
+                              review_on=record.review_on if record is not None else None,
+                              evidence_note=combined),
+        version=record.version if record is not None else 0, actor=actor, now=now)
+    return True
 
 
 def pulses_for(session: Session, organisation: Organisation) -> list[AwarenessPulse]:

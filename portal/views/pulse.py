@@ -13,15 +13,18 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
 
 from portal import clock
 from portal.db import get_session
 from portal.extensions import csrf, limiter
 from portal.forms.auth import ContinueForm
 from portal.forms.pulse import WHOLE_ORGANISATION, OpenPulseForm, PulseAnswerForm
-from portal.models import AwarenessPulse, Organisation, OrgRole
+from portal.models import AwarenessPulse, Organisation, OrgRole, utcnow
 from portal.permissions import organisation_role_required, public
+from portal.services import policy
 from portal.services import pulse as pulses
+from portal.services.policy_framework import policy_framework
 from portal.settings import settings_of
 
 bp = Blueprint("pulse", __name__)
@@ -82,7 +85,8 @@ def show(organisation: Organisation, pulse_id: int) -> ResponseReturnValue:
                            link=pulses.public_link(settings_of(get_session()), pulse),
                            results=pulses.results(pulse),
                            today=clock.today(), minimum=pulses.MINIMUM_RESPONDENTS,
-                           close_form=ContinueForm())
+                           close_form=ContinueForm(),
+                           element=policy_framework().get(pulses.EVIDENCE_ELEMENT))
 
 
 @bp.route("/organisations/<int:org_id>/pulses/<int:pulse_id>/close", methods=["POST"])
@@ -95,6 +99,29 @@ def close(organisation: Organisation, pulse_id: int) -> ResponseReturnValue:
         pulses.close_pulse(session, pulse, actor=current_user, today=clock.today())
         session.commit()
         flash("The pulse is closed. Its link no longer takes answers", "success")
+    return redirect(url_for(".show", org_id=organisation.id, pulse_id=pulse.id), code=303)
+
+
+@bp.route("/organisations/<int:org_id>/pulses/<int:pulse_id>/evidence", methods=["POST"])
+@organisation_role_required(OrgRole.HR_LEAD)
+def evidence(organisation: Organisation, pulse_id: int) -> ResponseReturnValue:
+    """Add the results to the evidence of the "staff told about the policy" element."""
+    pulse = _pulse(organisation, pulse_id)
+    form = ContinueForm()
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            attached = pulses.attach_as_evidence(session, pulse, actor=current_user, now=utcnow())
+            session.commit()
+        except (policy.StaleRecordError, StaleDataError):
+            session.rollback()
+            attached = False
+        if attached:
+            title = policy_framework().get(pulses.EVIDENCE_ELEMENT).title
+            flash(f"The results have been added to the evidence for {title}", "success")
+        else:
+            flash("The results could not be added: there are not enough answers yet, or "
+                  "someone changed the element at the same moment. Try again")
     return redirect(url_for(".show", org_id=organisation.id, pulse_id=pulse.id), code=303)
 
 

@@ -11,7 +11,16 @@ from flask.testing import FlaskClient
 
 from bench.sqlcount import count_statements
 from portal import clock
-from portal.models import AuditEvent, AwarenessPulse, AwarenessPulseCount, Base, OrgRole
+from portal.models import (
+    AuditEvent,
+    AwarenessPulse,
+    AwarenessPulseCount,
+    Base,
+    ElementStatus,
+    OrgRole,
+    PolicyElementEvent,
+    PolicyElementRecord,
+)
 from portal.services import pulse as pulses
 from tests.conftest import csrf_token, visible_text
 from tests.factories import make_member_organisation, make_site, make_user
@@ -218,3 +227,22 @@ def test_the_list_costs_the_same_statements_however_many_pulses(app, session, or
         open_pulse(session, org, site=make_site(session, org))
         open_pulse(session, org)
     assert statements() == few
+
+
+def test_results_become_evidence_for_staff_told_about_the_policy(app, session, org,
+                                                                  hr) -> None:
+    pulse = open_pulse(session, org)
+    path = f"/organisations/{org.id}/pulses/{pulse.id}"
+    for _ in range(9):
+        answer(app, pulse, ALL_AWARE)
+    response = hr.post(path + "/evidence", data={"csrf_token": csrf_token(hr, path)})
+    assert response.status_code == 303
+    assert session.scalar(sa.select(PolicyElementRecord)) is None  # below the minimum
+    answer(app, pulse, NONE_AWARE)
+    hr.post(path + "/evidence", data={"csrf_token": csrf_token(hr, path)})
+    hr.post(path + "/evidence", data={"csrf_token": csrf_token(hr, path)})  # not twice
+    record = session.scalar(sa.select(PolicyElementRecord))
+    assert record.element_key == "staff_informed" and record.status == ElementStatus.IN_PROGRESS
+    assert record.evidence_note.count("Staff awareness pulse") == 1
+    assert "90% knew of the policy" in record.evidence_note
+    assert session.scalar(sa.select(sa.func.count()).select_from(PolicyElementEvent)) == 1
