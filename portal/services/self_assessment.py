@@ -144,6 +144,12 @@ def unanswered(assessment: SelfAssessment) -> list[Question]:
     return [q for q in question_set().questions if q.key not in assessment.answers]
 
 
+def resume_at(assessment: SelfAssessment) -> Section | None:
+    """The first section with a question not yet answered; None when all are answered."""
+    return next((s for s in question_set().sections
+                 if any(q.key not in assessment.answers for q in s.questions)), None)
+
+
 def section_scores(answers: dict[str, str]) -> dict[str, int | None]:
     """Each section's points as a percentage of the most it could score, leaving out what does
     not apply; None when nothing in the section applies."""
@@ -162,6 +168,7 @@ def submit(session: Session, organisation: Organisation, assessment: SelfAssessm
     if missing:
         raise UnansweredError(missing)
     assessment.scores = section_scores(assessment.answers)
+    assessment.question_set_version = question_set().version  # the version it was scored on
     assessment.submitted_at = now
     assessment.submitted_by_id = actor.id
     assessment.updated_at = now

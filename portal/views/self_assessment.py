@@ -39,8 +39,10 @@ def overview(organisation: Organisation) -> ResponseReturnValue:
     session = get_session()
     history = assessments.history(session, organisation)
     latest = history[0] if history else None
+    draft = assessments.draft_for(session, organisation)
     return render_template("assessment/overview.html", organisation=organisation,
-                           draft=assessments.draft_for(session, organisation), history=history,
+                           draft=draft, history=history,
+                           resume_at=assessments.resume_at(draft) if draft else None,
                            current=assessments.is_current(latest, utcnow()),
                            questions=assessments.question_set(), form=ContinueForm())
 
