@@ -378,7 +378,7 @@ REGISTRY: dict[str, Table] = {
         columns={
             "created_by_id": _reference(ACTOR, "former_member", "which HR lead opened the pulse"),
             **_record(ORGANISATION, "id", "organisation_id", "site_id", "opens_on", "closes_on",
-                      "created_at"),
+                      "closed_early", "created_at"),
             **_record("how many people answered, a total with nothing about any of them",
                       "respondents"),
             **_record("the secret part of the pulse's public link", "token", export=False),

@@ -69,6 +69,7 @@ def upgrade() -> None:
     sa.Column("token", sa.String(length=64), nullable=False),
     sa.Column("opens_on", sa.Date(), nullable=False),
     sa.Column("closes_on", sa.Date(), nullable=False),
+    sa.Column("closed_early", sa.Boolean(), nullable=False),
     sa.Column("respondents", sa.Integer(), nullable=False),
     sa.Column("created_by_id", sa.Integer(), nullable=True),
     sa.Column("created_at", portal.models.base.UTCDateTime(timezone=True), nullable=False),

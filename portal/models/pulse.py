@@ -29,6 +29,7 @@ class AwarenessPulse(Base):
     token: Mapped[str] = mapped_column(sa.String(64), unique=True)
     opens_on: Mapped[date]
     closes_on: Mapped[date]
+    closed_early: Mapped[bool] = mapped_column(default=False)  # an HR lead closed it by hand
     respondents: Mapped[int] = mapped_column(default=0)
     created_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("user_account.id", ondelete="SET NULL"))
@@ -40,7 +41,7 @@ class AwarenessPulse(Base):
         back_populates="pulse", cascade="all, delete-orphan")
 
     def is_open(self, today: date) -> bool:
-        return self.opens_on <= today <= self.closes_on
+        return not self.closed_early and self.opens_on <= today <= self.closes_on
 
     def __repr__(self) -> str:
         return f"<AwarenessPulse {self.id} org={self.organisation_id}>"

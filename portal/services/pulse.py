@@ -88,7 +88,8 @@ def open_pulse(session: Session, organisation: Organisation, site: Site | None, 
     if site is not None and site.organisation_id != organisation.id:
         raise ValueError("the site belongs to another organisation")
     pulse = AwarenessPulse(organisation=organisation, site=site, token=new_token(),
-                           opens_on=today, closes_on=closes_on, respondents=0,
+                           opens_on=today, closes_on=closes_on, closed_early=False,
+                           respondents=0,
                            created_by_id=actor.id)
     pulse.counts = [AwarenessPulseCount(question_key=question.key, answer_key=answer, total=0)
                     for question in QUESTIONS for answer, _label in question.answers]
@@ -99,9 +100,9 @@ def open_pulse(session: Session, organisation: Organisation, site: Site | None, 
 
 
 def close_pulse(session: Session, pulse: AwarenessPulse, *, actor: User, today: date) -> None:
-    """Stop taking answers: the pulse closed yesterday (answers today stay counted)."""
-    pulse.closes_on = min(pulse.closes_on, today - timedelta(days=1))
-    pulse.opens_on = min(pulse.opens_on, pulse.closes_on)
+    """Stop taking answers now; the period shown ends today."""
+    pulse.closed_early = True
+    pulse.closes_on = min(pulse.closes_on, today)
     record_event(session, "pulse.closed", actor=actor, organisation=pulse.organisation,
                  target=pulse)
 

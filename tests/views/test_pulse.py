@@ -192,13 +192,16 @@ def test_answers_are_limited_per_link_not_per_person(app_factory, session) -> No
         assert db.get(AwarenessPulse, first.id).respondents == 3
 
 
-def test_an_hr_lead_can_close_a_pulse(session, org, hr) -> None:
+def test_an_hr_lead_can_close_a_pulse(app, session, org, hr) -> None:
     pulse = open_pulse(session, org)
     path = f"/organisations/{org.id}/pulses/{pulse.id}"
     response = hr.post(path + "/close", data={"csrf_token": csrf_token(hr, path)})
     assert response.status_code == 303
     session.expire_all()
-    assert not session.get(AwarenessPulse, pulse.id).is_open(clock.today())
+    closed = session.get(AwarenessPulse, pulse.id)
+    assert not closed.is_open(clock.today()) and closed.closed_early
+    assert closed.opens_on == closed.closes_on == clock.today()
+    assert answer(app, pulse, ALL_AWARE).status_code == 410
 
 
 def test_other_organisations_cannot_see_a_pulse(session, org, signed_in) -> None:
