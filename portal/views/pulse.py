@@ -6,6 +6,9 @@ token, by decision: CSRF protects a signed-in person from having something done 
 and an answer here is in nobody's name (it only adds 1 to anonymous totals), so a forged answer
 is exactly as good as the forger answering themselves. Floods are refused by a limit per link,
 which needs nothing about the person answering.
+
+A pulse's own pages are its organisation's HR leads' only; coordinators see awareness only
+added up across organisations (services/assessment_figures.py).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from portal.extensions import csrf, limiter
 from portal.forms.auth import ContinueForm
 from portal.forms.pulse import WHOLE_ORGANISATION, OpenPulseForm, PulseAnswerForm
 from portal.models import AwarenessPulse, Organisation, OrgRole, utcnow
-from portal.permissions import organisation_role_required, public
+from portal.permissions import confidential_to_organisation, organisation_role_required, public
 from portal.services import policy
 from portal.services import pulse as pulses
 from portal.services.policy_framework import policy_framework
@@ -32,6 +35,7 @@ bp = Blueprint("pulse", __name__)
 
 @bp.route("/organisations/<int:org_id>/pulses")
 @organisation_role_required(OrgRole.HR_LEAD)
+@confidential_to_organisation
 def index(organisation: Organisation) -> ResponseReturnValue:
     return render_template("pulse/index.html", organisation=organisation,
                            pulses=pulses.pulses_for(get_session(), organisation),
@@ -40,6 +44,7 @@ def index(organisation: Organisation) -> ResponseReturnValue:
 
 @bp.route("/organisations/<int:org_id>/pulses/new", methods=["GET", "POST"])
 @organisation_role_required(OrgRole.HR_LEAD)
+@confidential_to_organisation
 def new(organisation: Organisation) -> ResponseReturnValue:
     form = OpenPulseForm(organisation)
     if form.is_submitted():
@@ -79,6 +84,7 @@ def _pulse(organisation: Organisation, pulse_id: int) -> AwarenessPulse:
 
 @bp.route("/organisations/<int:org_id>/pulses/<int:pulse_id>")
 @organisation_role_required(OrgRole.HR_LEAD)
+@confidential_to_organisation
 def show(organisation: Organisation, pulse_id: int) -> ResponseReturnValue:
     pulse = _pulse(organisation, pulse_id)
     return render_template("pulse/show.html", organisation=organisation, pulse=pulse,
@@ -91,6 +97,7 @@ def show(organisation: Organisation, pulse_id: int) -> ResponseReturnValue:
 
 @bp.route("/organisations/<int:org_id>/pulses/<int:pulse_id>/close", methods=["POST"])
 @organisation_role_required(OrgRole.HR_LEAD)
+@confidential_to_organisation
 def close(organisation: Organisation, pulse_id: int) -> ResponseReturnValue:
     pulse = _pulse(organisation, pulse_id)
     form = ContinueForm()
@@ -104,6 +111,7 @@ def close(organisation: Organisation, pulse_id: int) -> ResponseReturnValue:
 
 @bp.route("/organisations/<int:org_id>/pulses/<int:pulse_id>/evidence", methods=["POST"])
 @organisation_role_required(OrgRole.HR_LEAD)
+@confidential_to_organisation
 def evidence(organisation: Organisation, pulse_id: int) -> ResponseReturnValue:
     """Add the results to the evidence of the "staff told about the policy" element."""
     pulse = _pulse(organisation, pulse_id)

@@ -212,6 +212,8 @@ def test_other_organisations_cannot_see_a_pulse(session, org, signed_in) -> None
     assert client.get(f"/organisations/{other.id}/pulses/{pulse.id}").status_code == 404
     champion = signed_in(make_user(session, organisation=org, role=OrgRole.CHAMPION))
     assert champion.get(f"/organisations/{org.id}/pulses").status_code == 403
+    coordinator = signed_in(make_user(session, is_coordinator=True))
+    assert coordinator.get(f"/organisations/{org.id}/pulses/{pulse.id}").status_code == 404
 
 
 def test_the_list_costs_the_same_statements_however_many_pulses(app, session, org, hr) -> None:
