@@ -91,7 +91,6 @@ def show(organisation: Organisation, pulse_id: int) -> ResponseReturnValue:
                            link=pulses.public_link(settings_of(get_session()), pulse),
                            results=pulses.results(pulse),
                            today=clock.today(), minimum=pulses.MINIMUM_RESPONDENTS,
-                           close_form=ContinueForm(),
                            element=policy_framework().get(pulses.EVIDENCE_ELEMENT))
 
 

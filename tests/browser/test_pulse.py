@@ -104,3 +104,6 @@ def test_twelve_visitors_answer_and_results_appear_at_ten(page: Page, browser: B
     policy = page.get_by_role("table", name=QUESTIONS[0].text)
     assert policy.get_by_role("row", name="Yes 75%").is_visible()
     assert policy.get_by_role("row", name="I do not know 25%").is_visible()
+    click(page, "button", "Add the results as evidence")
+    assert page.get_by_text("The results have been added to the evidence for Staff told about "
+                            "the policy").is_visible()
