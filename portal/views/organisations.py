@@ -76,7 +76,9 @@ def overview(organisation: Organisation) -> ResponseReturnValue:
         "organisations/overview.html", organisation=organisation, now=now,
         form=ActionForm(), hr_leads=hr_leads(session, organisation),
         dashboard=dashboard, tier_assessment=dashboard.assessment,
-        next_actions=action_plan.whats_next(session, organisation),
+        # The plan is the organisation's own: not for coordinators acting for it.
+        next_actions=action_plan.whats_next(session, organisation)
+        if current_user.role_in(organisation) == OrgRole.HR_LEAD else None,
         expiry_days=EXPIRY_NOTICE_DAYS, invitation_wait_days=INVITATION_WAIT_DAYS,
         hr_invitations=invites.unaccepted_invitations(session, organisation, OrgRole.HR_LEAD),
         status_reason=orgs.STATUS_REASONS.get(organisation.status_reason or ""),

@@ -224,6 +224,11 @@ def test_confidential_to_the_organisations_own_hr_leads(session, org, hr_user,
         # Another organisation's ids under one's own organisation find nothing either.
         assert other.get(page.replace(f"/{org.id}/", f"/{other_org.id}/", 1)).status_code \
             in (200, 404)
+    response = coordinator.get(f"/organisations/{org.id}")
+    overview = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Your organisation" in overview
+    assert "Train line managers" not in overview and "HR lead course" not in overview
+    assert "/action-plan" not in overview and "/self-assessment" not in overview
     assert other.get(f"/organisations/{other_org.id}/self-assessment/{assessment.id}"
                      ).status_code == 404
     assert other.get(f"/organisations/{other_org.id}/action-plan/{action.id}"
