@@ -171,6 +171,10 @@ class Config:
     JOIN_DRAFT_MAX_AGE = timedelta(hours=24)  # unfinished applications are discarded after this
     JOIN_LIMIT_PER_ADDRESS = "10 per hour"
     CONFIRMATION_RESEND_LIMIT = "3 per hour"
+    # Answers to one awareness pulse link, from anybody: counted per link, never per person or
+    # address, so a flood is refused without tracking who answered. An all-staff e-mail brings
+    # answers in bursts: a minute's limit would turn real people away, an hour's spreads them.
+    PULSE_ANSWER_LIMIT_PER_LINK = "300 per hour"
     CHAMPION_CSV_MAX_ROWS = 500
     CHAMPION_CSV_MAX_BYTES = 1024 * 1024
     # Running the scheme: assignments, coverage and tiers.

@@ -84,6 +84,8 @@ def register_blueprints(app: Flask) -> None:
         organisations,
         people,
         policy,
+        pulse,
+        self_assessment,
         signposting,
         support,
         training,
@@ -93,7 +95,7 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (main, auth, two_factor, health, training, live_sessions, credentials, support,
                    coordinator, monitoring, members, joining, organisations, champions,
-                   invitations, people, policy, signposting, workbench):
+                   invitations, people, policy, signposting, workbench, pulse, self_assessment):
         app.register_blueprint(module.bp)
     errors.register_error_handlers(app)
 

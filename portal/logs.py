@@ -11,6 +11,9 @@ from flask import Flask, g, has_request_context
 QUERY = re.compile(r"(\S*?)\?\S*")
 # A certificate's own page (/verify/<code>, where its QR code leads) carries its code in the path.
 CERTIFICATE_CODE = re.compile(r"(/verify/)[^\s/?]+")
+# A staff awareness pulse's public link: its secret part, and nothing that could line up the
+# time of an answer with the link it went to.
+PULSE_LINK = re.compile(r"(/pulse/)[^\s/?]+")
 STANDARD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message"}
 
 
@@ -32,7 +35,8 @@ class JsonFormatter(logging.Formatter):
 class DropQueryStrings(logging.Filter):
     """Request lines are logged without their query string: searches (for example in the
     support directory) can say what someone is looking for, and nothing may record that. Nor
-    certificate codes, which /verify takes in the query and a certificate's own page in the path."""
+    certificate codes, which /verify takes in the query and a certificate's own page in the path,
+    nor the secret part of a staff awareness pulse's link."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args and isinstance(record.args, tuple):
@@ -42,7 +46,7 @@ class DropQueryStrings(logging.Filter):
 
 
 def _without_secrets(text: str) -> str:
-    return CERTIFICATE_CODE.sub(r"\1…", QUERY.sub(r"\1", text))
+    return PULSE_LINK.sub(r"\1…", CERTIFICATE_CODE.sub(r"\1…", QUERY.sub(r"\1", text)))
 
 
 def configure_logging(app: Flask) -> None:

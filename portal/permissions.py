@@ -136,6 +136,20 @@ def organisation_role_required(*roles: OrgRole) -> Callable[[ViewFn], ViewFn]:
     return decorator
 
 
+def confidential_to_organisation(view: ViewFn) -> ViewFn:
+    """Below `organisation_role_required(OrgRole.HR_LEAD)`: only the organisation's own HR leads,
+    not coordinators acting for it (a self-assessment is the organisation's; coordinators see
+    only figures across organisations). 404 for anyone else, as for another employer's id."""
+    @wraps(view)
+    def wrapped(organisation: Organisation, **kwargs: Any) -> ResponseReturnValue:
+        if current_user.role_in(organisation) != OrgRole.HR_LEAD:
+            refuse(404, "confidential_to_organisation", organisation=organisation,
+                   target_type="organisation", target_id=organisation.id)
+        return view(organisation=organisation, **kwargs)
+
+    return wrapped
+
+
 def mark_recently_authenticated() -> None:
     """Record that the person has just entered their password in this session."""
     session[AUTHENTICATED_AT_KEY] = clock.timestamp()

@@ -410,6 +410,39 @@ REGISTRY: dict[str, Table] = {
                       "in_place_on", "review_on", "document_id", "created_at"),
             **_record(WORK_TEXT, "evidence_note", "comment"),
         }),
+    "self_assessment": Table(
+        links={"started_by_id": Link(ACTOR), "submitted_by_id": Link(ACTOR)},
+        columns={
+            "started_by_id": _reference(ACTOR, "former_member", "who started the assessment"),
+            "submitted_by_id": _reference(ACTOR, "former_member", "who submitted it"),
+            **_record(ORGANISATION, "id", "organisation_id", "question_set_version", "answers",
+                      "scores", "started_at", "updated_at", "submitted_at"),
+        }),
+    "plan_action": Table(
+        links={"updated_by_id": Link(ACTOR)},
+        columns={
+            "updated_by_id": _reference(ACTOR, "former_member", "who last changed the action"),
+            # The owner is a role from a fixed list and the title comes from the question set
+            # or is typed by an HR lead about the organisation's work, never about a person.
+            **_record(ORGANISATION, "id", "organisation_id", "question_key", "element_key",
+                      "owner_role", "due_on", "status", "completed_on", "created_at",
+                      "updated_at"),
+            **_record(WORK_TEXT, "title"),
+        }),
+    # The pulse keeps totals only: no column holds an answer, a person, or when anyone answered.
+    "awareness_pulse": Table(
+        links={"created_by_id": Link(ACTOR)},
+        columns={
+            "created_by_id": _reference(ACTOR, "former_member", "which HR lead opened the pulse"),
+            **_record(ORGANISATION, "id", "organisation_id", "site_id", "opens_on", "closes_on",
+                      "closed_early", "created_at"),
+            **_record("how many people answered, a total with nothing about any of them",
+                      "respondents"),
+            **_record("the secret part of the pulse's public link", "token", export=False),
+        }),
+    "awareness_pulse_count": Table(columns=_record(
+        "a running total of one answer to one question, with nothing about who gave it",
+        "pulse_id", "question_key", "answer_key", "total")),
     "support_service": Table(
         links={"last_checked_by_id": Link(ACTOR)},
         columns={

@@ -15,11 +15,13 @@ from pathlib import Path
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from portal import clock
 from portal.models import (
     Assignment,
     AssignmentSource,
     Attendance,
     AuditEvent,
+    AwarenessPulse,
     BookingStatus,
     Certificate,
     CommitmentSignature,
@@ -35,12 +37,15 @@ from portal.models import (
     OrgRole,
     OutboxMessage,
     OutboxStatus,
+    OwnerRole,
+    PlanAction,
     PolicyDocument,
     PolicyElementEvent,
     PolicyElementRecord,
     RecoveryCode,
     Reminder,
     ReportSubscription,
+    SelfAssessment,
     SessionBooking,
     SessionMode,
     User,
@@ -221,6 +226,17 @@ def _organisation_work(session: Session, subject: User, other: User, org: Organi
                          body="Met the HR team"),
         ReportSubscription(user_id=subject.id),
         ReportSubscription(user_id=other.id),
+        # The subject as HR lead: a staff survey opened, a self-assessment started and
+        # submitted, an action of the plan updated (the organisation's records, not theirs).
+        AwarenessPulse(organisation_id=org.id, token="subject-pulse-token",
+                       opens_on=clock.today(), closes_on=clock.today() + timedelta(days=14),
+                       created_by_id=subject.id),
+        SelfAssessment(organisation_id=org.id, question_set_version=1, answers={},
+                       started_by_id=subject.id, submitted_by_id=subject.id,
+                       submitted_at=utcnow()),
+        PlanAction(organisation_id=org.id, title="Tell staff about the policy",
+                   owner_role=OwnerRole.HR_LEAD, due_on=clock.today() + timedelta(days=30),
+                   updated_by_id=subject.id),
     ])
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.routing import Rule
 
+from portal import clock
 from portal.logs import JsonFormatter
 from portal.models import (
     Base,
@@ -37,15 +38,17 @@ from portal.models import (
     OrgRole,
     OutboxMessage,
     OutboxStatus,
+    PlanAction,
     PolicyDocument,
     QuizAttempt,
     SessionMode,
     User,
     utcnow,
 )
-from portal.services import training
+from portal.services import action_plan, self_assessment, training
 from portal.services.accounts import ask_to_change_email, make_reset_token
 from portal.services.joining import make_confirmation_token
+from portal.services.pulse import open_pulse
 from portal.services.uploads import FileStore
 from tests.conftest import csrf_token, empty_postgres, sign_in
 from tests.factories import make_support_service, make_user, sync_courses
@@ -115,6 +118,15 @@ def build_security_world(app: Flask, session: Session) -> SecurityWorld:
     session.commit()
     secret = app.config["SECRET_KEY"]
     email_change = ask_to_change_email(make_user(session), "changed.address@example.org", secret)
+    org_a, hr_a = session.get_one(Organisation, base.ids["org"]), session.merge(people["hr_a"])
+    pulse = open_pulse(session, org_a, None, closes_on=clock.today() + timedelta(days=7),
+                       actor=hr_a, today=clock.today())
+    assessment = self_assessment.start(session, org_a, actor=hr_a, now=utcnow())
+    assessment.answers = {q.key: "no" for q in self_assessment.question_set().questions}
+    self_assessment.submit(session, org_a, assessment, actor=hr_a, now=utcnow())
+    action_plan.add_recommendations(session, org_a, assessment, ["written_policy"],
+                                    due_on=clock.today(), actor=hr_a, now=utcnow())
+    self_assessment.start(session, org_a, actor=hr_a, now=utcnow())  # a draft, for its pages
     session.commit()
     ids: dict[str, object] = {
         **base.ids,
@@ -132,6 +144,10 @@ def build_security_world(app: Flask, session: Session) -> SecurityWorld:
         "reset_token": make_reset_token(secret, forgetful),
         "confirmation_token": make_confirmation_token(secret, unconfirmed),
         "email_change_token": email_change,
+        "pulse": pulse.id,
+        "assessment": assessment.id,
+        "action": session.scalar(select(PlanAction.id)),
+        "pulse_token": pulse.token,
     }
     secret_words = [w for u in session.scalars(select(User)) for w in (u.email, u.full_name)]
     return SecurityWorld(base=base, people=people, ids=ids, secret_words=secret_words)
@@ -149,6 +165,8 @@ ARGUMENTS_BY_ENDPOINT = {
     ("credentials.credential_jwt", "code"): "certificate_code",
     ("credentials.credential_status", "code"): "certificate_code",
     ("credentials.revoke", "code"): "certificate_code",  # coordinators only
+    ("pulse.answer", "token"): "pulse_token",  # public, by the link's secret part
+    ("pulse.thanks", "token"): "pulse_token",
 }
 ARGUMENTS = {
     "org_id": "org", "site_id": "site", "invitation_id": "invitation",
@@ -157,9 +175,10 @@ ARGUMENTS = {
     "document_id": "document", "user_id": "person", "assignment_id": "assignment",
     "message_id": "message",
     "live_session_id": "live_session",
+    "pulse_id": "pulse", "assessment_id": "assessment", "action_id": "action",
 }
 # /join/sites/<int:number>/remove: the first site of a draft; a policy element's page.
-LITERAL_ARGUMENTS = {"number": 1, "slug": "written-policy"}
+LITERAL_ARGUMENTS = {"number": 1, "slug": "written-policy", "key": "policy"}
 
 
 def argument_value(world: SecurityWorld, rule: Rule, name: str) -> object:
@@ -192,8 +211,15 @@ def get_paths(app: Flask, world: SecurityWorld) -> list[str]:
     return paths
 
 
-def post_rules(app: Flask) -> list[Rule]:
-    return swept_rules(app, "POST")
+# Anonymous answers to a staff awareness pulse carry no CSRF token, by decision (views/pulse.py:
+# an answer is in nobody's name); tests/views/test_pulse.py covers that form instead.
+CSRF_EXEMPT = {"pulse.answer"}
+
+
+def post_rules(app: Flask, *, csrf_exempt: bool = True) -> list[Rule]:
+    """Every POST route; without the CSRF-exempt ones when `csrf_exempt` is False."""
+    return [rule for rule in swept_rules(app, "POST")
+            if csrf_exempt or rule.endpoint not in CSRF_EXEMPT]
 
 
 def owner_of(app: Flask, rule: Rule) -> str:

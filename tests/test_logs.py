@@ -21,3 +21,10 @@ def test_request_lines_lose_searches_and_certificate_codes() -> None:
     assert logged("GET /verify/ABCD2345EFGH?x=1 HTTP/1.1") == '"GET /verify/… HTTP/1.1" 200 -'
     assert logged("GET /training/certificates/3 HTTP/1.1") == \
         '"GET /training/certificates/3 HTTP/1.1" 200 -'
+
+
+def test_request_lines_lose_the_secret_part_of_pulse_links() -> None:
+    assert logged("POST /pulse/jB-7vVH9WFqtHAZOGf_b7P0oijksQQ13pkGgrd1X_AU HTTP/1.1") == \
+        '"POST /pulse/… HTTP/1.1" 200 -'
+    assert logged("GET /pulse/jB-7vVH9WFqtHAZOGf_b7P0/thank-you HTTP/1.1") == \
+        '"GET /pulse/…/thank-you HTTP/1.1" 200 -'

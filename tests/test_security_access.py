@@ -45,6 +45,12 @@ OWNER_CHECKED_ELSEWHERE = {
     "message_id": "coordinator-only routes (the outbox; tests/views/test_workbench.py)",
     "live_session_id": "tests/views/test_live_sessions.py (sessions are per course and trainer, "
                        "not per organisation; bookings are the person's own)",
+    "pulse_id": "tests/views/test_pulse.py::test_other_organisations_cannot_see_a_pulse "
+                "(the view finds the pulse within the organisation)",
+    "assessment_id": "tests/views/test_self_assessment.py::test_confidential_to_the_"
+                     "organisations_own_hr_leads (found within the organisation)",
+    "action_id": "tests/views/test_self_assessment.py::test_confidential_to_the_"
+                 "organisations_own_hr_leads (found within the organisation)",
 }
 
 

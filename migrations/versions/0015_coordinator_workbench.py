@@ -2,7 +2,7 @@
 report_subscription: coordinators who asked for the board report's monthly e-mail link
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-07 16:30:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import portal.models.base
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

@@ -22,9 +22,13 @@ from portal.seeding.demo import (
     enrol_demo_coordinator,
     load_demo,
     seed_demo_policy,
+    seed_demo_pulse,
+    seed_demo_self_assessment,
 )
 from portal.services import two_factor
 from portal.services.commitments import current_commitment
+from portal.services.pulse import public_link
+from portal.settings import settings_of
 
 
 @click.command("seed-demo")
@@ -43,7 +47,13 @@ def seed_demo() -> None:
         enrol_demo_coordinator(session)
         demo_training(session)
         seed_demo_policy(session)
+        seed_demo_self_assessment(session)
+        demo_pulse = seed_demo_pulse(session)
+        link = public_link(settings_of(session), demo_pulse) if demo_pulse else None
     _print_demo_sign_ins()
+    if link:
+        click.echo(f"\nStaff awareness pulse of {next(iter(DEMO_ORGANISATIONS))} (anyone may "
+                   f"answer):\n  {link}")
 
 
 

@@ -43,7 +43,15 @@ from portal.models.policies import (
     PolicyElementRecord,
     Verification,
 )
+from portal.models.pulse import AwarenessPulse, AwarenessPulseCount
 from portal.models.reminders import Reminder
+from portal.models.self_assessment import (
+    OWNER_LABELS,
+    ActionStatus,
+    OwnerRole,
+    PlanAction,
+    SelfAssessment,
+)
 from portal.models.support import SupportService, SupportServiceBorough, SupportServiceCategory
 from portal.models.training import (
     AttemptStatus,
@@ -62,6 +70,13 @@ __all__ = [
     "LiveSession",
     "SessionBooking",
     "SessionMode",
+    "OWNER_LABELS",
+    "ActionStatus",
+    "OwnerRole",
+    "PlanAction",
+    "SelfAssessment",
+    "AwarenessPulse",
+    "AwarenessPulseCount",
     "Assignment",
     "AssignmentSource",
     "ElementStatus",

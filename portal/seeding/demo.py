@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session
 from portal import clock
 from portal.courses import load_catalogue
 from portal.models import (
+    ActionStatus,
     Assignment,
     AttemptStatus,
+    AwarenessPulse,
     Borough,
     CommitmentSignature,
     Course,
@@ -27,12 +29,13 @@ from portal.models import (
     QuizAttempt,
     SchemeStatus,
     Sector,
+    SelfAssessment,
     SessionMode,
     Site,
     User,
     utcnow,
 )
-from portal.services import live_sessions
+from portal.services import action_plan, live_sessions, pulse, self_assessment
 from portal.services.assignments import (
     assign,
     assign_required_courses,
@@ -217,6 +220,62 @@ def _demo_pass(session: Session, user_id: int, module: Module, when: datetime | 
     session.add(attempt)
     session.flush()
     record_completion(session, attempt, now)
+
+
+# The first demo organisation's self-assessment: a year's progress, and a plan from the latest.
+DEMO_ANSWERS = {"written_policy": "yes", "confidentiality": "partly", "perpetrators": "no",
+                "champions_named": "partly", "managers_trained": "no", "hr_trained": "yes",
+                "staff_informed": "yes", "awareness_checked": "no", "leadership_visible": "partly",
+                "safe_leave": "partly", "safety_measures": "not_applicable",
+                "support_displayed": "no"}
+DEMO_PULSE_ANSWERS = 14  # enough for results to show
+
+
+def seed_demo_self_assessment(session: Session) -> None:
+    """A submitted self-assessment with a plan made from its recommendations (one action
+    overdue, one under way), through the services HR leads use. Once only."""
+    organisation = _first_demo_organisation(session)
+    if organisation is None or session.scalar(select(SelfAssessment.id).where(
+            SelfAssessment.organisation_id == organisation.id).limit(1)) is not None:
+        return
+    hr_lead = next(m.user for m in organisation.memberships if m.role == OrgRole.HR_LEAD)
+    now = utcnow()
+    assessment = self_assessment.start(session, organisation, actor=hr_lead, now=now)
+    self_assessment.save_answers(assessment, dict(DEMO_ANSWERS), now=now)
+    self_assessment.submit(session, organisation, assessment, actor=hr_lead, now=now)
+    keys = [r.question.key for r in self_assessment.recommendations(assessment)]
+    action_plan.add_recommendations(session, organisation, assessment, keys,
+                                    due_on=clock.today() + timedelta(days=60), actor=hr_lead,
+                                    now=now)
+    session.flush()
+    actions = action_plan.actions_for(session, organisation)
+    actions[0].due_on = clock.today() - timedelta(days=5)
+    actions[1].status = ActionStatus.IN_PROGRESS
+
+
+def seed_demo_pulse(session: Session) -> AwarenessPulse | None:
+    """An open staff awareness pulse with enough answers to show results; the open one."""
+    organisation = _first_demo_organisation(session)
+    if organisation is None:
+        return None
+    today = clock.today()
+    found = next((p for p in pulse.pulses_for(session, organisation) if p.is_open(today)), None)
+    if found is not None:
+        return found
+    hr_lead = next(m.user for m in organisation.memberships if m.role == OrgRole.HR_LEAD)
+    found = pulse.open_pulse(session, organisation, None, closes_on=today + timedelta(days=21),
+                             actor=hr_lead, today=today)
+    for number in range(DEMO_PULSE_ANSWERS):
+        pulse.record_answers(session, found, {
+            "policy": "yes" if number % 4 else "not_sure",
+            "champions": ("both", "who_only", "no")[number % 3],
+            "support": "yes" if number % 2 else "no"})
+    return found
+
+
+def _first_demo_organisation(session: Session) -> Organisation | None:
+    return session.scalar(select(Organisation).where(
+        Organisation.name == next(iter(DEMO_ORGANISATIONS))))
 
 
 def enrol_demo_coordinator(session: Session) -> None:

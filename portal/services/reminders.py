@@ -33,6 +33,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from portal.mail import queue_email
 from portal.models import (
+    ActionStatus,
     Assignment,
     BookingStatus,
     Certificate,
@@ -43,8 +44,10 @@ from portal.models import (
     Organisation,
     OrgRole,
     OutboxMessage,
+    PlanAction,
     PolicyElementRecord,
     Reminder,
+    SelfAssessment,
     SessionBooking,
     User,
     utcnow,
@@ -60,8 +63,12 @@ INVITATION_PENDING = "invitation_pending"
 POLICY_REVIEW = "policy_review"
 RENEWAL_DUE = "renewal_due"
 LIVE_SESSION_SOON = "live_session_soon"
+ACTION_OVERDUE = "action_overdue"
+ACTION_DUE = "action_due"
+SELF_ASSESSMENT_DUE = "self_assessment_due"
 KIND_ORDER = (LIVE_SESSION_SOON, ASSIGNMENT_OVERDUE, ASSIGNMENT_DUE, CERTIFICATE_EXPIRING,
-              CHAMPION_CERTIFICATE_EXPIRING, RENEWAL_DUE, POLICY_REVIEW, INVITATION_PENDING)
+              CHAMPION_CERTIFICATE_EXPIRING, RENEWAL_DUE, POLICY_REVIEW, ACTION_OVERDUE,
+              ACTION_DUE, SELF_ASSESSMENT_DUE, INVITATION_PENDING)
 
 DUE_SOON_DAYS = 7  # an assignment's due date is this close
 INVITATION_NUDGE_DAYS = 3  # an invitation has waited this long since it was (last) sent
@@ -69,6 +76,7 @@ INVITATION_NUDGE_LIMIT_DAYS = 30  # older invitations are left to the champions 
 POLICY_REVIEW_NOTICE_DAYS = 30  # a policy element's review date is this close, or has passed
 RENEWAL_NOTICE_DAYS = (60, 30, 7)  # before the renewal date; one reminder at each stage
 LIVE_SESSION_NOTICE_DAYS = 2  # a booked live session starts today or within this many days
+SELF_ASSESSMENT_YEAR = timedelta(days=365)  # as services/self_assessment.CURRENT_FOR
 BATCH = 500
 
 
@@ -290,6 +298,46 @@ def _live_session_reminders(session: Session, today: date) -> Iterator[Due]:
                       str(session_id))
 
 
+def _action_reminders(session: Session, today: date, *, overdue: bool) -> Iterator[Due]:
+    """To HR leads: an open action of the plan is due within a week, or overdue (once per due
+    date, so moving the date on earns a new reminder)."""
+    kind = ACTION_OVERDUE if overdue else ACTION_DUE
+    hr_lead, current = _current_member(OrgRole.HR_LEAD)
+    reference = _text(PlanAction.id) + ":" + iso_date(PlanAction.due_on)
+    when = PlanAction.due_on < today if overdue else PlanAction.due_on.between(
+        today, today + timedelta(days=DUE_SOON_DAYS))
+    rows = session.execute(
+        select(hr_lead.user_id, reference, PlanAction.due_on, Organisation.id, Organisation.name)
+        .select_from(PlanAction)
+        .join(hr_lead, hr_lead.organisation_id == PlanAction.organisation_id)
+        .join(Organisation, current)
+        .where(PlanAction.status != ActionStatus.DONE, when,
+               _not_sent(kind, hr_lead.user_id, reference)))
+    for user_id, ref, due_on, org_id, org_name in rows:
+        yield Due(kind, user_id, ref, due_on, org_id, org_name)
+
+
+def _self_assessment_reminders(session: Session, today: date) -> Iterator[Due]:
+    """To HR leads: the organisation's latest self-assessment is a year old (once for it)."""
+    hr_lead, current = _current_member(OrgRole.HR_LEAD)
+    newer = aliased(SelfAssessment)
+    reference = _text(SelfAssessment.id)
+    rows = session.execute(
+        select(hr_lead.user_id, reference, SelfAssessment.submitted_at, Organisation.id,
+               Organisation.name)
+        .select_from(SelfAssessment)
+        .join(hr_lead, hr_lead.organisation_id == SelfAssessment.organisation_id)
+        .join(Organisation, current)
+        .where(SelfAssessment.submitted_at < start_of(today) - SELF_ASSESSMENT_YEAR
+               + timedelta(days=1),
+               ~exists().where(newer.organisation_id == SelfAssessment.organisation_id,
+                               newer.submitted_at > SelfAssessment.submitted_at),
+               _not_sent(SELF_ASSESSMENT_DUE, hr_lead.user_id, reference)))
+    for user_id, ref, submitted_at, org_id, org_name in rows:
+        due_on = (typing.cast(datetime, submitted_at) + SELF_ASSESSMENT_YEAR).date()
+        yield Due(SELF_ASSESSMENT_DUE, user_id, ref, due_on, org_id, org_name)
+
+
 def due_reminders(session: Session, today: date) -> dict[int, list[Due]]:
     """Everything due today and not yet sent, by person."""
     found: dict[int, list[Due]] = defaultdict(list)
@@ -297,7 +345,10 @@ def due_reminders(session: Session, today: date) -> dict[int, list[Due]]:
                    _assignment_reminders(session, today, overdue=True),
                    _assignment_reminders(session, today, overdue=False),
                    _certificate_reminders(session, today), _invitation_reminders(session, today),
-                   _policy_reminders(session, today), _renewal_reminders(session, today)):
+                   _policy_reminders(session, today), _renewal_reminders(session, today),
+                   _action_reminders(session, today, overdue=True),
+                   _action_reminders(session, today, overdue=False),
+                   _self_assessment_reminders(session, today)):
         for item in source:
             found[item.user_id].append(item)
     return found
@@ -374,7 +425,9 @@ class Line:
 PERSONAL_PAGES = {ASSIGNMENT_DUE: "training.index", ASSIGNMENT_OVERDUE: "training.index",
                   CERTIFICATE_EXPIRING: "training.index"}
 ORGANISATION_PAGES = {INVITATION_PENDING: "champions.index", POLICY_REVIEW: "policy.index",
-                      CHAMPION_CERTIFICATE_EXPIRING: "champions.index"}
+                      CHAMPION_CERTIFICATE_EXPIRING: "champions.index",
+                      ACTION_DUE: "assessment.plan", ACTION_OVERDUE: "assessment.plan",
+                      SELF_ASSESSMENT_DUE: "assessment.overview"}
 ORGANISATION_OVERVIEW = "organisations.overview"
 
 

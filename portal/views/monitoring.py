@@ -29,11 +29,18 @@ from portal.forms.filters import parse_filters, parse_search
 from portal.forms.workbench import SubscriptionForm
 from portal.models import Borough, SchemeStatus, Sector, Tier, utcnow
 from portal.permissions import coordinator_required, recent_authentication_required
-from portal.services import board_report, exports, monitoring, monitoring_filters
+from portal.services import (
+    assessment_figures,
+    board_report,
+    exports,
+    monitoring,
+    monitoring_filters,
+)
 from portal.services.audit import record_event
 from portal.services.monitoring import Dashboard
 from portal.services.monitoring_filters import SizeBand
 from portal.services.organisation_search import SORT_LABELS
+from portal.services.pulse import MINIMUM_RESPONDENTS
 from portal.views.charts import Chart, bar_chart, column_chart
 from portal.views.helpers import attachment
 
@@ -50,6 +57,19 @@ def filter_choices() -> dict[str, list[tuple[str, str]]]:
         "status": [(s.value, s.label) for s in SchemeStatus],
         "sort": [(s.value, label) for s, label in SORT_LABELS.items()],
     }
+
+
+@bp.route("/self-assessment")
+@coordinator_required
+def self_assessment() -> ResponseReturnValue:
+    """Counts of organisations only: no member's own answers, scores or pulse results."""
+    choices = {b.value: b for b in assessment_figures.Breakdown}
+    breakdown = choices.get(request.args.get("by", ""), assessment_figures.Breakdown.SECTOR)
+    return render_template(
+        "monitoring/self_assessment.html", by=breakdown, breakdowns=assessment_figures.Breakdown,
+        figures=assessment_figures.figures(get_session(), by=breakdown, now=utcnow()),
+        bands=[label for label, _lowest in assessment_figures.BANDS]
+        + [assessment_figures.NOT_APPLICABLE_BAND], minimum=MINIMUM_RESPONDENTS)
 
 
 @bp.route("/dashboard")

@@ -40,6 +40,7 @@ from portal.models import (
     utcnow,
 )
 from portal.permissions import organisation_role_required, refuse
+from portal.services import action_plan
 from portal.services import assignments as assigning
 from portal.services import invitations as invites
 from portal.services import organisations as orgs
@@ -75,6 +76,9 @@ def overview(organisation: Organisation) -> ResponseReturnValue:
         "organisations/overview.html", organisation=organisation, now=now,
         form=ActionForm(), hr_leads=hr_leads(session, organisation),
         dashboard=dashboard, tier_assessment=dashboard.assessment,
+        # The plan is the organisation's own: not for coordinators acting for it.
+        next_actions=action_plan.whats_next(session, organisation)
+        if current_user.role_in(organisation) == OrgRole.HR_LEAD else None,
         expiry_days=EXPIRY_NOTICE_DAYS, invitation_wait_days=INVITATION_WAIT_DAYS,
         hr_invitations=invites.unaccepted_invitations(session, organisation, OrgRole.HR_LEAD),
         status_reason=orgs.STATUS_REASONS.get(organisation.status_reason or ""),

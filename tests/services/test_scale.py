@@ -22,7 +22,7 @@ from portal.models import (
     utcnow,
 )
 from portal.services.policy_framework import policy_framework
-from portal.services.tiers import TIERS_CHECKED, _target, evaluate, gather_facts
+from portal.services.tiers import TIERS_CHECKED, coverage_target, evaluate, gather_facts
 from tests.factories import make_organisation, make_user
 
 TINY = ["--organisations", "12", "--people", "540", "--attempts", "1500"]
@@ -117,7 +117,7 @@ def test_seeded_tiers_are_the_tiers_the_rules_give(app, session) -> None:
     assert seed(app, *TINY).exit_code == 0
     stored = dict(session.execute(select(Organisation.id, Organisation.tier)).all())
     with app.app_context():
-        facts = gather_facts(session, list(stored), utcnow(), _target(session))
+        facts = gather_facts(session, list(stored), utcnow(), coverage_target(session))
     earned = {org_id: evaluate(item, policy_framework()).tier
               if item.status == SchemeStatus.APPROVED else None
               for org_id, item in facts.items()}

@@ -46,7 +46,9 @@ def org(session):
 
 @pytest.fixture
 def hr_user(session, org):
-    return make_user(session, organisation=org, role=OrgRole.HR_LEAD)
+    # Named, so no factory number ("Person 41") can look like a score on the page.
+    return make_user(session, organisation=org, role=OrgRole.HR_LEAD, full_name="Hana Lead",
+                     email="hana.lead@example.org")
 
 
 def test_the_dashboard_shows_training_coverage_policy_tier_and_todo(session, signed_in, org,
