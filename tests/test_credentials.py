@@ -25,6 +25,9 @@ from tests.factories import make_certificate, make_course, make_member_organisat
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "openbadges"
 OB_CONTEXT = json.loads((FIXTURES / "context-3.0.3.json").read_text())["@context"]
 SCHEMA = json.loads((FIXTURES / "ob_v3p0_achievementcredential.schema.json").read_text())
+# 1EdTech's own generated schema for AchievementCredential (see SOURCE.md): the authority.
+OFFICIAL_SCHEMA = json.loads(
+    (FIXTURES / "ob_v3p0_achievementcredential-jsonschema1.json").read_text())
 # Terms the W3C VC Data Model 2.0 context defines for a credential (its section 4), which the
 # OB context builds on; everything else must be defined by the OB 3.0 context.
 VC_TERMS = {"@context", "id", "type", "issuer", "validFrom", "validUntil", "credentialSubject",
@@ -105,9 +108,12 @@ def test_the_credential_validates_against_the_ob3_context_and_schema(client, cer
     response = client.get(f"/credentials/{certificate.code.lower()}")
     assert response.status_code == 200 and response.mimetype == "application/vc+ld+json"
     badge = response.get_json()
-    errors = sorted(Draft201909Validator(SCHEMA, format_checker=Draft201909Validator
-                                         .FORMAT_CHECKER).iter_errors(badge), key=str)
-    assert errors == [], [e.message for e in errors]
+    for schema in (OFFICIAL_SCHEMA, SCHEMA):
+        errors = sorted(Draft201909Validator(schema, format_checker=Draft201909Validator
+                                             .FORMAT_CHECKER).iter_errors(badge), key=str)
+        assert errors == [], [e.message for e in errors]
+    assert not Draft201909Validator(OFFICIAL_SCHEMA).is_valid(
+        {k: v for k, v in badge.items() if k != "validFrom"})
     validator = Draft201909Validator(SCHEMA)
     for broken in ({**badge, "@context": list(reversed(badge["@context"]))},
                    {k: v for k, v in badge.items() if k != "validFrom"},
