@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 
 from portal import clock
 from portal.models import OrgRole
@@ -55,7 +55,7 @@ def answer(page: Page, link: str, answers: dict[str, str], *, check: bool) -> No
             answers[question.key], exact=True).check()
     page.get_by_role("button", name="Send your answers").click()
     page.wait_for_load_state()
-    assert page.get_by_role("heading", name="Thank you").is_visible()
+    expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
     if check:
         assert_accessible(page)
 
@@ -69,7 +69,7 @@ def test_twelve_visitors_answer_and_results_appear_at_ten(page: Page, browser: B
     click(page, "link", "Open a pulse")
     click(page, "button", "Open the pulse")  # nothing chosen: every error at once
     assert page.title().startswith("Error: ")
-    assert page.get_by_role("link", name="Select who the pulse is for").is_visible()
+    expect(page.get_by_role("link", name="Select who the pulse is for")).to_be_visible()
     page.get_by_label("Everyone at Halton Homes").check()
     closes = clock.today() + timedelta(days=14)
     page.get_by_label("Day").fill(str(closes.day))
@@ -78,7 +78,7 @@ def test_twelve_visitors_answer_and_results_appear_at_ten(page: Page, browser: B
     click(page, "button", "Open the pulse")
     link = page.locator("#pulse-link").inner_text()
     results_page = page.url
-    assert page.get_by_text("Nobody has answered yet").first.is_visible()
+    expect(page.get_by_text("Nobody has answered yet").first).to_be_visible()
 
     with visitor(browser) as first:  # sends the form empty first: the errors, accessibly
         first.goto(link)
@@ -93,17 +93,19 @@ def test_twelve_visitors_answer_and_results_appear_at_ten(page: Page, browser: B
             answer(someone, link, UNAWARE if number % 4 == 0 else AWARE, check=number == 2)
         page.goto(results_page)
         if number < 10:
-            assert page.get_by_text("Fewer than 10 people have answered").first.is_visible()
+            expect(page.get_by_text("Fewer than 10 people have answered").first).to_be_visible()
             assert page.get_by_role("table").count() == 0
         else:
-            assert page.get_by_text("10 or more people have answered").first.is_visible()
+            expect(page.get_by_text("10 or more people have answered").first).to_be_visible()
             assert page.get_by_role("table").count() == len(QUESTIONS)
         if number in (9, 10):
             assert_accessible(page)
     # 12 answers, 3 unaware: 75% knew of the policy, 25% did not.
     policy = page.get_by_role("table", name=QUESTIONS[0].text)
-    assert policy.get_by_role("row", name="Yes 75%").is_visible()
-    assert policy.get_by_role("row", name="I do not know 25%").is_visible()
+    expect(policy.get_by_role("row", name="Yes 75%")).to_be_visible()
+    expect(policy.get_by_role("row", name="I do not know 25%")).to_be_visible()
     click(page, "button", "Add the results as evidence")
-    assert page.get_by_text("The results have been added to the evidence for Staff told about "
-                            "the policy").is_visible()
+    expect(
+        page.get_by_text("The results have been added to the evidence for Staff told about "
+                            "the policy"),
+    ).to_be_visible()

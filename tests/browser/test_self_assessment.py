@@ -4,7 +4,7 @@ records its policy element as in place. axe on every page, the error states incl
 
 from __future__ import annotations
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from portal.models import OrgRole
 from portal.services.self_assessment import question_set
@@ -40,11 +40,11 @@ def test_take_resume_finish_plan_and_complete_an_action(page: Page, live_server)
     go(page, live_server, f"/organisations/{org_id}")
     click(page, "link", "Take the self-assessment")
     click(page, "button", "Start the self-assessment")
-    assert page.get_by_role("heading", name="Policy").is_visible()
+    expect(page.get_by_role("heading", name="Policy")).to_be_visible()
     choose(page, WRITTEN_POLICY, "Not yet")
     click(page, "button", "Save and come back later")
     total = len(question_set().questions)
-    assert page.get_by_text(f"1 of {total} questions answered").is_visible()
+    expect(page.get_by_text(f"1 of {total} questions answered")).to_be_visible()
     sign_out(page, live_server)
 
     sign_in(page, live_server, hr, DEFAULT_PASSWORD)
@@ -66,28 +66,30 @@ def test_take_resume_finish_plan_and_complete_an_action(page: Page, live_server)
     click(page, "button", "Save and continue")
     answer_section(page, {})
     click(page, "button", "Save and continue")
-    assert page.get_by_role("heading", name="Check your answers").is_visible()
+    expect(page.get_by_role("heading", name="Check your answers")).to_be_visible()
     click(page, "button", "Submit your self-assessment")
-    assert page.get_by_role("row", name="Policy 67%").is_visible()
-    assert page.get_by_role("row", name="Training 100%").is_visible()
+    expect(page.get_by_role("row", name="Policy 67%")).to_be_visible()
+    expect(page.get_by_role("row", name="Training 100%")).to_be_visible()
 
     click(page, "button", "Add to the action plan")  # nothing chosen: an error
     assert page.title().startswith("Error: ")
     page.get_by_label("Adapt the model policy and have leadership approve it.").check()
     page.get_by_label("Run an anonymous staff awareness pulse.").check()
     click(page, "button", "Add to the action plan")
-    assert page.get_by_text("2 actions added to your action plan").is_visible()
+    expect(page.get_by_text("2 actions added to your action plan")).to_be_visible()
 
     go(page, live_server, f"/organisations/{org_id}")
-    assert page.get_by_role("heading", name="What’s next in your action plan").is_visible()
+    expect(page.get_by_role("heading", name="What’s next in your action plan")).to_be_visible()
     click(page, "link", "Adapt the model policy and have leadership approve it.")
     page.get_by_label("Done").check()
     page.get_by_label("Senior leadership").check()
     click(page, "button", "Save")
-    assert page.get_by_text("Written policy approved by leadership is now recorded as in "
-                            "place").is_visible()
+    expect(
+        page.get_by_text("Written policy approved by leadership is now recorded as in "
+                            "place"),
+    ).to_be_visible()
     go(page, live_server, f"/organisations/{org_id}/policy/written-policy")
-    assert page.get_by_text("Completed in the action plan").first.is_visible()
+    expect(page.get_by_text("Completed in the action plan").first).to_be_visible()
     go(page, live_server, f"/organisations/{org_id}/self-assessment")
-    assert page.get_by_role("button", name="Take it again").is_visible()
+    expect(page.get_by_role("button", name="Take it again")).to_be_visible()
     assert_accessible(page)
