@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from icalendar import Calendar, Event, vCalAddress
 from sqlalchemy import func, select, update
@@ -46,6 +47,8 @@ ACTIVE_STATUSES = (BookingStatus.BOOKED, BookingStatus.WAITING)
 # The invitation's neutral wording: no course title, nothing about the subject of the training.
 EVENT_TITLE = "Training session"
 INVITATION_FILE_NAME = "invitation.ics"
+# RFC 5546: a new entry, an update of it (same UID, higher SEQUENCE), or its removal.
+Method = Literal["PUBLISH", "REQUEST", "CANCEL"]
 
 
 class SessionClosedError(PortalError):
@@ -375,7 +378,7 @@ def champions_to_book(session: Session, organisation: Organisation) -> list[User
 # E-mails: neutral subjects and attachment, no course title anywhere in them.
 
 def invitation(session: Session, live_session: LiveSession, person: User, *,
-               method: str = "PUBLISH") -> str:
+               method: Method = "PUBLISH") -> str:
     """A person's calendar entry for the session (RFC 5545 and 5546), in neutral words: PUBLISH
     with a confirmed place, REQUEST when the date, time or place changes and CANCEL when the
     place or the session is cancelled. Calendars match them by UID and keep the highest
@@ -413,7 +416,7 @@ def invitation(session: Session, live_session: LiveSession, person: User, *,
 
 
 def _invitation_file(session: Session, live_session: LiveSession, person: User,
-                     method: str) -> Attachment:
+                     method: Method) -> Attachment:
     return Attachment(INVITATION_FILE_NAME, "text/calendar",
                       invitation(session, live_session, person, method=method))
 

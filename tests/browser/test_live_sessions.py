@@ -7,7 +7,7 @@ chooses the name the check shows; a coordinator revokes the certificate."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from dateutil.relativedelta import relativedelta
 from playwright.sync_api import Page, expect
@@ -200,7 +200,8 @@ def test_change_a_sessions_details_then_cancel_it(page: Page, live_server: LiveS
         course, _ = load_basics(session)
         coordinator = make_user(session, is_coordinator=True)
         ann = make_champion(session, make_member_organisation(session), full_name="Ann Lee")
-        starts = (utcnow() + timedelta(days=4)).replace(second=0, microsecond=0)
+        starts = datetime.combine(clock.today() + timedelta(days=4), time(10),
+                                  tzinfo=clock.LONDON)  # a day's session, as the form makes
         live = live_sessions.schedule(session, live_sessions.SessionDetails(
             course=course, mode=SessionMode.IN_PERSON, starts_at=starts,
             ends_at=starts + timedelta(hours=3), capacity=5, venue="Central Library, Room 2",

@@ -5,7 +5,7 @@ coordinators and the session's trainer changing or cancelling a session."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -228,6 +228,9 @@ def test_only_coordinators_and_the_sessions_trainer_change_or_cancel_it(session,
                                                                         basics, org) -> None:
     trainer = make_user(session, email="trainer@example.org")
     live = make_session(session, basics, trainer=trainer)
+    day = clock.today() + timedelta(days=3)  # 10:00 to 12:00 UK time, as change_form says
+    live.starts_at = datetime.combine(day, time(10), tzinfo=clock.LONDON)
+    live.ends_at = live.starts_at + timedelta(hours=2)
     other = make_session(session, basics)
     session.commit()
     outsiders = [signed_in(make_champion(session, org)),
@@ -245,6 +248,10 @@ def test_only_coordinators_and_the_sessions_trainer_change_or_cancel_it(session,
     coordinator = signed_in(make_user(session, is_coordinator=True))
     page = coordinator.get(f"/training/sessions/{live.id}/change").get_data(as_text=True)
     assert 'value="trainer@example.org"' in page
+    as_it_is = change_form(day, trainer_email="trainer@example.org")
+    unchanged = post(coordinator, f"/training/sessions/{live.id}/change", as_it_is)
+    assert "Nothing was changed" in visible_text(
+        coordinator.get(unchanged.location).get_data(as_text=True))
     session.expire_all()
     assert session.get(LiveSession, other.id).cancelled_at is None
 
