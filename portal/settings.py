@@ -35,6 +35,8 @@ class Settings:
     retention: Mapping[str, timedelta] = field(default_factory=dict)
     # Days before a certificate expires when its holder (and their HR leads) are reminded.
     certificate_reminder_days: tuple[int, ...] = (90, 30, 7)
+    # The address e-mails come from: the organiser of the calendar invitations they carry.
+    sender_address: str = ""
     # The app's routes (werkzeug's, filled in as blueprints register): links are built from
     # endpoints without a request, so the worker's e-mails link the same pages as the views'.
     routes: Map = field(default_factory=Map, compare=False, repr=False)
@@ -50,6 +52,7 @@ class Settings:
                    retention=MappingProxyType(dict(config["RETENTION"])),
                    certificate_reminder_days=tuple(config.get("CERTIFICATE_REMINDER_DAYS",
                                                               (90, 30, 7))),
+                   sender_address=str(config.get("MAIL_SENDER_ADDRESS", "")),
                    routes=routes if routes is not None else Map())
 
     def path(self, endpoint: str, **values: object) -> str:

@@ -12,6 +12,7 @@ import inspect
 import json
 import pkgutil
 import re
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -21,9 +22,10 @@ from sqlalchemy import select
 from wtforms import TextAreaField
 
 import portal.forms
+from portal import clock
 from portal.extensions import csrf
 from portal.forms.base import PortalForm
-from portal.models import Base, OrgRole, OutboxMessage
+from portal.models import Base, LiveSession, OrgRole, OutboxMessage
 from tests.conftest import csrf_token, sign_in
 from tests.factories import (
     DEFAULT_PASSWORD,
@@ -34,6 +36,7 @@ from tests.factories import (
 from tests.joining_steps import ACCOUNT, apply
 from tests.security_world import json_logs
 from tests.test_security_pages import SENSITIVE_WORDS
+from tests.training_steps import load_basics, make_champion
 
 ROOT = Path(__file__).resolve().parent.parent
 PORTAL = ROOT / "portal"
@@ -134,7 +137,8 @@ def test_no_free_text_column_about_a_person_outside_the_reviewed_list() -> None:
 # --- E-mail -----------------------------------------------------------------------------------
 
 KINDS = {"password_reset", "email_confirmation", "join_existing_account", "application_decision",
-         "membership_status", "invitation"}
+         "membership_status", "invitation", "session_booked", "session_waiting",
+         "session_cancelled", "session_changed", "session_called_off"}
 
 
 def every_email(app: Flask, session, signed_in) -> list[OutboxMessage]:  # noqa: ANN001
@@ -162,10 +166,31 @@ def every_email(app: Flask, session, signed_in) -> list[OutboxMessage]:  # noqa:
     hr.post(f"/organisations/{approve.id}/champions/invite", data={
         "csrf_token": csrf_token(hr, "/dashboard"), "full_name": "Sam Patel",
         "email": "sam@example.org", "site": str(approve.sites[0].id)})
+    live_session_emails(session, signed_in, desk, token)
     session.expire_all()
     messages = list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
     assert {m.kind for m in messages} == KINDS
     return messages
+
+
+def live_session_emails(session, signed_in, desk, token: str) -> None:  # noqa: ANN001
+    """A session of one place: booked, waited for, cancelled and promoted, its details changed,
+    then the whole session cancelled."""
+    course, _ = load_basics(session)
+    organisation = make_member_organisation(session)
+    first, second = (signed_in(make_champion(session, organisation)) for _ in range(2))
+    day = clock.today() + timedelta(days=9)
+    when = {"day": [str(day.day), str(day.month), str(day.year)], "starts": "10:00",
+            "ends": "12:00", "mode": "in_person", "borough": "liverpool"}
+    desk.post("/training/sessions/new", data={"csrf_token": token, "course": str(course.id),
+                                              "venue": "Central Library", "capacity": "1",
+                                              **when})
+    page = f"/training/sessions/{session.scalar(select(LiveSession.id))}"
+    # A place, a waiting-list entry, then the place cancelled: the second is promoted.
+    for client, action in ((first, "book"), (second, "book"), (first, "cancel")):
+        client.post(f"{page}/{action}", data={"csrf_token": csrf_token(client, "/dashboard")})
+    desk.post(f"{page}/change", data={"csrf_token": token, "venue": "Town Hall", **when})
+    desk.post(f"{page}/cancel-session", data={"csrf_token": token})
 
 
 def test_email_subjects_and_sender_are_neutral(app: Flask, session, signed_in) -> None:

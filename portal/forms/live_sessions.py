@@ -1,4 +1,4 @@
-"""Forms for live sessions: scheduling one, booking for a champion, marking attendance."""
+"""Forms for live sessions: scheduling one, changing or cancelling it, booking for a champion."""
 
 from __future__ import annotations
 
@@ -124,6 +124,19 @@ class ScheduleSessionForm(PortalForm):
     @property
     def ends_at(self) -> datetime:
         return self._at(self.ends.data or "")
+
+
+class ChangeSessionForm(ScheduleSessionForm):
+    """A session's where, when and who, checked exactly as when it was scheduled. Its course
+    stays (bookings were made for it) and its places change on their own form."""
+
+    course = None
+    capacity = None
+    submit = SubmitField("Save changes", widget=GovSubmitInput())
+
+
+class CancelSessionForm(PortalForm):
+    submit = SubmitField("Yes, cancel this session", widget=GovSubmitInput())
 
 
 class CapacityForm(PortalForm):

@@ -83,6 +83,11 @@ class LiveSession(Base):
     created_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("user_account.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Kept, not deleted, when called off: its bookings and the audit trail still point at it.
+    cancelled_at: Mapped[datetime | None]
+    # The calendar invitation's SEQUENCE (RFC 5545): raised each time the date, time or place
+    # changes, so calendars replace the entry they hold rather than add a second one.
+    invitation_sequence: Mapped[int] = mapped_column(default=0)
 
     course: Mapped[Course] = relationship()
     trainer: Mapped[User | None] = relationship(foreign_keys=[trainer_id])
@@ -93,6 +98,14 @@ class LiveSession(Base):
 
     def has_started(self, now: datetime) -> bool:
         return self.starts_at <= now
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
+    def is_open(self, now: datetime) -> bool:
+        """Bookings, places and details can still change: not started and not called off."""
+        return not self.is_cancelled and not self.has_started(now)
 
     def __repr__(self) -> str:
         return f"<LiveSession {self.id}>"

@@ -1,6 +1,6 @@
 """Live sessions: the list and each session's page, booking and cancelling, scheduling
-(coordinators), attendance (coordinators and the session's trainer), and HR leads booking places
-for their champions."""
+(coordinators), changing a session's details, cancelling it and marking attendance (coordinators
+and the session's trainer), and HR leads booking places for their champions."""
 
 from __future__ import annotations
 
@@ -10,8 +10,15 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from portal import clock
 from portal.db import get_session
-from portal.forms.live_sessions import BookForChampionForm, CapacityForm, ScheduleSessionForm
+from portal.forms.live_sessions import (
+    BookForChampionForm,
+    CancelSessionForm,
+    CapacityForm,
+    ChangeSessionForm,
+    ScheduleSessionForm,
+)
 from portal.forms.organisations import choices
 from portal.models import (
     Attendance,
@@ -98,13 +105,7 @@ def schedule() -> ResponseReturnValue:
         valid = form.validate()
         trainer = _trainer(form)
         if valid and not form.trainer_email.errors:
-            details = live_sessions.SessionDetails(
-                course=courses[form.course.data], mode=SessionMode(form.mode.data),
-                starts_at=form.starts_at, ends_at=form.ends_at,
-                capacity=int(form.capacity.data), venue=form.venue.data or "",
-                borough=Borough(form.borough.data) if form.in_person else None,
-                access_info=form.access_info.data or "", joining_link=form.joining_link.data or "",
-                trainer=trainer)
+            details = _details(form, courses[form.course.data], int(form.capacity.data), trainer)
             live_session = live_sessions.schedule(session, details, actor=current_user)
             session.commit()
             flash("Session scheduled", "success")
@@ -112,6 +113,16 @@ def schedule() -> ResponseReturnValue:
                                     live_session_id=live_session.id), code=303)
     return render_template("live_sessions/schedule.html", form=form), \
         400 if form.errors else 200
+
+
+def _details(form: ScheduleSessionForm, course: Course, capacity: int,
+             trainer: User | None) -> live_sessions.SessionDetails:
+    return live_sessions.SessionDetails(
+        course=course, mode=SessionMode(form.mode.data), starts_at=form.starts_at,
+        ends_at=form.ends_at, capacity=capacity, venue=form.venue.data or "",
+        borough=Borough(form.borough.data) if form.in_person else None,
+        access_info=form.access_info.data or "", joining_link=form.joining_link.data or "",
+        trainer=trainer)
 
 
 def _trainer(form: ScheduleSessionForm) -> User | None:
@@ -125,6 +136,89 @@ def _trainer(form: ScheduleSessionForm) -> User | None:
         form.trainer_email.errors = [*form.trainer_email.errors,
                                      "Enter the email address of someone with an account"]
     return trainer
+
+
+def _closed(live_session: LiveSession) -> str:
+    """Why a session's bookings, places and details can no longer change."""
+    return ("This session has been cancelled" if live_session.is_cancelled
+            else "This session has started")
+
+
+@bp.route("/training/sessions/<int:live_session_id>/change", methods=["GET", "POST"])
+@sign_in_required
+def change(live_session_id: int) -> ResponseReturnValue:
+    """Where, when and who runs the session, before it starts; only coordinators appoint the
+    trainer (a trainer could otherwise hand their session on)."""
+    session, now = get_session(), utcnow()
+    live_session = _managed_session(live_session_id)
+    if not live_session.is_open(now):
+        flash(f"{_closed(live_session)}, so its details can no longer change", "info")
+        return redirect(url_for("live_sessions.attendance", live_session_id=live_session_id),
+                        code=303)
+    form = ChangeSessionForm(now=now, **_current_details(live_session))
+    if not current_user.is_coordinator:
+        del form.trainer_email
+    if request.method == "POST":
+        valid = form.validate()
+        trainer = _trainer(form) if form.trainer_email else live_session.trainer
+        if valid and not (form.trainer_email and form.trainer_email.errors):
+            details = _details(form, live_session.course, live_session.capacity, trainer)
+            try:
+                changed = live_sessions.change_details(session, live_session, details,
+                                                       actor=current_user, now=now)
+            except live_sessions.SessionClosedError:
+                session.rollback()
+                flash(f"{_closed(live_session)}, so its details can no longer change", "info")
+            else:
+                session.commit()
+                flash("Session details saved. We have emailed the people they concern"
+                      if changed else "Nothing was changed", "success")
+            return redirect(url_for("live_sessions.attendance",
+                                    live_session_id=live_session_id), code=303)
+    return render_template("live_sessions/change.html", form=form,
+                           live_session=live_session), 400 if form.errors else 200
+
+
+def _current_details(live_session: LiveSession) -> dict[str, object]:
+    """The session as the change form shows it: dates and times in UK time."""
+    starts, ends = (moment.astimezone(clock.LONDON)
+                    for moment in (live_session.starts_at, live_session.ends_at))
+    return {"mode": live_session.mode.value, "venue": live_session.venue,
+            "borough": live_session.borough.value if live_session.borough else "",
+            "access_info": live_session.access_info, "joining_link": live_session.joining_link,
+            "day": starts.date(), "starts": starts.strftime("%H:%M"),
+            "ends": ends.strftime("%H:%M"),
+            "trainer_email": live_session.trainer.email if live_session.trainer else ""}
+
+
+@bp.route("/training/sessions/<int:live_session_id>/cancel-session", methods=["GET", "POST"])
+@sign_in_required
+def cancel_session(live_session_id: int) -> ResponseReturnValue:
+    """Call the whole session off, after a confirmation page saying whom it affects."""
+    session, now = get_session(), utcnow()
+    live_session = _managed_session(live_session_id)
+    if not live_session.is_open(now):
+        flash(f"{_closed(live_session)}, so it can no longer be cancelled", "info")
+        return redirect(url_for("live_sessions.attendance", live_session_id=live_session_id),
+                        code=303)
+    form = CancelSessionForm()
+    if form.validate_on_submit():
+        try:
+            told = live_sessions.cancel_session(session, live_session, actor=current_user,
+                                                now=now)
+        except live_sessions.SessionClosedError:
+            session.rollback()
+            flash(f"{_closed(live_session)}, so it can no longer be cancelled", "info")
+        else:
+            session.commit()
+            flash(f"Session cancelled. People emailed: {told}", "success")
+        return redirect(url_for("live_sessions.attendance", live_session_id=live_session_id),
+                        code=303)
+    roll = live_sessions.roll(session, live_session)
+    booked = sum(1 for booking in roll if booking.status == BookingStatus.BOOKED)
+    return render_template("live_sessions/cancel_session.html", form=form,
+                           live_session=live_session, booked=booked,
+                           waiting=len(roll) - booked), 400 if form.errors else 200
 
 
 @bp.route("/training/sessions/<int:live_session_id>")
@@ -157,8 +251,8 @@ def book(live_session_id: int) -> ResponseReturnValue:
                                      now=utcnow())
     except live_sessions.AlreadyBookedError:
         flash("You already have a place or are on the waiting list", "info")
-    except live_sessions.SessionStartedError:
-        flash("This session has started, so it can no longer be booked", "info")
+    except live_sessions.SessionClosedError:
+        flash(f"{_closed(live_session)}, so it can no longer be booked", "info")
     else:
         session.commit()
         flash("Your place is booked. We have emailed you a calendar invitation"
@@ -179,8 +273,8 @@ def cancel(live_session_id: int) -> ResponseReturnValue:
     was_booked = booking.status == BookingStatus.BOOKED
     try:
         live_sessions.cancel(session, booking, actor=current_user, now=utcnow())
-    except live_sessions.SessionStartedError:
-        flash("This session has started, so the booking can no longer be cancelled", "info")
+    except live_sessions.SessionClosedError:
+        flash(f"{_closed(live_session)}, so the booking can no longer be cancelled", "info")
     else:
         session.commit()
         flash("Your place is cancelled" if was_booked else "You have left the waiting list",
@@ -231,8 +325,8 @@ def capacity(live_session_id: int) -> ResponseReturnValue:
         except live_sessions.CapacityBelowBookedError:
             form.capacity.errors = [f"The number of places cannot be fewer than the "
                                     f"{live_session.booked_count} already booked"]
-        except live_sessions.SessionStartedError:
-            form.capacity.errors = ["This session has started, so its places cannot change"]
+        except live_sessions.SessionClosedError:
+            form.capacity.errors = [f"{_closed(live_session)}, so its places cannot change"]
         else:
             session.commit()
             flash(f"Places changed. Moved from the waiting list: {len(promoted)}", "success")
@@ -288,8 +382,8 @@ def book_for(organisation: Organisation, live_session_id: int) -> ResponseReturn
         except live_sessions.AlreadyBookedError:
             form.champion.errors = ["This champion already has a place or is on the waiting "
                                     "list"]
-        except live_sessions.SessionStartedError:
-            form.champion.errors = ["This session has started, so it can no longer be booked"]
+        except live_sessions.SessionClosedError:
+            form.champion.errors = [f"{_closed(live_session)}, so it can no longer be booked"]
         else:
             session.commit()
             flash("Place booked" if booking.status == BookingStatus.BOOKED
@@ -316,8 +410,8 @@ def cancel_for(organisation: Organisation, live_session_id: int) -> ResponseRetu
                target_type="live_session", target_id=live_session_id)
     try:
         live_sessions.cancel(session, booking, actor=current_user, now=utcnow())
-    except live_sessions.SessionStartedError:
-        flash("This session has started, so the booking can no longer be cancelled", "info")
+    except live_sessions.SessionClosedError:
+        flash(f"{_closed(live_session)}, so the booking can no longer be cancelled", "info")
     else:
         session.commit()
         flash(f"Cancelled the booking of {person.full_name}", "success")

@@ -1,12 +1,13 @@
 """Live sessions and certificates in a real browser: a coordinator schedules a session, a
 champion books the only place, a second joins the waiting list, the first cancels and the second
 is promoted; she passes the modules, and after the session the coordinator marks her attended,
-which certifies her. A holder renews in the window and chooses the name the check shows; a
-coordinator revokes the certificate."""
+which certifies her. A coordinator changes a session's details (an error first, then saved)
+and cancels it, and its booked champion sees it cancelled. A holder renews in the window and
+chooses the name the check shows; a coordinator revokes the certificate."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from dateutil.relativedelta import relativedelta
 from playwright.sync_api import Page, expect
@@ -14,14 +15,19 @@ from sqlalchemy import select
 
 from portal import clock
 from portal.models import (
+    BookingStatus,
+    Borough,
     Certificate,
     Course,
     LiveSession,
     Module,
     OrgRole,
     OutboxMessage,
+    SessionBooking,
+    SessionMode,
     utcnow,
 )
+from portal.services import live_sessions
 from tests.browser.conftest import LiveServer, assert_accessible
 from tests.browser.test_layout import sign_in
 from tests.browser.test_training import FIXTURES, take_module
@@ -186,4 +192,58 @@ def test_renew_in_the_window_choose_the_name_shown_and_revoke(page: Page,
     page.get_by_label("Issued in error").check()
     page.get_by_role("button", name="Revoke certificate").click()
     expect(page.get_by_role("heading", name="This certificate has been revoked")).to_be_visible()
+    assert_accessible(page)
+
+
+def test_change_a_sessions_details_then_cancel_it(page: Page, live_server: LiveServer) -> None:
+    with live_server.db() as session:
+        course, _ = load_basics(session)
+        coordinator = make_user(session, is_coordinator=True)
+        ann = make_champion(session, make_member_organisation(session), full_name="Ann Lee")
+        starts = datetime.combine(clock.today() + timedelta(days=4), time(10),
+                                  tzinfo=clock.LONDON)  # a day's session, as the form makes
+        live = live_sessions.schedule(session, live_sessions.SessionDetails(
+            course=course, mode=SessionMode.IN_PERSON, starts_at=starts,
+            ends_at=starts + timedelta(hours=3), capacity=5, venue="Central Library, Room 2",
+            borough=Borough.LIVERPOOL), actor=coordinator)
+        session.add(SessionBooking(session_id=live.id, user_id=ann.id,
+                                   status=BookingStatus.BOOKED))
+        live.booked_count = 1
+        session.commit()
+        people = {"coordinator": coordinator.email, "ann": ann.email, "session": live.id}
+    sign_in(page, live_server, people["coordinator"])
+    page.goto(f"{live_server.url}/training/sessions/{people['session']}/attendance")
+    page.get_by_role("link", name="Change the session’s details").click()
+    expect(page.get_by_label("Venue (in person)")).to_have_value("Central Library, Room 2")
+    assert_accessible(page)
+    page.get_by_label("Venue (in person)").fill("")
+    page.get_by_label("Access information (in person, optional)").fill("Hearing loop")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+    expect(page.get_by_label("Access information (in person, optional)")).to_have_value(
+        "Hearing loop")
+    assert_accessible(page)
+    page.get_by_label("Venue (in person)").fill("Town Hall, Room 1")
+    page.get_by_label("Start time").fill("11:00")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("Session details saved")).to_be_visible()
+    with live_server.db() as session:
+        (told,) = session.scalars(select(OutboxMessage).where(
+            OutboxMessage.to_address == people["ann"], OutboxMessage.kind == "session_changed"))
+        assert told.subject == "A training session has changed – Workplace Champions"
+        assert told.attachment_name == "invitation.ics" and "METHOD:REQUEST" in (
+            told.attachment_text or "")
+
+    page.get_by_role("link", name="Cancel this session").click()
+    expect(page.get_by_text("Booked: 1. On the waiting list: 0.")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Yes, cancel this session").click()
+    expect(page.get_by_text("Session cancelled. People emailed: 1")).to_be_visible()
+    expect(page.get_by_text("This session was cancelled on")).to_be_visible()
+    assert_accessible(page)
+
+    switch_to(page, live_server, people["ann"])
+    page.goto(f"{live_server.url}/training/sessions/{people['session']}")
+    expect(page.get_by_text("This session has been cancelled")).to_be_visible()
+    expect(page.get_by_role("button", name="Cancel your place")).to_have_count(0)
     assert_accessible(page)

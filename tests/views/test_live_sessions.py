@@ -1,10 +1,11 @@
 """Live-session pages: who sees and manages which session, the joining link only for booked
-people, every scheduling error at once with nothing lost, HR leads booking for their own
-champions only, and attendance pages that take no notes."""
+people, every scheduling (and change of details) error at once with nothing lost, HR leads
+booking for their own champions only, attendance pages that take no notes, and only
+coordinators and the session's trainer changing or cancelling a session."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -17,6 +18,7 @@ from portal.models import (
     Course,
     LiveSession,
     OrgRole,
+    OutboxMessage,
     SessionBooking,
     SessionMode,
     utcnow,
@@ -178,8 +180,10 @@ def test_session_lists_cost_the_same_statements_however_many_sessions(app, sessi
     clients = {"/training/sessions": signed_in(champion),
                "/training/sessions/managed": signed_in(coordinator)}
     few = {path: count_statements(app, client, path) for path, client in clients.items()}
-    for _ in range(15):
+    for number in range(15):
         live = make_session(session, basics, capacity=3)
+        if number % 3 == 0:  # cancelled ones are listed (marked) to those who run them
+            live.cancelled_at = utcnow()
         session.add(SessionBooking(session_id=live.id, user_id=champion.id,
                                    status=BookingStatus.BOOKED))
     session.commit()
@@ -211,3 +215,149 @@ def test_more_places_go_to_the_waiting_list_in_order(session, signed_in, basics,
     below = post(coordinator, page, {"capacity": "1"})
     assert below.status_code == 400
     assert "cannot be fewer than the 2 already booked" in below.get_data(as_text=True)
+
+
+def change_form(day, **fields: str) -> dict:  # noqa: ANN001
+    """A complete, valid change of details: an online session on `day`, 10:00 to 12:00."""
+    return {"mode": "online", "joining_link": LINK, "venue": "", "borough": "",
+            "access_info": "", "day": [str(day.day), str(day.month), str(day.year)],
+            "starts": "10:00", "ends": "12:00", **fields}
+
+
+def test_only_coordinators_and_the_sessions_trainer_change_or_cancel_it(session, signed_in,  # noqa: ANN001
+                                                                        basics, org) -> None:
+    trainer = make_user(session, email="trainer@example.org")
+    live = make_session(session, basics, trainer=trainer)
+    day = clock.today() + timedelta(days=3)  # 10:00 to 12:00 UK time, as change_form says
+    live.starts_at = datetime.combine(day, time(10), tzinfo=clock.LONDON)
+    live.ends_at = live.starts_at + timedelta(hours=2)
+    other = make_session(session, basics)
+    session.commit()
+    outsiders = [signed_in(make_champion(session, org)),
+                 signed_in(make_user(session, organisation=org, role=OrgRole.HR_LEAD))]
+    for client in outsiders:
+        for path in ("change", "cancel-session"):
+            assert client.get(f"/training/sessions/{live.id}/{path}").status_code == 404
+            assert post(client, f"/training/sessions/{live.id}/{path}").status_code == 404
+    own = signed_in(trainer)
+    assert own.get(f"/training/sessions/{other.id}/change").status_code == 404
+    assert post(own, f"/training/sessions/{other.id}/cancel-session").status_code == 404
+    page = own.get(f"/training/sessions/{live.id}/change").get_data(as_text=True)
+    assert LINK in page  # filled in with the session as it is
+    assert 'name="trainer_email"' not in page  # only coordinators appoint trainers
+    coordinator = signed_in(make_user(session, is_coordinator=True))
+    page = coordinator.get(f"/training/sessions/{live.id}/change").get_data(as_text=True)
+    assert 'value="trainer@example.org"' in page
+    as_it_is = change_form(day, trainer_email="trainer@example.org")
+    unchanged = post(coordinator, f"/training/sessions/{live.id}/change", as_it_is)
+    assert "Nothing was changed" in visible_text(
+        coordinator.get(unchanged.location).get_data(as_text=True))
+    session.expire_all()
+    assert session.get(LiveSession, other.id).cancelled_at is None
+
+
+def test_changing_details_shows_every_error_at_once_and_keeps_what_was_typed(
+        session, signed_in, basics) -> None:  # noqa: ANN001
+    live = make_session(session, basics)
+    session.commit()
+    before = (live.starts_at, live.joining_link)
+    coordinator = signed_in(make_user(session, is_coordinator=True))
+    yesterday = clock.today() - timedelta(days=1)
+    response = post(coordinator, f"/training/sessions/{live.id}/change", change_form(
+        yesterday, mode="in_person", venue="", access_info="Ramp at the side door",
+        ends="09:00", trainer_email="nobody@example.org"))
+    assert response.status_code == 400
+    text = visible_text(response.get_data(as_text=True))
+    for message in ("Enter the venue", "Select the borough",
+                    "The session must start in the future",
+                    "The end time must be after the start time",
+                    "Enter the email address of someone with an account"):
+        assert message in text, message
+    assert "Ramp at the side door" in response.get_data(as_text=True)
+    session.expire_all()
+    assert (session.get(LiveSession, live.id).starts_at,
+            session.get(LiveSession, live.id).joining_link) == before
+
+
+def test_a_trainer_changes_their_session_and_booked_people_are_told(session, signed_in,  # noqa: ANN001
+                                                                      basics, org) -> None:
+    trainer = make_user(session)
+    live = make_session(session, basics, trainer=trainer)
+    person = make_champion(session, org)
+    session.commit()
+    post(signed_in(person), f"/training/sessions/{live.id}/book")
+    day = clock.today() + timedelta(days=5)
+    own = signed_in(trainer)
+    response = post(own, f"/training/sessions/{live.id}/change", change_form(
+        day, mode="in_person", joining_link="", venue="Town Hall", borough="wirral"))
+    assert response.status_code == 303
+    session.expire_all()
+    changed = session.get(LiveSession, live.id)
+    assert (changed.venue, changed.joining_link, changed.trainer_id) == ("Town Hall", "",
+                                                                         trainer.id)
+    assert changed.starts_at.astimezone(clock.LONDON).strftime("%H:%M") == "10:00"
+    assert session.scalar(select(func.count()).where(
+        OutboxMessage.kind == "session_changed", OutboxMessage.to_address == person.email)) == 1
+    started = make_session(session, basics, trainer=trainer, starts_in=timedelta(hours=-1))
+    session.commit()
+    refused = own.get(f"/training/sessions/{started.id}/change", follow_redirects=True)
+    assert "This session has started, so its details can no longer change" in visible_text(
+        refused.get_data(as_text=True))
+
+
+def test_cancelling_a_session_after_confirming(session, signed_in, basics, org) -> None:  # noqa: ANN001
+    live = make_session(session, basics, capacity=1)
+    booked, waiting = make_champion(session, org), make_champion(session, org)
+    session.commit()
+    for person in (booked, waiting):
+        post(signed_in(person), f"/training/sessions/{live.id}/book")
+    coordinator = signed_in(make_user(session, is_coordinator=True))
+    page = f"/training/sessions/{live.id}/cancel-session"
+    confirm = visible_text(coordinator.get(page).get_data(as_text=True))
+    assert "Booked: 1. On the waiting list: 1." in confirm
+    session.expire_all()
+    assert session.get(LiveSession, live.id).cancelled_at is None  # asking changes nothing
+    assert coordinator.post(page, data={}).status_code == 400  # no CSRF token: refused
+    done = post(coordinator, page)
+    assert done.status_code == 303
+    text = visible_text(coordinator.get(done.location).get_data(as_text=True))
+    assert "Session cancelled. People emailed: 2" in text
+    assert "This session was cancelled on" in text
+    assert "Change the session’s details" not in text
+    session.expire_all()
+    assert session.get(LiveSession, live.id).cancelled_at is not None
+    statuses = set(session.scalars(select(SessionBooking.status)))
+    assert statuses == {BookingStatus.CANCELLED}
+    champion = signed_in(make_champion(session, org))
+    assert "No sessions are scheduled" in visible_text(
+        champion.get("/training/sessions").get_data(as_text=True))
+    detail = visible_text(champion.get(f"/training/sessions/{live.id}").get_data(as_text=True))
+    assert "This session has been cancelled, so it cannot be booked" in detail
+    flashed = post(champion, f"/training/sessions/{live.id}/book")
+    assert flashed.status_code == 303
+    assert "This session has been cancelled, so it can no longer be booked" in visible_text(
+        champion.get(flashed.location).get_data(as_text=True))
+    assert session.scalar(select(func.count()).select_from(SessionBooking).where(
+        SessionBooking.status != BookingStatus.CANCELLED)) == 0
+    assert "Cancelled" in visible_text(
+        coordinator.get("/training/sessions/managed").get_data(as_text=True))
+    again = post(coordinator, page)  # a second time: nothing more happens
+    assert again.status_code == 303
+    assert session.scalar(select(func.count()).where(
+        OutboxMessage.kind == "session_called_off")) == 2
+
+
+def test_the_cancel_page_costs_the_same_statements_however_many_bookings(
+        app, session, signed_in, basics, org) -> None:  # noqa: ANN001
+    live = make_session(session, basics, capacity=3)
+    coordinator = signed_in(make_user(session, is_coordinator=True))
+    session.add(SessionBooking(session_id=live.id, user_id=make_champion(session, org).id,
+                               status=BookingStatus.BOOKED))
+    session.commit()
+    page = f"/training/sessions/{live.id}/cancel-session"
+    few = count_statements(app, coordinator, page)
+    for status in [BookingStatus.BOOKED] * 2 + [BookingStatus.WAITING] * 10:
+        session.add(SessionBooking(session_id=live.id, user_id=make_champion(session, org).id,
+                                   status=status))
+    session.commit()
+    assert count_statements(app, coordinator, page) == few
