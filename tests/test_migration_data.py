@@ -42,6 +42,8 @@ OVERRIDES: dict[tuple[str, str], Callable[[int], object]] = {
     # 0005 puts approved members at the first tier.
     ("organisation", "status"): lambda i: ["applied", "approved"][i],
     ("quiz_attempt", "score"): lambda i: [80, 100][i],
+    # ck_live_session_ends_after_start: every other timestamp of row i is MOMENT + i days.
+    ("live_session", "ends_at"): lambda i: MOMENT + timedelta(days=i, hours=2),
 }
 
 # What a revision writes into the columns it adds to rows that were already there; any other
@@ -59,6 +61,18 @@ BACKFILLS: dict[str, dict[str, Callable[[list[Row]], list[object]]]] = {
     },
     "0011": {
         "user_account.password_change_required": lambda rows: [False] * len(rows),
+    },
+    # Existing courses keep their behaviour: no live session, renewable any time, and every
+    # module part of the refresher; existing certificates show initials on the public check.
+    "0016": {
+        "course.requires_live_session": lambda rows: [False] * len(rows),
+        "course.renewal_window_months": lambda rows: [0] * len(rows),
+        "course.renewal_grace_months": lambda rows: [0] * len(rows),
+        "module.in_refresher": lambda rows: [True] * len(rows),
+        "certificate.show_full_name": lambda rows: [False] * len(rows),
+    },
+    "0017": {
+        "live_session.invitation_sequence": lambda rows: [0] * len(rows),
     },
 }
 # Columns filled with random values on existing rows: each must hold one, in its range.

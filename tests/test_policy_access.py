@@ -27,6 +27,9 @@ MATRIX: dict[str, tuple[str, str, tuple[int, ...]]] = {
     "policy.model_policy_download": ("GET", "/organisations/{org}/model-policy/download",
                                      HR_PAGE),
     "policy.queue": ("GET", "/coordinator/policy", COORDINATOR_PAGE),
+    "policy.reviews_overdue": ("GET", "/coordinator/policy/reviews-overdue", COORDINATOR_PAGE),
+    # Nothing selected: the queue again, with the error.
+    "policy.verify_selected": ("POST", "/coordinator/policy/verify-selected", COORDINATOR_PAGE),
     "policy.review": ("GET", "/coordinator/organisations/{org}/policy/written-policy",
                       COORDINATOR_PAGE),
     "policy.verify": ("POST", "/coordinator/organisations/{org}/policy/written-policy/verify",

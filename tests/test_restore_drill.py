@@ -15,7 +15,6 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.orm import Session
 
 from portal.models import Base, utcnow
 from portal.services import monitoring, monitoring_filters
@@ -68,8 +67,8 @@ def seed(app: Flask) -> None:
 
 def figures(app: Flask, now: object) -> tuple[monitoring.Dashboard, dict[str, list[tuple]]]:
     """The coordinator dashboard's figures, and every row of every table."""
-    engine = app.extensions["portal.engine"]
-    with Session(engine) as session:
+    # The app's own sessions carry its settings (the coverage target), as the portal's do.
+    with app.extensions["portal.sessionmaker"]() as session:
         board = monitoring.dashboard(session, monitoring_filters.Filters(), now)
         rows = {table.name: [tuple(row) for row in session.execute(
                     sa.select(table).order_by(*table.primary_key.columns))]
