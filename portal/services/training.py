@@ -190,26 +190,30 @@ def record_completion(session: Session, attempt: QuizAttempt, now: datetime) -> 
     session.add(completion)
     session.flush()
     course = attempt.module_version.module.course  # the quiz page reads them with the attempt
-    due = certification_due(session, attempt.user_id, course, now)
+    latest = latest_certificate(session, attempt.user_id, course)  # read once, used throughout
+    due = certification_due(session, attempt.user_id, course, now, latest=latest)
     complete_assignments(session, attempt.user_id, now, module_id=attempt.module_id,
                          course_id=course.id if due else None)
     if due:
-        _certify(session, attempt.user_id, course, completion, now)
+        _certify(session, attempt.user_id, course, completion, now, previous=latest)
     return completion
 
 
-def certification_due(session: Session, user_id: int, course: Course, now: datetime) -> bool:
+def certification_due(session: Session, user_id: int, course: Course, now: datetime, *,
+                      latest: Certificate | None) -> bool:
     """The one rule for certification: every module has a current pass and, when the course asks
-    for one, the person attended a live session of it, done in whichever order."""
-    if not course_completed(session, user_id, course, now):
+    for one, the person attended a live session of it, done in whichever order. `latest` is
+    the person's latest certificate of the course (latest_certificate)."""
+    if not course_completed(session, user_id, course, now, latest=latest):
         return False
-    return not course.requires_live_session or attended_live_session(session, user_id, course,
-                                                                      now)
+    return not course.requires_live_session or attended_live_session(
+        session, user_id, course, now, latest=latest)
 
 
-def attended_live_session(session: Session, user_id: int, course: Course, now: datetime) -> bool:
+def attended_live_session(session: Session, user_id: int, course: Course, now: datetime, *,
+                          latest: Certificate | None) -> bool:
     """Attended in full (leaving early does not count) a session of the course, not lapsed."""
-    cutoff = counting_from(course, latest_certificate(session, user_id, course), now)
+    cutoff = counting_from(course, latest, now)
     query = (select(SessionBooking.id).join(SessionBooking.live_session)
              .where(SessionBooking.user_id == user_id, LiveSession.course_id == course.id,
                     SessionBooking.attendance == Attendance.ATTENDED))
@@ -222,7 +226,8 @@ def certify_after_attendance(session: Session, user_id: int, course: Course,
                              now: datetime) -> Certificate | None:
     """The live session came last: certify from the latest pass of the course, once (a
     certificate names the completion that finished the course, one certificate each)."""
-    if not certification_due(session, user_id, course, now):
+    previous = latest_certificate(session, user_id, course)
+    if not certification_due(session, user_id, course, now, latest=previous):
         return None
     latest = session.scalar(
         select(ModuleCompletion).join(Module, Module.id == ModuleCompletion.module_id)
@@ -232,12 +237,12 @@ def certify_after_attendance(session: Session, user_id: int, course: Course,
             Certificate.completion_id == latest.id))):
         return None
     complete_assignments(session, user_id, now, course_id=course.id)
-    return _certify(session, user_id, course, latest, now)
+    return _certify(session, user_id, course, latest, now, previous=previous)
 
 
 def _certify(session: Session, user_id: int, course: Course, completion: ModuleCompletion,
-             now: datetime) -> Certificate:
-    certificate = issue_certificate(session, user_id, course, completion, now)
+             now: datetime, *, previous: Certificate | None) -> Certificate:
+    certificate = issue_certificate(session, user_id, course, completion, now, previous=previous)
     session.flush()
     if counts_for_tiers(course):
         refresh_tiers_for_user(session, user_id, now)
@@ -275,10 +280,10 @@ def has_lapsed(completed_at: datetime, refresher_months: int, now: datetime) -> 
     return cutoff is not None and completed_at <= cutoff
 
 
-def course_completed(session: Session, user_id: int, course: Course, now: datetime) -> bool:
+def course_completed(session: Session, user_id: int, course: Course, now: datetime, *,
+                     latest: Certificate | None) -> bool:
     """Every module of the course still in use has a pass that counts (counting_from): of its
     current version (or a later one). One query however many modules the course has."""
-    latest = latest_certificate(session, user_id, course)
     cutoff = counting_from(course, latest, now)
     passed = select(ModuleCompletion.id).where(
         ModuleCompletion.user_id == user_id, ModuleCompletion.module_id == Module.id,
@@ -363,9 +368,11 @@ def new_expiry(previous: Certificate | None, course: Course, now: datetime) -> d
 
 
 def issue_certificate(session: Session, user_id: int, course: Course,
-                      completion: ModuleCompletion, now: datetime) -> Certificate:
-    """A new certificate: earlier ones stay in the person's history with their own dates."""
-    expires = new_expiry(latest_certificate(session, user_id, course), course, now)
+                      completion: ModuleCompletion, now: datetime, *,
+                      previous: Certificate | None) -> Certificate:
+    """A new certificate after `previous` (the latest of the course, or None): earlier ones stay
+    in the person's history with their own dates."""
+    expires = new_expiry(previous, course, now)
     certificate = Certificate(code=new_certificate_code(), user_id=user_id, course_id=course.id,
                               completion_id=completion.id, issued_at=now, expires_at=expires)
     session.add(certificate)

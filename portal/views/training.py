@@ -89,7 +89,7 @@ def course(course_id: int) -> ResponseReturnValue:
         renewal=training.renewal_state(latest, found.course, now) if latest else None,
         renewal_closes=training.renewal_closes(latest, found.course) if latest else None,
         attended=training.attended_live_session(get_session(), current_user.id, found.course,
-                                                now))
+                                                now, latest=latest))
 
 
 @bp.route("/training/modules/<int:module_id>")
