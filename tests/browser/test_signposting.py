@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import timedelta
 
 from playwright.sync_api import Page, expect
 
+from portal import clock
 from portal.models import ElementStatus, OrgRole, PolicyElementRecord
 from portal.services.policy_framework import policy_framework
 from portal.services.signposting import NATIONAL_SERVICE_KEYS
@@ -29,8 +30,8 @@ def full_card(server: LiveServer) -> tuple[int, str]:
         for element in policy_framework().elements:
             session.add(PolicyElementRecord(
                 organisation_id=organisation.id, element_key=element.key,
-                status=ElementStatus.IN_PLACE, in_place_on=date(2026, 3, 1),
-                review_on=date(2028, 3, 1)))
+                status=ElementStatus.IN_PLACE, in_place_on=clock.today() - timedelta(days=270),
+                review_on=clock.today() + timedelta(days=450)))
         hr_lead = make_user(session, organisation=organisation, role=OrgRole.HR_LEAD)
         session.commit()
         return organisation.id, hr_lead.email
