@@ -13,10 +13,16 @@ from bench import pages, throughput
 from bench.servertime import PageTiming
 from portal.seeding import Scale
 
-RATIO_TARGETS = {"home": 0.30, "sign_in": 0.30, "your_training": 0.30, "module": 0.30,
-                 "quiz_submit": 0.15, "hr_dashboard": 0.15}
-SERVER_TARGETS = {"coordinator_dashboard": (150, 300)}  # p50, p95 in ms
+# Throughput as a share of hello world's (issue 22 for the signed-in pages; the first
+# mission's 0.30 for the public ones), and Your training as a share of its floor.
+RATIO_TARGETS = {"home": 0.30, "sign_in": 0.30, "your_training": 0.10, "module": 0.15,
+                 "quiz_submit": 0.10, "hr_dashboard": 0.05}
+FLOOR_TARGET = 0.5
+SERVER_TARGETS = {"coordinator_dashboard": (150, 300),  # p50, p95 in ms
+                  "coordinator_dashboard_filtered": (150, 300)}
 LIST_P95_TARGET = 100  # ms, every organisations_list* page
+# Statements per request: learner pages 8, a quiz submission 10, any other page 12.
+LEARNER_PAGES = {"your_training": 8, "module": 8, "quiz_submit": 10}
 SQL_TARGET = 12
 EXPORT_PEAK_MB, EXPORT_ROWS_PER_S = 150, 50_000
 SYNC_TARGETS = {"changed": 5.0, "unchanged": 1.0}
@@ -54,6 +60,10 @@ def as_json(results: Results) -> dict:
                    "baseline_mb": champion_export.get("baseline_mb"),
                    "peak_since": champion_export.get("peak_since"),
                    "status": champion_export.get("status")},
+        "floor": {"your_training": _round(floor_ratio(results), 3),
+                  "what": "Your training's throughput as a share of the same page served from "
+                          "one hand-written query and plain Jinja (bench/floor.py)"},
+        "load_average": {name: c.as_json()["load"] for name, c in results.throughput.items()},
         "course_sync_s": results.course_sync or {"changed": None, "unchanged": None},
         "scale": {"name": results.scale_name, "organisations": results.scale.organisations,
                   "people": results.scale.people, "attempts": results.scale.attempts},
@@ -94,16 +104,29 @@ def target_rows(results: Results) -> list[tuple[str, str, str, bool | None]]:
         ratio = comparison.ratio if comparison else None
         rows.append((f"ratio {name}", _shown(ratio, "{:.3f}", name), f">= {target}",
                      None if ratio is None else ratio >= target))
+    floor = floor_ratio(results)
+    rows.append(("your_training / its floor", _shown(floor, "{:.3f}"), f">= {FLOOR_TARGET}",
+                 None if floor is None else floor >= FLOOR_TARGET))
     rows += _server_rows(results)
     for name, timing in results.server.items():
-        rows.append((f"SQL statements {name}", str(timing.statements), f"<= {SQL_TARGET}",
-                     timing.statements <= SQL_TARGET))
+        limit = LEARNER_PAGES.get(name, SQL_TARGET)
+        rows.append((f"SQL statements {name}", str(timing.statements), f"<= {limit}",
+                     timing.statements <= limit))
     rows += _export_rows(results)
     for name, limit in SYNC_TARGETS.items():
         seconds = results.course_sync.get(name)
         rows.append((f"courses sync 100 modules, {name}", _shown(seconds, "{:.2f} s"),
                      f"< {limit} s", None if seconds is None else seconds < limit))
     return rows
+
+
+def floor_ratio(results: Results) -> float | None:
+    """Your training's throughput as a share of its floor's: both are measured against hello
+    world in the same run, so this is the ratio of their ratios."""
+    page, floor = results.throughput.get("your_training"), results.throughput.get(pages.FLOOR)
+    if page is None or floor is None or page.ratio is None or not floor.ratio:
+        return None
+    return page.ratio / floor.ratio
 
 
 def _server_rows(results: Results) -> list[tuple]:

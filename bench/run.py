@@ -260,13 +260,32 @@ def measure_throughput(app: Flask, fixtures: pages.Fixtures, pool: SubmissionPoo
             else:
                 comparison = throughput.compare_get(hello, portal, page.url(fixtures),
                                                     cookies.get(page.user))
-            results.throughput[page.name] = comparison
-            log(f"throughput {page.name}: ratio {_shown(comparison.ratio)} "
-                f"({comparison.as_json()['portal_rps']} / {comparison.as_json()['hello_rps']} "
-                f"req/s) {'; '.join(comparison.problems)}")
+            _record(results, page.name, comparison)
+            if page.name == "your_training" and env["DATABASE_URL"].startswith("postgresql"):
+                _record(results, pages.FLOOR, _floor_throughput(hello, env, page.url(fixtures),
+                                                                cookies.get(page.user)))
     finally:
         portal.stop()
         hello.stop()
+
+
+def _record(results: report.Results, name: str, comparison: throughput.Comparison) -> None:
+    results.throughput[name] = comparison
+    figures = comparison.as_json()
+    log(f"throughput {name}: ratio {_shown(comparison.ratio)} ({figures['portal_rps']} / "
+        f"{figures['hello_rps']} req/s, load {figures['load']}) "
+        f"{'; '.join(comparison.problems)}")
+
+
+def _floor_throughput(hello: throughput.Server, env: dict[str, str], path: str,
+                      cookie: str | None) -> throughput.Comparison:
+    """Your training's floor (bench/floor.py) against hello world, as every page is measured:
+    same gunicorn settings, same cookie. PostgreSQL only: the floor's query is written for it."""
+    floor = throughput.Server("floor", "bench.floor:create_app()", env, DATA_DIR)
+    try:
+        return throughput.compare_get(hello, floor, path, cookie)
+    finally:
+        floor.stop()
 
 
 def _quiz_throughput(hello: throughput.Server, portal: throughput.Server,

@@ -145,6 +145,9 @@ class Comparison:
     hello: list[float] = field(default_factory=list)
     portal: list[float] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # The machine's 1-minute load average after each round: ratios fall as load rises, so a
+    # figure means little without it.
+    load: list[float] = field(default_factory=list)
 
     @property
     def ratio(self) -> float | None:
@@ -155,8 +158,10 @@ class Comparison:
     def as_json(self) -> dict:
         return {"hello_rps": round(statistics.median(self.hello), 1) if self.hello else None,
                 "portal_rps": round(statistics.median(self.portal), 1) if self.portal else None,
-                "rounds": [{"hello": round(h, 1), "portal": round(p, 1)}
-                           for h, p in zip(self.hello, self.portal, strict=True)],
+                "rounds": [{"hello": round(h, 1), "portal": round(p, 1), "load": load}
+                           for h, p, load in zip(self.hello, self.portal, self.load,
+                                                 strict=True)],
+                "load": round(statistics.median(self.load), 2) if self.load else None,
                 "ratio": round(self.ratio, 3) if self.ratio is not None else None,
                 "problems": self.problems}
 
@@ -174,7 +179,12 @@ def compare_get(hello: Server, portal: Server, path: str, cookie: str | None) ->
             outcome = wrk(server.url + path, duration(), cookie=cookie)
             _check(outcome, server.name, result)
             figures.append(outcome.requests_per_s)
+        result.load.append(load_average())
     return result
+
+
+def load_average() -> float:
+    return round(os.getloadavg()[0], 2)
 
 
 def compare_script(hello: Server, portal: Server, next_file: callable) -> Comparison:
@@ -188,6 +198,7 @@ def compare_script(hello: Server, portal: Server, next_file: callable) -> Compar
             outcome = wrk(server.url, duration(), script_args=[threads, str(next_file())])
             _check(outcome, server.name, result)
             figures.append(outcome.requests_per_s)
+        result.load.append(load_average())
     return result
 
 
