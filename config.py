@@ -72,7 +72,12 @@ class Config:
     DATABASE_URL = _env("DATABASE_URL")
     # hide_parameters: a database error's message (logged with the traceback) never carries the
     # values of the statement, which are often e-mail addresses, names or hashes (LOG-03).
-    ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
+    # No pre-ping: it cost three round trips (SELECT 1, BEGIN, ROLLBACK) on every request. A
+    # connection older than pool_recycle is replaced when checked out, and a request whose first
+    # statement finds its pooled connection dead runs that statement again on a new one
+    # (portal/db.py), so a restarted database costs nobody an error page.
+    ENGINE_OPTIONS: dict = {"pool_pre_ping": False, "pool_recycle": 1800,
+                            "hide_parameters": True}
 
     # Sessions: a signed cookie plus a per-user session version checked on every request, so a
     # copied cookie dies at sign-out or a password change (SESS-02, SESS-03).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Flask, current_app, g
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, sessionmaker
 
 from portal.services import lessons
 from portal.settings import Settings, session_info
@@ -17,9 +17,42 @@ def init_db(app: Flask) -> None:
     settings = Settings.from_config(app.config, app.url_map)
     app.extensions["portal.settings"] = settings
     info = {**session_info(settings), lessons.INFO_KEY: lessons.new_cache()}
-    app.extensions["portal.sessionmaker"] = sessionmaker(engine, expire_on_commit=False,
-                                                         info=info)
+    app.extensions["portal.sessionmaker"] = factory = sessionmaker(
+        engine, expire_on_commit=False, info=info)
+    sa.event.listen(factory, "do_orm_execute", _retry_on_a_dead_connection)
+    sa.event.listen(factory, "after_transaction_end", _transaction_ended)
     app.teardown_appcontext(_close_session)
+
+
+# Set on a session once its transaction has run a statement: only the first statement of a
+# transaction may be run again, since nothing before it can have been lost with the connection.
+_STATEMENT_RUN = "portal.statement_run"
+
+
+def _retry_on_a_dead_connection(state: ORMExecuteState) -> sa.Result | None:
+    """Run the first statement of a transaction again, once, if the pooled connection it was
+    given had died (the database restarted, or a proxy dropped it while it sat in the pool).
+
+    The failure has already made the pool discard its connections from before the failure
+    (SQLAlchemy invalidates the pool on a disconnect), so the retry gets a new one. This
+    replaces pre-ping, which paid a round trip on every checkout to find the same thing out."""
+    session = state.session
+    if session.info.get(_STATEMENT_RUN) or session.in_nested_transaction():
+        return None
+    session.info[_STATEMENT_RUN] = True
+    try:
+        return state.invoke_statement()
+    except sa.exc.DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        session.rollback()  # ends the transaction on the dead connection
+        session.info[_STATEMENT_RUN] = True
+        return state.invoke_statement()
+
+
+def _transaction_ended(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the outermost transaction, not a savepoint
+        session.info.pop(_STATEMENT_RUN, None)
 
 
 def create_engine(url: str, options: dict) -> sa.Engine:

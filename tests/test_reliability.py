@@ -178,6 +178,48 @@ def test_a_held_row_lock_gives_a_quick_503_not_a_hang(pg_url) -> None:
     app.extensions["portal.engine"].dispose()
 
 
+@pytest.mark.pg
+def test_pooled_connections_that_died_are_replaced_without_an_error_page(pg_url) -> None:
+    """REL-08 without pre-ping: the database drops every pooled connection (a restart, a proxy
+    timing out); the next requests, GET and POST, still succeed. Each request's first statement
+    is run again on a new connection (portal/db.py), and nothing is pinged on checkout."""
+    app = make_app(pg_url)
+    assert not app.extensions["portal.engine"].pool._pre_ping
+    with app.extensions["portal.sessionmaker"]() as session:
+        organisation = make_member_organisation(session, name="Restarted Ltd")
+        hr_user = make_user(session, organisation=organisation, role=OrgRole.HR_LEAD)
+        session.commit()
+        org_id = organisation.id
+    client = app.test_client()
+    sign_in(client, hr_user.email)
+    token = csrf_token(client, f"/organisations/{org_id}/edit")
+    disconnects = []
+    sa.event.listen(app.extensions["portal.engine"], "handle_error",
+                    lambda context: disconnects.append(context.is_disconnect))
+    admin = sa.create_engine(pg_url)
+
+    def drop_every_connection() -> None:
+        with admin.connect() as connection:
+            dropped = connection.execute(sa.text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()
+        assert dropped >= 1
+
+    drop_every_connection()
+    assert client.get(f"/organisations/{org_id}").status_code == 200
+    drop_every_connection()
+    response = client.post(f"/organisations/{org_id}/edit", data={
+        "csrf_token": token, "name": "Renamed Ltd", "registered_number": "",
+        "sector": "private", "listed_publicly": "yes"})
+    assert response.status_code == 303
+    admin.dispose()
+    assert disconnects == [True, True]  # each request met a dead connection, and recovered
+    with app.extensions["portal.sessionmaker"]() as session:
+        assert session.scalar(sa.text("SELECT name FROM organisation WHERE id = :id"),
+                              {"id": org_id}) == "Renamed Ltd"
+    app.extensions["portal.engine"].dispose()
+
+
 def test_sqlite_waits_for_writers_instead_of_failing(tmp_path: Path, sqlite_template) -> None:
     """REL-09 on SQLite: WAL, a busy timeout and foreign keys on every connection; two threads
     writing at once both succeed."""
