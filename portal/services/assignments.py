@@ -17,7 +17,7 @@ from typing import Any, cast
 
 from sqlalchemy import Select, Table, and_, case, exists, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.expression import ColumnElement, Exists
 
 from portal.models import (
@@ -261,12 +261,19 @@ def assignment_status(assignment: Assignment, modules: Iterable[ModuleProgress],
                       today: date) -> ModuleStatus:
     """Passed, overdue, needs refresher, in progress or not started, from the module statuses
     (the assigned module, or every module of the assigned course)."""
-    statuses = [progress.status for progress in modules]
+    return combined_status([progress.status for progress in modules], assignment.due_on, today,
+                           pending=assignment.is_pending,
+                           completed=assignment.completed_at is not None)
+
+
+def combined_status(statuses: list[ModuleStatus], due_on: date, today: date, *, pending: bool,
+                    completed: bool) -> ModuleStatus:
+    """An assignment's status from its modules' statuses and its own dates."""
     if statuses and all(s == ModuleStatus.PASSED for s in statuses):
         return ModuleStatus.PASSED
-    if assignment.is_pending and assignment.due_on < today:
+    if pending and due_on < today:
         return ModuleStatus.OVERDUE
-    if ModuleStatus.NEEDS_REFRESHER in statuses or assignment.completed_at is not None:
+    if ModuleStatus.NEEDS_REFRESHER in statuses or completed:
         return ModuleStatus.NEEDS_REFRESHER  # done once, but a pass has lapsed or changed since
     if ModuleStatus.IN_PROGRESS in statuses or ModuleStatus.PASSED in statuses:
         return ModuleStatus.IN_PROGRESS
@@ -322,22 +329,3 @@ def organisation_assignments(session: Session, organisation: Organisation, *, no
         .order_by(Assignment.completed_at.is_not(None), Assignment.due_on, Assignment.id)
         .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
     return with_statuses(session, rows, now), total
-
-
-def learner_assignments(session: Session, user: User, record: training.LearnerRecord, *,
-                        now: datetime) -> list[AssignmentView]:
-    """The person's pending assignments in organisations where they are a current member.
-
-    "Your training" has read the person's record and their courses already: the statuses come
-    from that record, and each assignment's course or module from the session's identity map
-    (a many-to-one load by primary key issues no SQL when the row is there), so the cost stays
-    fixed. Only a course outside the person's list (one retired since) is read on its own.
-    """
-    rows = session.scalars(
-        select(Assignment)
-        .join(Membership, and_(Membership.user_id == Assignment.user_id,
-                               Membership.organisation_id == Assignment.organisation_id))
-        .where(Assignment.user_id == user.id, pending(), Membership.is_current)
-        .options(joinedload(Assignment.organisation))
-        .order_by(Assignment.due_on, Assignment.id)).all()
-    return with_statuses(session, rows, now, {user.id: record})

@@ -501,10 +501,17 @@ def _earliest(*dates: date | None) -> date | None:
 
 def with_due_date(progress: ModuleProgress, due_on: date | None,
                   now: datetime) -> ModuleProgress:
-    """Overdue, when a pending assignment's due date has passed and the module is not passed."""
-    if due_on is not None and due_on < now.date() and progress.status != ModuleStatus.PASSED:
-        return ModuleProgress(progress.module, ModuleStatus.OVERDUE, progress.passed_at)
+    status = status_when_due(progress.status, due_on, now)
+    if status != progress.status:
+        return ModuleProgress(progress.module, status, progress.passed_at)
     return progress
+
+
+def status_when_due(status: ModuleStatus, due_on: date | None, now: datetime) -> ModuleStatus:
+    """Overdue, when a pending assignment's due date has passed and the module is not passed."""
+    if due_on is not None and due_on < now.date() and status != ModuleStatus.PASSED:
+        return ModuleStatus.OVERDUE
+    return status
 
 
 def _current_certificates(session: Session, user: User, now: datetime) -> dict[int, Certificate]:
@@ -518,17 +525,6 @@ def _current_certificates(session: Session, user: User, now: datetime) -> dict[i
 
 RESUME_ORDER = (ModuleStatus.IN_PROGRESS, ModuleStatus.OVERDUE, ModuleStatus.NEEDS_REFRESHER,
                 ModuleStatus.NOT_STARTED)
-
-
-def where_to_continue(progress: list[CourseProgress]) -> ModuleProgress | None:
-    """The module to go back to: one already started, else the first overdue, due a refresher
-    or not started, in course order; None when everything is passed."""
-    for status in RESUME_ORDER:
-        for course in progress:
-            found = next((m for m in course.modules if m.status == status), None)
-            if found is not None:
-                return found
-    return None
 
 
 def next_module_after(course: CourseProgress, module_id: int) -> ModuleProgress | None:
@@ -546,9 +542,19 @@ def module_progress(module: Module, course: Course, completions: dict[int, Modul
     """A module's status from the person's latest pass and whether they ever started it."""
     completion = completions.get(module.id)
     if completion is not None:
-        stale = completion.version < module.version_now.version or has_lapsed(
-            completion.completed_at, course.refresher_months, now)
-        status = ModuleStatus.NEEDS_REFRESHER if stale else ModuleStatus.PASSED
-        return ModuleProgress(module, status, completion.completed_at)
-    status = ModuleStatus.IN_PROGRESS if module.id in started else ModuleStatus.NOT_STARTED
-    return ModuleProgress(module, status, None)
+        return ModuleProgress(module, pass_status(
+            completion.version, completion.completed_at, module.version_now.version,
+            course.refresher_months, now), completion.completed_at)
+    return ModuleProgress(module, not_passed_status(module.id in started), None)
+
+
+def pass_status(passed_version: int, passed_at: datetime, current_version: int,
+                refresher_months: int, now: datetime) -> ModuleStatus:
+    """A module's status given the person's latest pass: a pass of an older version of the
+    module, or one that has lapsed, needs a refresher."""
+    stale = passed_version < current_version or has_lapsed(passed_at, refresher_months, now)
+    return ModuleStatus.NEEDS_REFRESHER if stale else ModuleStatus.PASSED
+
+
+def not_passed_status(started: bool) -> ModuleStatus:
+    return ModuleStatus.IN_PROGRESS if started else ModuleStatus.NOT_STARTED

@@ -17,8 +17,7 @@ from portal.forms.base import search_text
 from portal.models import Certificate, Course, Module, ModuleVersion, QuizAttempt, User, utcnow
 from portal.models.training import REVOCATION_REASONS
 from portal.permissions import public, refuse, sign_in_required
-from portal.services import lessons, member_list, training
-from portal.services.assignments import learner_assignments
+from portal.services import lessons, member_list, training, your_training
 from portal.services.credentials import holder_name
 from portal.views.helpers import attachment
 
@@ -66,13 +65,9 @@ def _own_certificate(certificate_id: int) -> Certificate:
 @bp.route("/training")
 @sign_in_required
 def index() -> ResponseReturnValue:
-    now, session = utcnow(), get_session()
-    record = training.learner_records(session, [current_user.id])[current_user.id]
-    progress = training.learner_progress(session, current_user, now, record)
-    return render_template("training/index.html", progress=progress, now=now,
-                           resume=training.where_to_continue(progress),
-                           assignments=learner_assignments(session, current_user, record,
-                                                           now=now))
+    return render_template("training/index.html",
+                           overview=your_training.overview(get_session(), current_user,
+                                                           utcnow()))
 
 
 @bp.route("/training/courses/<int:course_id>")

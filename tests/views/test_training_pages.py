@@ -239,6 +239,7 @@ def test_your_training_with_assignments_costs_the_same_statements_with_more_of_t
     page = client.get("/training").get_data(as_text=True)
     assert page.count('class="govuk-table__row"') == 6  # the header, five pending (one passed)
     assert statements(app, client, "/training") == few
-    # the person with their memberships, their passes and attempts, their courses, certificates
-    # and due dates, and their pending assignments with each organisation
-    assert few == 7
+    # the person with their memberships; every module of their courses with their latest pass,
+    # whether started, due dates and the course's certificate; their pending assignments with
+    # each organisation (services/your_training.py)
+    assert few == 3
