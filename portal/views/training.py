@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from portal import documents
 from portal.certificates import certificate_context, certificate_pdf, employers
-from portal.db import get_session
+from portal.db import get_session, reads_only
 from portal.forms.base import search_text
 from portal.models import Certificate, Course, Module, ModuleVersion, QuizAttempt, User, utcnow
 from portal.models.training import REVOCATION_REASONS
@@ -63,6 +63,7 @@ def _own_certificate(certificate_id: int) -> Certificate:
 
 
 @bp.route("/training")
+@reads_only
 @sign_in_required
 def index() -> ResponseReturnValue:
     return render_template("training/index.html",
@@ -71,6 +72,7 @@ def index() -> ResponseReturnValue:
 
 
 @bp.route("/training/courses/<int:course_id>")
+@reads_only
 @sign_in_required
 def course(course_id: int) -> ResponseReturnValue:
     progress = training.learner_progress(get_session(), current_user, utcnow())
@@ -88,6 +90,7 @@ def course(course_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/training/modules/<int:module_id>")
+@reads_only
 @sign_in_required
 def module(module_id: int) -> ResponseReturnValue:
     found = _visible_module(module_id)
@@ -123,6 +126,7 @@ def _selected_answers(attempt: QuizAttempt) -> dict[str, list[str]]:
 
 
 @bp.route("/training/attempts/<uuid:attempt_id>", methods=["GET", "POST"])
+@reads_only
 @sign_in_required
 def quiz(attempt_id: uuid.UUID) -> ResponseReturnValue:
     attempt = _own_attempt(attempt_id)
@@ -149,6 +153,7 @@ def _questions(attempt: QuizAttempt) -> dict[str, dict]:
 
 
 @bp.route("/training/attempts/<uuid:attempt_id>/result")
+@reads_only
 @sign_in_required
 def result(attempt_id: uuid.UUID) -> ResponseReturnValue:
     attempt = _own_attempt(attempt_id)
@@ -168,6 +173,7 @@ def result(attempt_id: uuid.UUID) -> ResponseReturnValue:
 
 
 @bp.route("/training/certificates/<int:certificate_id>")
+@reads_only
 @sign_in_required
 def certificate(certificate_id: int) -> ResponseReturnValue:
     found = _own_certificate(certificate_id)
