@@ -1,4 +1,4 @@
-"""What "Your training" shows, read in two statements of plain columns.
+"""What "Your training" and a module's page show, read as plain columns in few statements.
 
 One statement reads every module of the person's courses with what decides its status: the
 person's latest pass (its version and date), whether they ever started it, the earliest due date
@@ -24,6 +24,7 @@ from sqlalchemy.sql.expression import BindParameter, ColumnElement, ScalarSelect
 
 from portal.models import (
     Assignment,
+    AttemptStatus,
     Certificate,
     Course,
     Membership,
@@ -210,3 +211,49 @@ def _assignments_query() -> Select:
         .outerjoin(module, module.c.id == Module.current_version_id)
         .where(Assignment.user_id == _USER, pending(), Membership.is_current)
         .order_by(Assignment.due_on, Assignment.id))
+
+
+@dataclass(frozen=True)
+class ModulePage:
+    """What a module's page needs besides its lesson (lessons.lesson, kept per process)."""
+
+    id: int
+    course_id: int
+    course_title: str
+    current_version_id: int
+    in_progress: bool  # the person has an attempt in progress: "Continue the quiz"
+
+
+def module_page(session: Session, user: User, module_id: int) -> ModulePage | None:
+    """A module in use of a course this person may take, in one statement; None otherwise."""
+    row = session.execute(_module_page_query(), {"user_id": user.id,
+                                                 "module_id": module_id}).first()
+    if row is None or not course_is_for(user, row.audience, row.course_retired_at):
+        return None
+    return ModulePage(row.id, row.course_id, row.course_title, row.current_version_id,
+                      row.in_progress)
+
+
+def course_is_for(user: User, audience: str, retired_at: datetime | None) -> bool:
+    """Whether training.courses_for(user) includes a course with this audience (and retirement),
+    without loading every course and module (tests/views/test_training_pages.py checks the two
+    agree)."""
+    if retired_at is not None:
+        return False
+    if user.is_coordinator:
+        return True
+    return audience in {"all", *(str(m.role) for m in user.memberships if m.is_current)}
+
+
+@cache
+def _module_page_query() -> Select:
+    return (
+        select(Module.id, Module.course_id, Module.current_version_id,
+               Course.title.label("course_title"), Course.audience,
+               Course.retired_at.label("course_retired_at"),
+               exists().where(QuizAttempt.user_id == _USER, QuizAttempt.module_id == Module.id,
+                              QuizAttempt.status == AttemptStatus.IN_PROGRESS)
+               .label("in_progress"))
+        .join(Course, Course.id == Module.course_id)
+        .where(Module.id == bindparam("module_id"), Module.retired_at.is_(None),
+               Module.current_version_id.is_not(None)))

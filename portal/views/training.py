@@ -35,13 +35,7 @@ def _visible_module(module_id: int) -> Module:
 
 
 def is_course_for(user: User, course: Course) -> bool:
-    """Whether training.courses_for(user) includes this course, without loading every course
-    and module (tests/views/test_training.py checks the two agree)."""
-    if course.retired_at is not None:
-        return False
-    if user.is_coordinator:
-        return True
-    return course.audience in {"all", *(str(m.role) for m in user.memberships if m.is_current)}
+    return your_training.course_is_for(user, course.audience, course.retired_at)
 
 
 def _own_attempt(attempt_id: uuid.UUID) -> QuizAttempt:
@@ -93,9 +87,10 @@ def course(course_id: int) -> ResponseReturnValue:
 @reads_only
 @sign_in_required
 def module(module_id: int) -> ResponseReturnValue:
-    found = _visible_module(module_id)
-    attempt = training.open_attempt(get_session(), current_user, found)
-    return render_template("training/module.html", module=found, attempt=attempt,
+    found = your_training.module_page(get_session(), current_user, module_id)
+    if found is None:
+        abort(404)
+    return render_template("training/module.html", module=found,
                            version=lessons.lesson(get_session(), found.current_version_id))
 
 
