@@ -26,7 +26,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Select, and_, case, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    Select,
+    and_,
+    case,
+    exists,
+    func,
+    insert,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from portal.models import (
@@ -204,23 +216,36 @@ def gather_facts(session: Session, organisations: Sequence[int] | Select,
     ids = list(facts)
     if not ids:
         return facts
-    champions = _champion_counts(session, ids, now)
-    sites = session.execute(select(Site.organisation_id, Site.id, Site.name, Site.headcount)
-                            .where(Site.organisation_id.in_(ids))
-                            .order_by(Site.organisation_id, Site.name, Site.id))
-    for org_id, site_id, name, headcount in sites:
-        total, certified, _lapsed = champions.get((org_id, site_id), (0, 0, 0))
-        facts[org_id].sites.append(SiteCoverage(site_id, name, headcount, total, certified,
-                                                needed_for(headcount, target)))
-    for (org_id, _site_id), (total, certified, lapsed) in champions.items():
+    for org_id, site_id, name, headcount, total, certified, lapsed in session.execute(
+            _sites_and_champions(ids, now)):
+        total, certified, lapsed = int(total or 0), int(certified or 0), int(lapsed or 0)
+        if site_id is not None:
+            facts[org_id].sites.append(SiteCoverage(site_id, name, headcount, total, certified,
+                                                    needed_for(headcount, target)))
         facts[org_id].champions += total
         facts[org_id].certified += certified
         facts[org_id].lapsed += lapsed
     return facts
 
 
-def _champion_counts(session: Session, ids: Sequence[int], now: datetime
-                     ) -> dict[tuple[int, int | None], tuple[int, int, int]]:
+def _sites_and_champions(ids: Sequence[int], now: datetime) -> Select:
+    """The second query: each site of these organisations with its champion counts, then the
+    counts of champions placed at no site (a row with no site), in one statement."""
+    counts = _champion_counts(ids, now).cte("champion_counts")
+    at_site = and_(counts.c.organisation_id == Site.organisation_id, counts.c.site_id == Site.id)
+    sites = (select(Site.organisation_id, Site.id.label("site_id"), Site.name, Site.headcount,
+                    counts.c.total, counts.c.certified, counts.c.lapsed)
+             .outerjoin(counts, at_site).where(Site.organisation_id.in_(ids)))
+    elsewhere = (select(counts.c.organisation_id, null(), null(), null(), counts.c.total,
+                        counts.c.certified, counts.c.lapsed)
+                 .where(~exists().where(at_site)))
+    both = union_all(sites, elsewhere).subquery()
+    # Sites in name order within each organisation, as the dashboards list them.
+    return select(both).order_by(both.c.organisation_id, both.c.site_id.is_(None),
+                                 both.c.name, both.c.site_id)
+
+
+def _champion_counts(ids: Sequence[int], now: datetime) -> Select:
     """Per (organisation, site): current champions, those currently certified, those lapsed."""
     certifying = select(Course.id).where(Course.required.is_(True),
                                          Course.audience.in_(CHAMPION_AUDIENCES))
@@ -238,13 +263,10 @@ def _champion_counts(session: Session, ids: Sequence[int], now: datetime
         .where(Membership.organisation_id.in_(ids), Membership.is_current_champion)
         .group_by(Membership.organisation_id, Membership.site_id, Membership.id)
         .subquery())
-    rows = session.execute(
-        select(per_champion.c.organisation_id, per_champion.c.site_id, func.count(),
-               func.sum(per_champion.c.current),
-               func.sum(per_champion.c.ever - per_champion.c.current))
-        .group_by(per_champion.c.organisation_id, per_champion.c.site_id))
-    return {(org_id, site_id): (int(total), int(certified or 0), int(lapsed or 0))
-            for org_id, site_id, total, certified, lapsed in rows}
+    return (select(per_champion.c.organisation_id, per_champion.c.site_id,
+                   func.count().label("total"), func.sum(per_champion.c.current).label("certified"),
+                   func.sum(per_champion.c.ever - per_champion.c.current).label("lapsed"))
+            .group_by(per_champion.c.organisation_id, per_champion.c.site_id))
 
 
 def assess(session: Session, organisation: Organisation, now: datetime, *,

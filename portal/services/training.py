@@ -190,8 +190,7 @@ def record_completion(session: Session, attempt: QuizAttempt, now: datetime) -> 
     session.add(completion)
     session.flush()
     course = attempt.module_version.module.course  # the quiz page reads them with the attempt
-    latest = latest_certificate(session, attempt.user_id, course)  # read once, used throughout
-    due = certification_due(session, attempt.user_id, course, now, latest=latest)
+    latest, due = certification_due(session, attempt.user_id, course, now)
     complete_assignments(session, attempt.user_id, now, module_id=attempt.module_id,
                          course_id=course.id if due else None)
     if due:
@@ -199,15 +198,15 @@ def record_completion(session: Session, attempt: QuizAttempt, now: datetime) -> 
     return completion
 
 
-def certification_due(session: Session, user_id: int, course: Course, now: datetime, *,
-                      latest: Certificate | None) -> bool:
+def certification_due(session: Session, user_id: int, course: Course, now: datetime
+                      ) -> tuple[Certificate | None, bool]:
     """The one rule for certification: every module has a current pass and, when the course asks
-    for one, the person attended a live session of it, done in whichever order. `latest` is
-    the person's latest certificate of the course (latest_certificate)."""
-    if not course_completed(session, user_id, course, now, latest=latest):
-        return False
-    return not course.requires_live_session or attended_live_session(
-        session, user_id, course, now, latest=latest)
+    for one, the person attended a live session of it, done in whichever order. Returns the
+    person's latest certificate of the course too (latest_certificate), read with the passes."""
+    latest, completed = _latest_and_completed(session, user_id, course, now)
+    due = completed and (not course.requires_live_session or attended_live_session(
+        session, user_id, course, now, latest=latest))
+    return latest, due
 
 
 def attended_live_session(session: Session, user_id: int, course: Course, now: datetime, *,
@@ -226,8 +225,8 @@ def certify_after_attendance(session: Session, user_id: int, course: Course,
                              now: datetime) -> Certificate | None:
     """The live session came last: certify from the latest pass of the course, once (a
     certificate names the completion that finished the course, one certificate each)."""
-    previous = latest_certificate(session, user_id, course)
-    if not certification_due(session, user_id, course, now, latest=previous):
+    previous, due = certification_due(session, user_id, course, now)
+    if not due:
         return None
     latest = session.scalar(
         select(ModuleCompletion).join(Module, Module.id == ModuleCompletion.module_id)
@@ -280,23 +279,35 @@ def has_lapsed(completed_at: datetime, refresher_months: int, now: datetime) -> 
     return cutoff is not None and completed_at <= cutoff
 
 
-def course_completed(session: Session, user_id: int, course: Course, now: datetime, *,
-                     latest: Certificate | None) -> bool:
-    """Every module of the course still in use has a pass that counts (counting_from): of its
-    current version (or a later one). One query however many modules the course has."""
+def _latest_and_completed(session: Session, user_id: int, course: Course, now: datetime
+                          ) -> tuple[Certificate | None, bool]:
+    """The person's latest certificate of the course (as latest_certificate), and whether every
+    module of it still in use has a pass that counts (counting_from), of its current version or
+    a later one; while renewing, the refresher path is enough. One statement however many
+    modules (issue 10: the course check was one query per module)."""
+    latest_id = (select(Certificate.id)
+                 .where(Certificate.user_id == user_id, Certificate.course_id == course.id,
+                        Certificate.revoked_at.is_(None))
+                 .order_by(Certificate.issued_at.desc(), Certificate.id.desc()).limit(1)
+                 .scalar_subquery())
+    passed_at = (select(func.max(ModuleCompletion.completed_at))
+                 .where(ModuleCompletion.user_id == user_id,
+                        ModuleCompletion.module_id == Module.id,
+                        ModuleCompletion.version >= func.coalesce(ModuleVersion.version, 0))
+                 .scalar_subquery())
+    rows = session.execute(
+        select(Module.in_refresher, passed_at.label("passed_at"), Certificate)
+        .outerjoin(ModuleVersion, ModuleVersion.id == Module.current_version_id)
+        .outerjoin(Certificate, Certificate.id == latest_id)
+        .where(Module.course_id == course.id, Module.retired_at.is_(None))).all()
+    latest = rows[0].Certificate if rows else None
     cutoff = counting_from(course, latest, now)
-    passed = select(ModuleCompletion.id).where(
-        ModuleCompletion.user_id == user_id, ModuleCompletion.module_id == Module.id,
-        ModuleCompletion.version >= func.coalesce(ModuleVersion.version, 0))
-    if cutoff is not None:
-        passed = passed.where(ModuleCompletion.completed_at > cutoff)
-    query = (select(Module.id, exists(passed).label("passed"))
-             .outerjoin(ModuleVersion, ModuleVersion.id == Module.current_version_id)
-             .where(Module.course_id == course.id, Module.retired_at.is_(None)))
-    if latest is not None and renewal_state(latest, course, now) in RENEWABLE:
-        query = query.where(Module.in_refresher)  # renewing: the refresher path is enough
-    modules = session.execute(query).all()
-    return bool(modules) and all(module.passed for module in modules)
+    renewing = latest is not None and renewal_state(latest, course, now) in RENEWABLE
+    counted = [row for row in rows if row.in_refresher or not renewing]
+    completed = bool(counted) and all(
+        row.passed_at is not None and (cutoff is None or row.passed_at > cutoff)
+        for row in counted)
+    return latest, completed
 
 
 class RenewalState(enum.StrEnum):

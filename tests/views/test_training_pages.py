@@ -177,11 +177,12 @@ def test_a_quiz_submission_costs_the_same_statements_however_long_the_course(
 def test_completing_a_required_course_costs_the_same_in_bigger_and_more_organisations(
         app, session, signed_in, tmp_path) -> None:
     """The costliest submission completes a required champion course: it also issues the
-    certificate and re-checks the tier of every organisation the champion serves (three reads,
+    certificate and re-checks the tier of every organisation the champion serves (two reads,
     and two writes when tiers change). Since renewal windows (issue 23) the person's latest
-    certificate of the course is read once too: a pass inside its window renews it from the old
-    expiry date. That cost must not grow with the organisations' size or number, and stays
-    within the budget of 13 (issue 22 aims lower)."""
+    certificate of the course is read too, with the passes in one statement: a pass inside its
+    window renews it from the old expiry date. That cost must not grow with the organisations'
+    size or number. Issue 22 asks at most 10 of a submission: this one, the costliest, takes 11
+    when a tier changes (9 when none does)."""
     sync_courses(session, catalogue(tmp_path))
     first, second = session.scalars(select(Module).join(Course).where(Course.key == "basics")
                                     .order_by(Module.position)).all()
@@ -206,7 +207,10 @@ def test_completing_a_required_course_costs_the_same_in_bigger_and_more_organisa
     small, big = completing_submission(0, 1), completing_submission(25, 3)
     assert any(statement.startswith("UPDATE organisation") for statement in big)
     assert len(small) == len(big), "\n".join(big)
-    assert len(big) <= 13, "\n".join(big)
+    # the person; the attempt; the latest certificate read with the course's passes; four writes
+    # (the attempt, the pass, assignments, the certificate); the tier rules' two reads; and, as
+    # here, the new tiers and their audit rows
+    assert len(big) <= 11, "\n".join(big)
 
 
 def test_your_training_with_assignments_costs_the_same_statements_with_more_of_them(
