@@ -118,7 +118,7 @@ class Config:
                           "application/json", "image/svg+xml", "image/x-icon",
                           "image/vnd.microsoft.icon"]
     COMPRESS_ALGORITHM = ["br", "gzip"]
-    COMPRESS_ALGORITHM_STREAMING = ["br", "gzip"]  # static files are sent as streams
+    COMPRESS_STREAMS = False  # a streamed response (a CSV export) is sent as it streams
     COMPRESS_BR_LEVEL = 4
     COMPRESS_LEVEL = 6
     # Below one packet's worth, compressing saves no round trip and costs a little CPU.

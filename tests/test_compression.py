@@ -12,6 +12,7 @@ import brotli
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_compress import flask_compress
 
 from portal.compression import OWN_REQUESTS
 from portal.models import OrgRole
@@ -134,8 +135,23 @@ def test_static_css_is_compressed_with_a_validator_of_its_own(app: Flask, client
         assert again["status"] == 304 and rest == b""
     headers, body = fetch(client, "/static/css/main.css", {})
     assert "Content-Encoding" not in headers and body == css
-    headers, body = fetch(client, "/static/js/govuk-frontend.min.js", GZIP_ONLY)
-    assert headers["Content-Encoding"] == "gzip"
+
+
+def test_each_static_file_is_compressed_once(client, monkeypatch) -> None:
+    """Browsers revalidate the CSS and JavaScript on every page view: the compressed bodies are
+    kept, so neither a second download nor a 304 compresses them again."""
+    calls: list[str] = []
+    real = flask_compress._compress_data
+    monkeypatch.setattr(flask_compress, "_compress_data",
+                        lambda app, data, algorithm: calls.append(algorithm) or
+                        real(app, data, algorithm))
+    path = "/static/js/govuk-frontend.min.js"  # not fetched compressed by any other test here
+    first, body = fetch(client, path, GZIP_ONLY)
+    second, again = fetch(client, path, GZIP_ONLY)
+    assert first["Content-Encoding"] == second["Content-Encoding"] == "gzip" and body == again
+    assert fetch(client, path, {**GZIP_ONLY, "If-None-Match": first["ETag"]})[0]["status"] == 304
+    fetch(client, path, {"Accept-Encoding": "br"})
+    assert sorted(calls) == ["br", "gzip"]
 
 
 def test_compressed_files_and_ranges_are_sent_as_they_are(client) -> None:
