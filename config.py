@@ -115,6 +115,20 @@ class Config:
     PREFERRED_URL_SCHEME = "https"
     SEND_HSTS = False
 
+    # Compression (portal/compression.py decides which responses; docs/compression.md says why).
+    # Text only: CSV exports stream as they are, PDFs, ZIPs and PNGs are compressed already.
+    # Brotli at level 4 costs no more than gzip at 6 and is smaller; gzip for the rest.
+    COMPRESS_REGISTER = False
+    COMPRESS_MIMETYPES = ["text/html", "text/css", "text/javascript", "application/javascript",
+                          "application/json", "image/svg+xml", "image/x-icon",
+                          "image/vnd.microsoft.icon"]
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    COMPRESS_STREAMS = False  # a streamed response (a CSV export) is sent as it streams
+    COMPRESS_BR_LEVEL = 4
+    COMPRESS_LEVEL = 6
+    # Below one packet's worth, compressing saves no round trip and costs a little CPU.
+    COMPRESS_MIN_SIZE = 1400
+
     # Passwords: length and a common-password list, no composition rules (NCSC guidance).
     PASSWORD_MIN_LENGTH = 12
     PASSWORD_MAX_LENGTH = 256

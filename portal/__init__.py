@@ -32,6 +32,7 @@ def register_converters(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    from portal.compression import register_compression
     from portal.db import init_db
     from portal.extensions import csrf, limiter, login_manager
     from portal.services.accounts import Passwords
@@ -45,6 +46,7 @@ def register_extensions(app: Flask) -> None:
                            "process alone (%s). Run exactly one process, or use Redis.",
                            app.config["RATELIMIT_STORAGE_URI"].split(":", 1)[0])
     login_manager.init_app(app)
+    register_compression(app)
     app.extensions["portal.passwords"] = Passwords(app.config)
 
 

@@ -1,8 +1,9 @@
 """The portal's one kind of in-process cache: bounded, thread-safe, optionally timed.
 
 Built on cachetools (a least-recently-used cache, or one whose entries also expire), with the
-lock cachetools leaves to its callers. Lessons, GOV.UK components, form widgets and the
-dashboard's suppressed figures each keep one. Nothing about a person is ever kept in one.
+lock cachetools leaves to its callers. Lessons, GOV.UK components, form widgets, compressed static
+files and the dashboard's suppressed figures each keep one. Nothing about a person is ever kept
+in one.
 """
 
 from __future__ import annotations

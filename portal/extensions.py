@@ -1,11 +1,13 @@
 """Extension instances, created once and bound to the app in create_app."""
 
 from flask import request
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 
+compress = Compress()  # used by portal/compression.py alone
 login_manager = LoginManager()
 csrf = CSRFProtect()
 # Limits are declared on the views; storage comes from RATELIMIT_STORAGE_URI at init time.

@@ -24,6 +24,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from portal.compression import keep_uncompressed
 from portal.db import get_session
 from portal.extensions import limiter
 from portal.forms.two_factor import WRONG_CODE, WRONG_RECOVERY_CODE, AppCodeForm, RecoveryCodeForm
@@ -160,12 +161,14 @@ def set_up() -> ResponseReturnValue:
             log_in(user, second_factor="set_up")
             db.commit()
             # Shown once, in this response: the codes are never stored or sent anywhere else.
+            keep_uncompressed()
             return render_template("auth/recovery_codes.html", codes=codes, first_time=True,
                                    continue_url=after_sign_in(user, destination))
         _failed(user, "set_up")
         form.code.errors.append(WRONG_CODE)
     issuer = current_app.config["SCHEME_NAME"]
     uri = two_factor.provisioning_uri(secret, user.email, issuer)
+    keep_uncompressed()  # the key, as text and QR code (portal/compression.py)
     return render_template("auth/two_factor_set_up.html", form=form, qr=two_factor.qr_code(uri),
                            key=two_factor.grouped(secret), issuer=issuer)
 
@@ -184,6 +187,7 @@ def new_recovery_codes() -> ResponseReturnValue:
             record_event(db, "two_factor.recovery_codes_replaced", actor=user,
                          request_id=g.request_id)
             db.commit()
+            keep_uncompressed()
             return render_template("auth/recovery_codes.html", codes=codes, first_time=False,
                                    continue_url=url_for("auth.account"))
         _failed(user, "new_recovery_codes")
