@@ -86,7 +86,7 @@ class ChampionPage:
 
 def _conditions(summary: Subquery, filters: ChampionFilters) -> list[ColumnElement[bool]]:
     columns = summary.c
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if filters.search:
         conditions.append(columns.name.icontains(filters.search, autoescape=True)
                           | columns.email.icontains(filters.search, autoescape=True))

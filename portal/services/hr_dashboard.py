@@ -281,8 +281,10 @@ def champion_figures(session: Session, organisation: Organisation, summary: Subq
         select(invitations.c.open, invitations.c.waiting, *per_site.c)
         .outerjoin(per_site, true())).all()
     sites = [row[2:] for row in rows if row.champions]
-    totals = [sum(int(site[index] or 0) for site in sites) for index in range(1, 6)]
-    return ChampionFigures(*totals, open_invitations=int(rows[0].open or 0),
+    champions, trained, overdue, expiring_soon, expired = (
+        sum(int(site[index] or 0) for site in sites) for index in range(1, 6))
+    return ChampionFigures(champions, trained, overdue, expiring_soon, expired,
+                           open_invitations=int(rows[0].open or 0),
                            waiting_invitations=int(rows[0].waiting or 0),
                            trained_by_site={site_id: int(trained or 0)
                                             for site_id, _n, trained, *_rest in sites
