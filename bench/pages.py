@@ -10,6 +10,7 @@ A name in REQUIRED without an entry is reported as "not built yet" (null in the 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +39,9 @@ class Fixtures:
     bench_organisation_id: int
     module_id: int  # the first module of the champions' course
     organisations_listed: int  # in the coordinator's list with no filters (its default view)
+    # The last organisation on the page before the middle one: the middle page's link names it
+    # (`?after=<id>&page=<n>`, keyset pagination), as the list's own "next" link would.
+    organisations_middle_after: int | None = None
 
     @property
     def organisations_last_page(self) -> int:
@@ -45,8 +49,15 @@ class Fixtures:
 
     @property
     def organisations_middle_page(self) -> int:
-        """The costliest page: later pages are read from the other end of the sort."""
+        """The page furthest from both ends (the last is read from the other end of the sort)."""
         return max(1, (self.organisations_last_page + 1) // 2)
+
+    @property
+    def organisations_middle_url(self) -> str:
+        if self.organisations_middle_after is None:
+            return "/coordinator/organisations"
+        return (f"/coordinator/organisations?after={self.organisations_middle_after}"
+                f"&page={self.organisations_middle_page}")
 
 
 @dataclass(frozen=True)
@@ -75,8 +86,7 @@ PAGES = [
          COORDINATOR, throughput=False),
     Page("organisations_list_status", lambda f: "/coordinator/organisations?status=lapsed",
          COORDINATOR, throughput=False),
-    Page("organisations_list_middle_page",
-         lambda f: f"/coordinator/organisations?page={f.organisations_middle_page}",
+    Page("organisations_list_middle_page", lambda f: f.organisations_middle_url,
          COORDINATOR, throughput=False),
     Page("organisations_list_last_page",
          lambda f: f"/coordinator/organisations?page={f.organisations_last_page}",
@@ -104,9 +114,15 @@ def load_fixtures(session: Session) -> Fixtures:
                Module.retired_at.is_(None), Module.current_version_id.is_not(None))
         .order_by(Course.id, Module.position).limit(1))
     default_view, _errors = parse_search({})
-    listed = session.scalar(select(func.count()).select_from(
-        organisation_search.matching(default_view)))
-    return Fixtures(bench_organisation_id=bench, module_id=module, organisations_listed=listed)
+    found = organisation_search.matching(default_view)
+    listed = session.scalar(select(func.count()).select_from(found)) or 0
+    fixtures = Fixtures(bench_organisation_id=bench, module_id=module,
+                        organisations_listed=listed)
+    before_middle = (fixtures.organisations_middle_page - 1) * LIST_PAGE_SIZE
+    after = session.scalar(organisation_search.ordered(select(found.c.id), found,
+                                                       default_view.sort)
+                           .offset(before_middle - 1).limit(1)) if before_middle else None
+    return dataclasses.replace(fixtures, organisations_middle_after=after)
 
 
 def principal(session: Session, role: str) -> User:

@@ -1,6 +1,10 @@
-"""Forms for inviting, accepting and withdrawing champions and HR leads."""
+"""Forms for inviting, accepting and withdrawing champions and HR leads, and the champion
+list's filters."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -14,9 +18,10 @@ from wtforms import EmailField, PasswordField, RadioField, StringField, SubmitFi
 from wtforms.validators import Email, InputRequired, Length, Optional
 
 from portal.forms.auth import EMAIL_MESSAGE
-from portal.forms.base import PortalForm
+from portal.forms.base import PortalForm, search_text
 from portal.forms.organisations import choices, plain_text
 from portal.models import WITHDRAWAL_REASON_LABELS
+from portal.services.champion_list import SEARCH_MAX_LENGTH, SORTS, STATUSES, ChampionFilters
 
 
 def _full_name(label: str, required: str) -> StringField:
@@ -70,3 +75,39 @@ class WithdrawChampionForm(PortalForm):
 class UploadChampionsForm(PortalForm):
     file = FileField("Upload a CSV file", widget=GovFileInput())
     submit = SubmitField("Upload and send invitations", widget=GovSubmitInput())
+
+
+@dataclass(frozen=True)
+class ChampionFilterInput:
+    """The champion list's filters read from a request, any errors by field id, and what was
+    typed (to show again). A part with an error is left out of the search."""
+
+    filters: ChampionFilters
+    errors: dict[str, str] = field(default_factory=dict)
+    raw: dict[str, str] = field(default_factory=dict)
+
+
+def parse_champion_filters(args: Mapping[str, str], site_ids: set[int]) -> ChampionFilterInput:
+    """The search, site, status, overdue and sort arguments of the champions list (the champions
+    page and the dashboard): every error at once, for a hand-edited or out-of-date link."""
+    raw = {key: str(args.get(key, "")).strip()[:200] for key in ("q", "site", "status", "sort")}
+    errors: dict[str, str] = {}
+    search = search_text(raw["q"], 1000)
+    if len(search) > SEARCH_MAX_LENGTH:
+        errors["q"] = f"Search words must be {SEARCH_MAX_LENGTH} characters or fewer"
+        search = ""
+    site = raw["site"]
+    site_id = int(site) if site.isascii() and site.isdigit() and len(site) < 12 else None
+    if site and site_id not in site_ids | {0}:
+        errors["site"] = "Select a site from the list"
+        site_id = None
+    if raw["status"] and raw["status"] not in STATUSES:
+        errors["status"] = "Select a training status from the list"
+    if raw["sort"] and raw["sort"] not in SORTS:
+        errors["sort"] = "Select an order from the list"
+    filters = ChampionFilters(
+        search=search, site_id=site_id,
+        status=raw["status"] if raw["status"] in STATUSES else None,
+        overdue=args.get("overdue") == "yes",
+        sort=raw["sort"] if raw["sort"] in SORTS else "name")
+    return ChampionFilterInput(filters, errors, raw)

@@ -1,31 +1,40 @@
 """An HR lead's list of their champions: search, filter, sort and pages, and a status-only CSV.
 
-Built on `dashboard.champion_rows` (one statement for every current champion's training
-summary) plus one statement for the membership details; an organisation has hundreds of
-champions at most, so filtering and sorting the rows in Python costs less than a query a filter.
+The champions page and the HR lead's dashboard share it. A page is one statement over
+`hr_dashboard.champion_summary` (filtered, sorted and cut to the page in SQL, with the number
+found alongside), so no more than a page of rows is read back or rendered.
 Only statuses, counts of modules passed and dates: never answers, scores or attempts (P4).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Subquery
 
 from portal import clock
-from portal.models import Membership, Organisation, OrgRole
+from portal.models import Membership, Organisation
 from portal.services.exports import csv_chunks
-from portal.services.hr_dashboard import ChampionRow, champion_rows, required_modules
+from portal.services.hr_dashboard import (
+    ChampionRow,
+    RequiredModule,
+    champion_row,
+    champion_summary,
+    required_modules,
+    status_of,
+    summary_columns,
+)
 
 PAGE_SIZE = 50
+SEARCH_MAX_LENGTH = 100
 STATUSES = ("Trained", "In training", "Not started", "Certificate expired")
 SORTS = {"name": "Name (A to Z)", "site": "Site", "status": "Training status",
          "since": "Champion since (newest first)", "expires": "Certificate expires (soonest)"}
-STATUS_ORDER = {status: number for number, status in enumerate(STATUSES)}
 CSV_HEADER = ("Name", "Site", "Job title", "Champion since", "Training status",
               "Required modules passed", "Required modules", "Assignments due",
               "Assignments overdue", "Certificate valid until")
@@ -40,7 +49,7 @@ class ListedChampion:
 
 @dataclass(frozen=True)
 class ChampionFilters:
-    search: str = ""
+    search: str = ""  # in the name or email address
     site_id: int | None = None  # 0: champions with no site
     status: str | None = None
     overdue: bool = False
@@ -49,6 +58,13 @@ class ChampionFilters:
     @property
     def active(self) -> bool:
         return bool(self.search or self.site_id is not None or self.status or self.overdue)
+
+    def query_args(self) -> dict[str, str]:
+        """The filters as URL arguments, as the filter form sends them (for page links)."""
+        args = {"q": self.search, "site": "" if self.site_id is None else str(self.site_id),
+                "status": self.status or "", "overdue": "yes" if self.overdue else "",
+                "sort": "" if self.sort == "name" else self.sort}
+        return {key: value for key, value in args.items() if value}
 
 
 @dataclass(frozen=True)
@@ -68,57 +84,86 @@ class ChampionPage:
         return min(self.page * PAGE_SIZE, self.total)
 
 
+def _conditions(summary: Subquery, filters: ChampionFilters) -> list[ColumnElement[bool]]:
+    columns = summary.c
+    conditions: list[ColumnElement[bool]] = []
+    if filters.search:
+        conditions.append(columns.name.icontains(filters.search, autoescape=True)
+                          | columns.email.icontains(filters.search, autoescape=True))
+    if filters.site_id == 0:
+        conditions.append(columns.site_id.is_(None))
+    elif filters.site_id is not None:
+        conditions.append(columns.site_id == filters.site_id)
+    if filters.status:
+        conditions.append(status_of(summary) == filters.status)
+    if filters.overdue:
+        conditions.append(columns.overdue > 0)
+    return conditions
+
+
+def _ordered(query: Select, summary: Subquery, sort: str) -> Select:
+    """The sort's keys, then the name and the membership id: every order is total."""
+    columns = summary.c
+    certified = func.coalesce(columns.current, 0) > 0
+    keys = {
+        "site": (columns.site_name.is_(None), func.lower(columns.site_name)),
+        "status": (case(*((status_of(summary) == status, number)
+                          for number, status in enumerate(STATUSES)), else_=len(STATUSES)),),
+        "since": (columns.since.desc(),),
+        "expires": (case((certified & columns.expires_at.is_not(None), 0), else_=1),
+                    case((certified, columns.expires_at))),
+    }
+    return query.order_by(*keys.get(sort, ()), func.lower(columns.name), columns.membership_id)
+
+
+def _listed(row: Any, modules: int) -> ListedChampion:
+    """From a row of `summary_columns`, then the job title and the date they became one."""
+    return ListedChampion(champion_row(row, modules), row[11], _aware(row[12]))
+
+
+def champion_page(session: Session, organisation: Organisation, filters: ChampionFilters,
+                  page: int, now: datetime, *, modules: list[RequiredModule] | None = None,
+                  summary: Subquery | None = None, everyone: int | None = None) -> ChampionPage:
+    """One page of the champions the filters find, in the sort's order; a page past the last
+    shows the last. The dashboard passes what it has already: the required modules, the
+    champion summary and the number of current champions."""
+    modules = required_modules(session) if modules is None else modules
+    summary = champion_summary(organisation, modules, now) if summary is None else summary
+    query = _ordered(select(*summary_columns(summary), summary.c.job_title, summary.c.since,
+                            func.count().over().label("found"))
+                     .where(*_conditions(summary, filters)), summary, filters.sort)
+    page = max(page, 1)
+    rows = session.execute(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    total = rows[0].found if rows else 0
+    if not rows and page > 1:  # past the end: count, then show the last page
+        total = session.scalar(select(func.count()).select_from(
+            query.order_by(None).subquery())) or 0
+        page = max(1, -(-total // PAGE_SIZE))
+        rows = session.execute(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all() \
+            if total else []
+    if everyone is None:
+        everyone = total if not filters.active else current_champion_count(session, organisation)
+    return ChampionPage([_listed(row, len(modules)) for row in rows], total, everyone, page,
+                        max(1, -(-total // PAGE_SIZE)))
+
+
+def current_champion_count(session: Session, organisation: Organisation) -> int:
+    return session.scalar(select(func.count()).where(
+        Membership.organisation_id == organisation.id, Membership.is_current_champion)) or 0
+
+
 def listed_champions(session: Session, organisation: Organisation,
                      now: datetime) -> list[ListedChampion]:
-    rows = champion_rows(session, organisation, now, required_modules(session))
-    details = {membership_id: (job_title, since) for membership_id, job_title, since in
-                   session.execute(select(Membership.id, Membership.job_title,
-                                          Membership.created_at)
-                                   .where(Membership.organisation_id == organisation.id,
-                                          Membership.role == OrgRole.CHAMPION,
-                                          Membership.withdrawn_at.is_(None)))}
-    return [ListedChampion(row, *details.get(row.membership_id, (None, now))) for row in rows]
-
-
-def matches(champion: ListedChampion, filters: ChampionFilters) -> bool:
-    row = champion.row
-    if filters.search and filters.search.casefold() not in row.name.casefold():
-        return False
-    if filters.site_id is not None and (row.site_id or 0) != filters.site_id:
-        return False
-    if filters.status and row.status != filters.status:
-        return False
-    return not (filters.overdue and not row.overdue)
-
-
-def _sort_key(sort: str) -> Callable[[Any], Any]:
-    far = datetime.max.replace(tzinfo=UTC)
-    keys = {
-        "site": lambda c: ((c.row.site_name or "~").casefold(), c.row.name.casefold()),
-        "status": lambda c: (STATUS_ORDER.get(c.row.status, 9), c.row.name.casefold()),
-        "since": lambda c: (-_stamp(c.since), c.row.name.casefold()),
-        "expires": lambda c: (_aware(c.row.expires_at) if c.row.certified
-                              and c.row.expires_at else far, c.row.name.casefold()),
-    }
-    return keys.get(sort, lambda c: (c.row.name.casefold(), c.row.membership_id))
+    """Every current champion, by name (the CSV): one statement."""
+    modules = required_modules(session)
+    summary = champion_summary(organisation, modules, now)
+    rows = session.execute(_ordered(select(*summary_columns(summary), summary.c.job_title,
+                                           summary.c.since), summary, "name"))
+    return [_listed(row, len(modules)) for row in rows]
 
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _stamp(value: datetime) -> float:
-    return value.timestamp() if value.tzinfo else value.replace(tzinfo=UTC).timestamp()
-
-
-def champion_page(session: Session, organisation: Organisation, filters: ChampionFilters,
-                  page: int, now: datetime) -> ChampionPage:
-    everyone = listed_champions(session, organisation, now)
-    found = sorted((c for c in everyone if matches(c, filters)), key=_sort_key(filters.sort))
-    pages = max(1, -(-len(found) // PAGE_SIZE))
-    page = min(max(page, 1), pages)
-    start = (page - 1) * PAGE_SIZE
-    return ChampionPage(found[start:start + PAGE_SIZE], len(found), len(everyone), page, pages)
 
 
 def _day(value: datetime | date | None) -> str:

@@ -8,11 +8,11 @@ certificates, assignments). HR leads see statuses and dates only, never scores o
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, false, func, or_, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Subquery
 
@@ -104,25 +104,47 @@ class PolicyProgress:
 
 
 @dataclass(frozen=True)
+class ChampionFigures:
+    """Counts over every current champion, from one aggregate statement."""
+
+    champions: int = 0
+    trained: int = 0  # holding a current certificate
+    overdue: int = 0  # with overdue training
+    expiring: int = 0  # certificates expiring within EXPIRY_NOTICE_DAYS
+    expired: int = 0  # had a certificate, none current
+    open_invitations: int = 0  # to be champions, not yet accepted, revoked or expired
+    waiting_invitations: int = 0  # not accepted, last sent more than INVITATION_WAIT_DAYS ago
+    trained_by_site: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Dashboard:
-    champions: list[ChampionRow]
+    figures: ChampionFigures
     coverage: list[SiteCoverage]
     policy: PolicyProgress
     assessment: tiers.Assessment  # the tier and what is missing for the next
-    open_invitations: int  # to be champions, not yet accepted, revoked or expired
-    waiting_invitations: int  # not accepted, last sent more than INVITATION_WAIT_DAYS ago
-    required_modules: int
+    required_modules: list[RequiredModule]
+    summary: Subquery  # champion_summary, for the page of champions to share
+
+    @property
+    def open_invitations(self) -> int:
+        return self.figures.open_invitations
+
+    @property
+    def waiting_invitations(self) -> int:
+        return self.figures.waiting_invitations
 
     @property
     def overdue_champions(self) -> int:
-        return sum(1 for row in self.champions if row.overdue)
+        return self.figures.overdue
 
-    def expiring(self, now: datetime) -> int:
-        return sum(1 for row in self.champions if row.expires_within(now, EXPIRY_NOTICE_DAYS))
+    @property
+    def expiring(self) -> int:
+        return self.figures.expiring
 
     @property
     def expired(self) -> int:
-        return sum(1 for row in self.champions if row.had_certificate and not row.certified)
+        return self.figures.expired
 
     @property
     def sites_below_target(self) -> list[SiteCoverage]:
@@ -140,81 +162,145 @@ def required_modules(session: Session) -> list[RequiredModule]:
     return [RequiredModule(*row) for row in rows]
 
 
-def _of_champions(query: Select, user_id: Any, organisation: Organisation) -> Select:
-    """Only the organisation's current champions' rows. A join, not IN (subquery): PostgreSQL
-    then looks each champion up by index rather than scanning the whole table."""
-    return query.join(Membership, and_(
-        Membership.user_id == user_id, Membership.organisation_id == organisation.id,
-        Membership.is_current_champion))
-
-
-def _passes(organisation: Organisation, modules: list[RequiredModule], now: datetime
-            ) -> Subquery:
-    """Per champion: required modules whose latest pass is of the current version, not lapsed."""
-    per_course: dict[int, ColumnElement[bool]] = {}
-    for module in modules:
-        cutoff = refresher_cutoff(module.refresher_months, now)
-        per_course[module.course_id] = Module.course_id == module.course_id if cutoff is None \
-            else and_(Module.course_id == module.course_id, ModuleCompletion.completed_at > cutoff)
-    query = (select(ModuleCompletion.user_id,
-                    func.count(ModuleCompletion.module_id.distinct()).label("passed"))
-             .join(Module, Module.id == ModuleCompletion.module_id)
-             .join(ModuleVersion, ModuleVersion.id == Module.current_version_id))
-    return (_of_champions(query, ModuleCompletion.user_id, organisation)
-            .where(Module.id.in_([m.id for m in modules]),
+def _passed(modules: list[RequiredModule], now: datetime) -> ColumnElement[int]:
+    """The champion's required modules whose latest pass is of the current version, not lapsed:
+    a subquery run once per champion, through the (user_id, module_id) index."""
+    per_course = []
+    for course_id, months in sorted({(m.course_id, m.refresher_months) for m in modules}):
+        cutoff = refresher_cutoff(months, now)
+        per_course.append(Module.course_id == course_id if cutoff is None
+                          else and_(Module.course_id == course_id,
+                                    ModuleCompletion.completed_at > cutoff))
+    return (select(func.count(ModuleCompletion.module_id.distinct()))
+            .join(Module, Module.id == ModuleCompletion.module_id)
+            .join(ModuleVersion, ModuleVersion.id == Module.current_version_id)
+            .where(ModuleCompletion.user_id == Membership.user_id,
+                   Module.id.in_([m.id for m in modules]),
                    ModuleCompletion.version >= ModuleVersion.version,
-                   or_(*per_course.values()) if per_course else false())
-            .group_by(ModuleCompletion.user_id).subquery())
+                   or_(*per_course) if per_course else false())
+            .correlate(Membership).scalar_subquery())
 
 
-def _certificates(organisation: Organisation, course_ids: list[int], now: datetime
-                  ) -> Subquery:
+def _certificates(course_ids: list[int], value: ColumnElement) -> ColumnElement:
+    return (select(value).where(Certificate.user_id == Membership.user_id,
+                                Certificate.course_id.in_(course_ids))
+            .correlate(Membership).scalar_subquery())
+
+
+def _assignments(organisation: Organisation, late: ColumnElement[bool]) -> ColumnElement[int]:
+    return (select(func.count()).where(Assignment.organisation_id == organisation.id,
+                                       Assignment.user_id == Membership.user_id, pending(), late)
+            .correlate(Membership).scalar_subquery())
+
+
+def champion_summary(organisation: Organisation, modules: list[RequiredModule],
+                     now: datetime) -> Subquery:
+    """One row per current champion of the organisation with their training summary.
+
+    Driven from the organisation's memberships: each figure is a subquery run for each champion
+    through an index (module completions, certificates and assignments by person), so the
+    database never reads anyone else's training. OFFSET 0 keeps PostgreSQL from copying the
+    subqueries into every expression that uses them (the status, filters, sort keys).
+    """
+    course_ids = sorted({m.course_id for m in modules})
     current = Certificate.is_current_at(now)
-    query = select(Certificate.user_id,
-                   func.count().label("held"),
-                   func.sum(case((current, 1), else_=0)).label("current"),
-                   func.sum(case((Certificate.expires_at.is_(None), 1), else_=0))
-                   .label("never_expires"),
-                   func.max(Certificate.expires_at).label("expires_at"))
-    return (_of_champions(query, Certificate.user_id, organisation)
-            .where(Certificate.course_id.in_(course_ids))
-            .group_by(Certificate.user_id).subquery())
+    today = now.date()
+    return (select(Membership.id.label("membership_id"), Membership.user_id.label("user_id"),
+                   User.full_name.label("name"), User.email.label("email"),
+                   Membership.site_id.label("site_id"), Site.name.label("site_name"),
+                   Membership.job_title.label("job_title"), Membership.created_at.label("since"),
+                   _passed(modules, now).label("passed"),
+                   _certificates(course_ids, func.count()).label("held"),
+                   _certificates(course_ids, func.sum(case((current, 1), else_=0)))
+                   .label("current"),
+                   _certificates(course_ids, func.sum(case(
+                       (Certificate.expires_at.is_(None), 1), else_=0))).label("never_expires"),
+                   _certificates(course_ids, func.max(Certificate.expires_at))
+                   .label("expires_at"),
+                   _assignments(organisation, Assignment.due_on >= today).label("due"),
+                   _assignments(organisation, Assignment.due_on < today).label("overdue"))
+            .join(User, User.id == Membership.user_id)
+            # the organisation's own sites: an index scan of a handful, not a hash of every site
+            .outerjoin(Site, and_(Site.id == Membership.site_id,
+                                  Site.organisation_id == organisation.id))
+            .where(Membership.organisation_id == organisation.id,
+                   Membership.is_current_champion)
+            .offset(0).subquery("champions"))
 
 
-def _assignments(organisation: Organisation, today: date) -> Subquery:
-    return (select(Assignment.user_id,
-                   func.sum(case((Assignment.due_on >= today, 1), else_=0)).label("due"),
-                   func.sum(case((Assignment.due_on < today, 1), else_=0)).label("overdue"))
-            .where(Assignment.organisation_id == organisation.id, pending())
-            .group_by(Assignment.user_id).subquery())
+def status_of(summary: Subquery) -> ColumnElement[str]:
+    """ChampionRow.status in SQL."""
+    columns = summary.c
+    return case((func.coalesce(columns.current, 0) > 0, "Trained"),
+                (columns.held > 0, "Certificate expired"),
+                (columns.passed > 0, "In training"), else_="Not started")
+
+
+def summary_columns(summary: Subquery) -> tuple:
+    """The columns a ChampionRow is made from, in its order (see `champion_row`)."""
+    columns = summary.c
+    return (columns.membership_id, columns.name, columns.site_id, columns.site_name,
+            columns.passed, columns.due, columns.overdue, func.coalesce(columns.current, 0),
+            columns.held, func.coalesce(columns.never_expires, 0), columns.expires_at)
+
+
+def champion_row(row: Any, total: int) -> ChampionRow:
+    (membership_id, name, site_id, site_name, passed, due, overdue, current, held, never,
+     expires_at) = row[:11]
+    return ChampionRow(membership_id, name, site_id, site_name, passed, total, due, overdue,
+                       bool(current), bool(held), bool(never), _aware(expires_at))
 
 
 def champion_rows(session: Session, organisation: Organisation, now: datetime,
                   modules: list[RequiredModule]) -> list[ChampionRow]:
     """Every current champion with their training summary, in one statement."""
-    passes = _passes(organisation, modules, now)
-    certificates = _certificates(organisation, sorted({m.course_id for m in modules}), now)
-    assigned = _assignments(organisation, now.date())
+    summary = champion_summary(organisation, modules, now)
+    rows = session.execute(select(*summary_columns(summary))
+                           .order_by(func.lower(summary.c.name), summary.c.membership_id))
+    return [champion_row(row, len(modules)) for row in rows]
+
+
+def champion_figures(session: Session, organisation: Organisation, summary: Subquery,
+                     now: datetime) -> ChampionFigures:
+    """The dashboard's headline counts, trained champions per site and the champion
+    invitations: one aggregate statement over the champion summary, whatever the number of
+    champions (the invitations' one-row aggregate is joined on, so it comes back even when
+    there are no champions yet)."""
+    columns = summary.c
+    certified = func.coalesce(columns.current, 0) > 0
+    expiring = and_(certified, func.coalesce(columns.never_expires, 0) == 0,
+                    columns.expires_at <= now + timedelta(days=EXPIRY_NOTICE_DAYS))
+    per_site = (select(columns.site_id, func.count().label("champions"),
+                       *(func.sum(case((flag, 1), else_=0)).label(name) for name, flag in (
+                           ("trained", certified), ("overdue", columns.overdue > 0),
+                           ("expiring", expiring),
+                           ("expired", and_(columns.held > 0, ~certified)))))
+                .group_by(columns.site_id).subquery("per_site"))
+    invitations = _invitation_counts(organisation, now)
     rows = session.execute(
-        select(Membership.id, User.full_name, Site.id, Site.name,
-               func.coalesce(passes.c.passed, 0), func.coalesce(assigned.c.due, 0),
-               func.coalesce(assigned.c.overdue, 0), func.coalesce(certificates.c.current, 0),
-               func.coalesce(certificates.c.held, 0),
-               func.coalesce(certificates.c.never_expires, 0), certificates.c.expires_at)
-        .join(User, User.id == Membership.user_id)
-        # the organisation's own sites: an index scan of a handful, not a hash of every site
-        .outerjoin(Site, and_(Site.id == Membership.site_id,
-                              Site.organisation_id == organisation.id))
-        .outerjoin(passes, passes.c.user_id == Membership.user_id)
-        .outerjoin(certificates, certificates.c.user_id == Membership.user_id)
-        .outerjoin(assigned, assigned.c.user_id == Membership.user_id)
-        .where(Membership.organisation_id == organisation.id,
-               Membership.is_current_champion)
-        .order_by(User.full_name, Membership.id))
-    return [ChampionRow(membership_id, name, site_id, site_name, passed, len(modules), due,
-                        overdue, bool(current), bool(held), bool(never), _aware(expires_at))
-            for (membership_id, name, site_id, site_name, passed, due, overdue, current, held,
-                 never, expires_at) in rows]
+        select(invitations.c.open, invitations.c.waiting, *per_site.c)
+        .outerjoin(per_site, true())).all()
+    sites = [row[2:] for row in rows if row.champions]
+    champions, trained, overdue, expiring_soon, expired = (
+        sum(int(site[index] or 0) for site in sites) for index in range(1, 6))
+    return ChampionFigures(champions, trained, overdue, expiring_soon, expired,
+                           open_invitations=int(rows[0].open or 0),
+                           waiting_invitations=int(rows[0].waiting or 0),
+                           trained_by_site={site_id: int(trained or 0)
+                                            for site_id, _n, trained, *_rest in sites
+                                            if site_id is not None})
+
+
+def _invitation_counts(organisation: Organisation, now: datetime) -> Subquery:
+    """Champion invitations still open, and those not accepted that were last sent more than
+    INVITATION_WAIT_DAYS ago (expired or not)."""
+    open_now = Invitation.expires_at > now
+    waiting = Invitation.last_sent_at <= now - timedelta(days=INVITATION_WAIT_DAYS)
+    return (select(func.sum(case((open_now, 1), else_=0)).label("open"),
+                   func.sum(case((waiting, 1), else_=0)).label("waiting"))
+            .where(Invitation.organisation_id == organisation.id,
+                   Invitation.role == OrgRole.CHAMPION, Invitation.accepted_at.is_(None),
+                   Invitation.revoked_at.is_(None)).subquery("invitations"))
 
 
 def _aware(value: datetime | str | None) -> datetime | None:
@@ -234,31 +320,14 @@ def policy_progress(facts: tiers.TierFacts, framework: PolicyFramework) -> Polic
                           sum(1 for _status, check in in_place if check == Verification.VERIFIED))
 
 
-def champion_invitations(session: Session, organisation: Organisation,
-                         now: datetime) -> tuple[int, int]:
-    """Champion invitations still open, and those not accepted that were last sent more than
-    INVITATION_WAIT_DAYS ago (expired or not): one statement for both."""
-    open_now = Invitation.expires_at > now
-    waiting = Invitation.last_sent_at <= now - timedelta(days=INVITATION_WAIT_DAYS)
-    counts = session.execute(
-        select(func.sum(case((open_now, 1), else_=0)), func.sum(case((waiting, 1), else_=0)))
-        .where(Invitation.organisation_id == organisation.id, Invitation.role == OrgRole.CHAMPION,
-               Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))).one()
-    return counts[0] or 0, counts[1] or 0
-
-
 def organisation_dashboard(session: Session, organisation: Organisation, *, now: datetime,
                            target_per_100: float) -> Dashboard:
     modules = required_modules(session)
-    champions = champion_rows(session, organisation, now, modules)
-    trained: dict[int, int] = {}
-    for row in champions:
-        if row.certified and row.site_id is not None:
-            trained[row.site_id] = trained.get(row.site_id, 0) + 1
-    coverage = [SiteCoverage(site, trained.get(site.id, 0), target_per_100)
+    summary = champion_summary(organisation, modules, now)
+    figures = champion_figures(session, organisation, summary, now)
+    coverage = [SiteCoverage(site, figures.trained_by_site.get(site.id, 0), target_per_100)
                 for site in organisation.sites]
     framework = policy_framework()
     facts = tiers.gather_facts(session, [organisation.id], now, target_per_100)[organisation.id]
-    open_invitations, waiting = champion_invitations(session, organisation, now)
-    return Dashboard(champions, coverage, policy_progress(facts, framework),
-                     tiers.evaluate(facts, framework), open_invitations, waiting, len(modules))
+    return Dashboard(figures, coverage, policy_progress(facts, framework),
+                     tiers.evaluate(facts, framework), modules, summary)

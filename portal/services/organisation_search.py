@@ -1,7 +1,8 @@
 """Coordinators' organisation search: the organisations list and the exports share it.
 
 The same filters as the dashboard (portal/services/monitoring.py), plus a name or number, a
-status and a sort order. A page costs three statements however many organisations there are.
+status and a sort order. A page of the list costs three statements however many organisations
+there are, and is found by keyset (see below), never by skipping rows of the whole list.
 """
 
 from __future__ import annotations
@@ -9,13 +10,24 @@ from __future__ import annotations
 import enum
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 
-from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.expression import Subquery
+from sqlalchemy.sql.expression import ColumnCollection, Subquery
 
-from portal.models import Borough, SchemeStatus, Site, normalise_name
+from portal.models import Borough, Organisation, SchemeStatus, Site, normalise_name
 from portal.services.monitoring_filters import Filters, long_date, organisations_in_view
 from portal.services.organisations import (
     lapsed_since,
@@ -129,35 +141,135 @@ class Page:
     total: int
     page: int
     per_page: int
+    stale_link: bool = False  # a page link whose organisation is gone: the first page instead
 
     @property
     def pages(self) -> int:
         return max((self.total + self.per_page - 1) // self.per_page, 1)
 
 
-def organisations_page(session: Session, search: OrganisationSearch, page: int,
-                       per_page: int = PAGE_SIZE) -> Page:
-    orgs = matching(search)
-    total = session.scalar(select(func.count()).select_from(orgs)) or 0
-    rows = page_rows(session, orgs, search.sort, total, (page - 1) * per_page, per_page)
-    return Page(rows, boroughs_of(session, [row.id for row in rows]), total, page, per_page)
+# --- The organisations list's pages, by keyset ------------------------------------------------
+#
+# Later pages are found from where the page before (or after) ended, not by skipping rows with
+# OFFSET: a link to the next page names the last organisation on this one (`?after=<id>`), a
+# link to the previous page the first (`?before=<id>`), and the last page is the first page of
+# the reversed order. The database then reads only a page of rows from the sort's order, and
+# the list's rows are narrow (ids and sort keys), so it does not add up headcounts for every
+# organisation either unless the sort or a filter needs them. The boundary organisation's keys
+# are read by the same statement (scalar subqueries run once), so a link is just an id: nothing
+# to forge but a number, and an id that is not listed gets the first page.
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def page_rows(session: Session, orgs: Subquery, sort: Sort, total: int, start: int,
-              per_page: int) -> list:
-    """Rows start to start + per_page in the sort's order.
+def _keys(columns: ColumnCollection, sort: Sort) -> list[tuple[ColumnElement, bool]]:
+    """The sort's keys (expression, descending), none of them NULL, before the id: the same
+    order as `ordered`, with a flag first where a key can be missing (missing ones last)."""
+    approved, renewal = columns.approved_at, columns.renewal_due_on
+    keys = {
+        Sort.NAME: [(func.lower(columns.name), False)],
+        Sort.NEWEST: [(columns.applied_at, True)],
+        Sort.APPROVED: [(case((approved.is_(None), 1), else_=0), False),
+                        (func.coalesce(approved, EPOCH), True)],
+        Sort.RENEWAL: [(case((renewal.is_(None), 1), else_=0), False),
+                       (func.coalesce(renewal, EPOCH.date()), False)],
+        Sort.EMPLOYEES: [(columns.employees, True)],
+    }
+    return [*keys[sort], (columns.id, False)]
 
-    The database still sorts and skips every row before an OFFSET, so a page in the second
-    half is read from the other end (the reversed order, a smaller offset) and turned round.
+
+def _everyone() -> Subquery:
+    return organisations_in_view(Filters()).subquery("boundary")
+
+
+def _beyond(orgs: Subquery, sort: Sort, cursor: int, forward: bool) -> ColumnElement[bool]:
+    """Rows after (forward) or before the organisation `cursor` in the sort's order."""
+    everyone = _everyone()
+    row_keys = _keys(orgs.c, sort)
+    boundary = [select(expression).where(everyone.c.id == cursor).scalar_subquery()
+                for expression, _descending in _keys(everyone.c, sort)]
+    if len({descending for _e, descending in row_keys}) == 1:  # one direction: a row value
+        descending = row_keys[0][1]
+        ours, theirs = tuple_(*(e for e, _d in row_keys)), tuple_(*boundary)
+        return ours < theirs if descending == forward else ours > theirs
+    alternatives = []
+    for index, (expression, descending) in enumerate(row_keys):
+        later = expression < boundary[index] if descending == forward \
+            else expression > boundary[index]
+        alternatives.append(and_(*(row_keys[n][0] == boundary[n] for n in range(index)), later))
+    return or_(*alternatives)
+
+
+def _page_ids(orgs: Subquery, sort: Sort, where: ColumnElement[bool] | None, forward: bool,
+              start: int, count: int) -> Subquery:
+    """Ids and sort keys of a page: `count` rows from `start` in the order (or the reversed
+    order), of those `where` allows."""
+    keys = _keys(orgs.c, sort)
+    query = select(orgs.c.id.label("page_id"),
+                   *(expression.label(f"key_{n}") for n, (expression, _d) in enumerate(keys)))
+    if where is not None:
+        query = query.where(where)
+    return (query.order_by(*(expression.desc() if descending == forward else expression.asc()
+                             for expression, descending in keys))
+            .offset(start).limit(count).subquery("page"))
+
+
+def _listed(page: Subquery, orgs: Subquery, sort: Sort) -> Select:
+    """The list's columns for a page of ids, in the sort's order; headcounts are added up for
+    these rows only."""
+    employees = (select(func.coalesce(func.sum(Site.headcount), 0))
+                 .where(Site.organisation_id == Organisation.id).scalar_subquery())
+    keys = [column for column in page.c if column.name.startswith("key_")]
+    directions = [descending for _e, descending in _keys(orgs.c, sort)]
+    return (select(Organisation.id, Organisation.name, Organisation.scheme_status.label("status"),
+                   Organisation.tier, Organisation.sector, employees.label("employees"),
+                   Organisation.renewal_due_on)
+            .join(page, page.c.page_id == Organisation.id)
+            .order_by(*(key.desc() if descending else key.asc()
+                        for key, descending in zip(keys, directions, strict=True))))
+
+
+def organisations_page(session: Session, search: OrganisationSearch, page: int | None = 1,
+                       per_page: int = PAGE_SIZE, *, after: int | None = None,
+                       before: int | None = None) -> Page:
+    """A page of the list: after or before an organisation (links from another page), or by
+    number (1, the last, or a number typed in). Three statements: the count, the page, the
+    page's boroughs.
+
+    With `after` or `before`, `page` is only the number to show (the links carry it); without
+    it the count also works out where the page falls, which reads every matching row's keys.
     """
-    end = min(start + per_page, total)
-    if start >= end:
-        return []  # past the last page
-    if start <= total - end:
-        return list(session.execute(ordered(select(orgs), orgs, sort)
-                                    .offset(start).limit(end - start)))
-    backwards = ordered(select(orgs), orgs, sort, reverse=True)
-    return list(session.execute(backwards.offset(total - end).limit(end - start)))[::-1]
+    orgs = matching(search)
+    cursor, forward = (after, True) if after is not None else (before, False)
+    beyond = _beyond(orgs, search.sort, cursor, forward) if cursor is not None else None
+    counted: list[ColumnElement] = [func.count()]
+    if beyond is not None:
+        everyone = _everyone()
+        counted.append(exists(select(everyone.c.id).where(everyone.c.id == cursor)))
+        if page is None:
+            counted.append(func.sum(case((beyond, 1), else_=0)))
+    figures = session.execute(select(*counted).select_from(orgs)).one()
+    total = figures[0] or 0
+    pages = max((total + per_page - 1) // per_page, 1)
+    if beyond is not None and figures[1]:
+        rows = list(session.execute(_listed(
+            _page_ids(orgs, search.sort, beyond, forward, 0, per_page), orgs, search.sort)))
+        if page is None:
+            place = total - (figures[2] or 0) if forward else (figures[2] or 0) - len(rows)
+            page = place // per_page + 1
+        if rows:
+            return Page(rows, boroughs_of(session, [row.id for row in rows]), total,
+                        min(max(page, 1), pages), per_page)
+        page = 1 if not forward else pages  # nothing beyond it now: the end it was heading to
+        beyond = None
+    number = 1 if beyond is not None else min(max(page or 1, 1), pages)
+    if number == pages and number > 1:  # the last page: the first of the reversed order
+        ids = _page_ids(orgs, search.sort, None, False, 0, total - (pages - 1) * per_page)
+    else:  # the first page, or a number typed in (skipping rows of ids and keys only)
+        ids = _page_ids(orgs, search.sort, None, True, (number - 1) * per_page, per_page)
+    rows = list(session.execute(_listed(ids, orgs, search.sort))) if total else []
+    return Page(rows, boroughs_of(session, [row.id for row in rows]), total, number, per_page,
+                stale_link=beyond is not None)
 
 
 def boroughs_of(session: Session, organisation_ids: list[int]) -> dict[int, list[Borough]]:

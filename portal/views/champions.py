@@ -22,11 +22,12 @@ from wtforms import SelectChoice
 
 from portal import clock
 from portal.db import get_session
-from portal.forms.base import search_text
 from portal.forms.champions import (
+    ChampionFilterInput,
     InviteChampionForm,
     UploadChampionsForm,
     WithdrawChampionForm,
+    parse_champion_filters,
 )
 from portal.forms.organisations import ActionForm
 from portal.models import (
@@ -62,22 +63,12 @@ def current_champions(organisation: Organisation) -> list[Membership]:
         .order_by(Membership.created_at)))
 
 
-def _filters(organisation: Organisation) -> champion_list.ChampionFilters:
-    """The list's filters from the query string; anything unknown is ignored, never an error."""
-    args = request.args
-    site = args.get("site", "")
-    site_ids = {s.id for s in organisation.sites} | {0}
-    status = args.get("status")
-    return champion_list.ChampionFilters(
-        search=search_text(args.get("q"), 100),
-        site_id=int(site) if site.isascii() and site.isdigit() and int(site) in site_ids
-        else None,
-        status=status if status in champion_list.STATUSES else None,
-        overdue=args.get("overdue") == "yes",
-        sort=args.get("sort") if args.get("sort") in champion_list.SORTS else "name")
+def champion_filters(organisation: Organisation) -> ChampionFilterInput:
+    """The list's filters from the query string, with an error for each that is not valid."""
+    return parse_champion_filters(request.args, {site.id for site in organisation.sites})
 
 
-def _page_number() -> int:
+def page_number() -> int:
     page = request.args.get("page", "1")
     return int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 100_000 else 1
 
@@ -86,29 +77,47 @@ def _page_number() -> int:
 @organisation_role_required(OrgRole.HR_LEAD)
 def index(organisation: Organisation) -> ResponseReturnValue:
     session = get_session()
-    filters = _filters(organisation)
+    parsed = champion_filters(organisation)
     now = utcnow()
-    results = champion_list.champion_page(session, organisation, filters, _page_number(), now)
+    results = champion_list.champion_page(session, organisation, parsed.filters, page_number(),
+                                          now)
     return render_template(
         "champions/index.html", organisation=organisation, now=now, form=ActionForm(),
-        results=results, filters=filters, page_items=_page_items(organisation, results),
+        results=results, filters=parsed.filters, parsed=parsed,
+        pagination=champion_pagination(".index", organisation, results, parsed.filters,
+                                       "current"),
         statuses=champion_list.STATUSES, sorts=champion_list.SORTS,
         invitations=invites.invitations_for(session, organisation, OrgRole.CHAMPION))
 
 
-def _page_items(organisation: Organisation, results: champion_list.ChampionPage) -> list[dict]:
-    """GOV.UK pagination items: the first and last pages, this one and its neighbours."""
+def champion_pagination(endpoint: str, organisation: Organisation,
+                        results: champion_list.ChampionPage,
+                        filters: champion_list.ChampionFilters, anchor: str) -> dict | None:
+    """GOV.UK pagination keeping the filters: the first and last pages, this one and its
+    neighbours, with previous and next."""
+    if results.pages < 2:
+        return None
+    args = filters.query_args()
+
+    def link(number: int) -> str:
+        return url_for(endpoint, org_id=organisation.id, page=number, **args, _anchor=anchor)
+
     shown = sorted({1, results.pages, results.page - 1, results.page, results.page + 1}
                    & set(range(1, results.pages + 1)))
-    args = {key: value for key, value in request.args.items() if key != "page"}
-    items, previous = [], 0
+    items: list[dict] = []
+    previous = 0
     for number in shown:
         if number - previous > 1:
             items.append({"ellipsis": True})
         items.append({"number": f"{number:,}", "current": number == results.page,
-                      "href": url_for(".index", org_id=organisation.id, page=number, **args)})
+                      "href": link(number)})
         previous = number
-    return items
+    pagination: dict = {"items": items, "landmarkLabel": "Pages of champions"}
+    if results.page > 1:
+        pagination["previous"] = {"href": link(results.page - 1)}
+    if results.page < results.pages:
+        pagination["next"] = {"href": link(results.page + 1)}
+    return pagination
 
 
 @bp.route("/champions/training-status.csv")

@@ -183,13 +183,61 @@ def applications() -> ResponseReturnValue:
 @bp.route("/organisations")
 @coordinator_required
 def organisations() -> ResponseReturnValue:
-    """Search, filter, sort and page through every organisation; three statements a page."""
+    """Search, filter, sort and page through every organisation; three statements a page.
+
+    Pages are found by keyset: `?after=<id>` (the page after that organisation), `?before=<id>`
+    (the page before it), each with the `page` number to show, or `?page=<number>` alone (the
+    first and last pages, or a number typed in).
+    """
     search, parsed = parse_search(request.args)
-    page = page_number(request.args.get("page"))
-    results = organisation_search.organisations_page(get_session(), search, page)
+    page = page_number(request.args.get("page")) if request.args.get("page") else None
+    results = organisation_search.organisations_page(
+        get_session(), search, page, after=_cursor("after"), before=_cursor("before"))
+    args = search.query_args()
     return render_template("coordinator/organisations.html", results=results, search=search,
-                           parsed=parsed, form=parsed, choices=filter_choices(),
-                           args=search.query_args())
+                           parsed=parsed, form=parsed, choices=filter_choices(), args=args,
+                           pagination=_organisations_pagination(results, args))
+
+
+def _cursor(name: str) -> int | None:
+    """An organisation id from a page link; anything else is 0, which no organisation has, so
+    the list says the link is out of date and shows the first page."""
+    value = request.args.get(name)
+    if value is None:
+        return None
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else 0
+
+
+def _organisations_pagination(results: organisation_search.Page,
+                              args: dict[str, str]) -> dict | None:
+    """GOV.UK pagination: the first and last pages by number, the pages either side of this
+    one by keyset (from its first and last rows)."""
+    if results.pages < 2 or not results.rows:
+        return None
+    page, pages = results.page, results.pages
+
+    def link(**where: int) -> str:
+        return url_for(".organisations", **args, **where)
+
+    links = {1: link(), pages: link(page=pages)}
+    if page > 2:
+        links[page - 1] = link(before=results.rows[0].id, page=page - 1)
+    if page < pages - 1:
+        links[page + 1] = link(after=results.rows[-1].id, page=page + 1)
+    items: list[dict] = []
+    previous = 0
+    for number in sorted(set(links) | {page}):
+        if number - previous > 1:
+            items.append({"ellipsis": True})
+        items.append({"number": f"{number:,}", "current": number == page,
+                      "href": links.get(number, "#")})
+        previous = number
+    pagination: dict = {"items": items, "landmarkLabel": "Pages of organisations"}
+    if page > 1:
+        pagination["previous"] = {"href": links[page - 1]}
+    if page < pages:
+        pagination["next"] = {"href": links[page + 1]}
+    return pagination
 
 
 @bp.route("/organisations/<int:org_id>")

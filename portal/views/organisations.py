@@ -40,7 +40,7 @@ from portal.models import (
     utcnow,
 )
 from portal.permissions import organisation_role_required, refuse
-from portal.services import action_plan
+from portal.services import action_plan, champion_list
 from portal.services import assignments as assigning
 from portal.services import invitations as invites
 from portal.services import organisations as orgs
@@ -53,7 +53,10 @@ from portal.services.hr_dashboard import (
 from portal.services.organisations import hr_leads
 from portal.views.champions import (
     add_invitee_problem,
+    champion_filters,
+    champion_pagination,
     current_champions,
+    page_number,
     send_invitation_from_form,
 )
 
@@ -65,17 +68,30 @@ bp = Blueprint("organisations", __name__, url_prefix="/organisations/<int:org_id
 def overview(organisation: Organisation) -> ResponseReturnValue:
     """The HR lead's dashboard: champions' training, coverage, policy, tier, what needs doing.
 
-    A fixed number of queries however many champions (tests/views/test_dashboard.py counts).
+    A fixed number of queries however many champions (tests/views/test_dashboard.py counts):
+    the figures are aggregates, and the champions' table is a page of 50 with the champion
+    list's search and filters.
     """
     session = get_session()
     now = utcnow()
     dashboard = organisation_dashboard(
         session, organisation, now=now,
         target_per_100=current_app.config["COVERAGE_TARGET_PER_100_STAFF"])
+    parsed = champion_filters(organisation)
+    champions = None
+    if organisation.approved_at is not None:  # the dashboard shows from approval on
+        champions = champion_list.champion_page(
+            session, organisation, parsed.filters, page_number(), now,
+            modules=dashboard.required_modules, summary=dashboard.summary,
+            everyone=dashboard.figures.champions)
     return render_template(
         "organisations/overview.html", organisation=organisation, now=now,
         form=ActionForm(), hr_leads=hr_leads(session, organisation),
         dashboard=dashboard, tier_assessment=dashboard.assessment,
+        champions=champions, parsed=parsed, statuses=champion_list.STATUSES,
+        sorts=champion_list.SORTS,
+        pagination=champion_pagination(".overview", organisation, champions, parsed.filters,
+                                       "champions") if champions else None,
         # The plan is the organisation's own: not for coordinators acting for it.
         next_actions=action_plan.whats_next(session, organisation)
         if current_user.role_in(organisation) == OrgRole.HR_LEAD else None,

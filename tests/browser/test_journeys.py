@@ -155,6 +155,20 @@ def test_an_hr_lead_follows_first_steps_and_finds_champions(page: Page,
     page.get_by_role("navigation", name="Menu").get_by_role("link",
                                                             name="Your organisation").click()
     assert urlsplit(page.url).path == f"/organisations/{org_id}"
+    # The dashboard's table is a page at a time, with the champion list's filters.
+    assert f"Showing 1 to {PAGE_SIZE} of {PAGE_SIZE + 12}" in page.locator("#champions-count") \
+        .inner_text()
+    page.get_by_role("navigation", name="Pages of champions").get_by_role(
+        "link", name="Next").click()
+    assert f"Showing {PAGE_SIZE + 1} to {PAGE_SIZE + 12}" in page.locator(
+        "#champions-count").inner_text()
+    page.get_by_label("Search by name or email address").fill("x" * 101)
+    page.get_by_label("Training status").select_option("Not started")
+    page.get_by_role("button", name="Show champions").click()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    assert page.title().startswith("Error: ")
+    assert f"{PAGE_SIZE + 12} champions matching" in page.locator("#champions-count").inner_text()
+    assert_accessible(page)
     page.goto(f"{live_server.url}/organisations/{org_id}/champions")
     assert f"Showing 1 to {PAGE_SIZE} of {PAGE_SIZE + 12}" in page.locator("#champions-count") \
         .inner_text()

@@ -1,5 +1,6 @@
-"""The organisations list's pages: pages in the second half are read in the reversed order and
-turned round, which must give exactly the rows the forward order gives."""
+"""The organisations list's pages, found by keyset: following the next (`after`) and previous
+(`before`) links, or asking for a page by number, must give exactly the rows of the forward
+order, whatever ties the sort keys have; the last page is read from the reversed order."""
 
 from __future__ import annotations
 
@@ -57,8 +58,64 @@ def test_every_page_holds_the_rows_of_the_forward_order(session, tied, sort, sta
     search = OrganisationSearch(sort=sort, status=status)
     forward = every_row_in_order(session, search)
     pages = (len(forward) + PER_PAGE - 1) // PER_PAGE
-    for page in range(1, pages + 2):  # and one past the end, which is empty
+    for page in range(1, pages + 1):
         found = organisations_page(session, search, page, per_page=PER_PAGE)
         start = (page - 1) * PER_PAGE
         assert [row.id for row in found.rows] == forward[start:start + PER_PAGE], page
-        assert found.total == len(forward)
+        assert found.total == len(forward) and found.page == page
+    past = organisations_page(session, search, pages + 3, per_page=PER_PAGE)
+    assert past.page == pages and [row.id for row in past.rows] == forward[(pages - 1) * PER_PAGE:]
+
+
+def pages_of(rows: list[int]) -> list[list[int]]:
+    return [rows[start:start + PER_PAGE] for start in range(0, len(rows), PER_PAGE)]
+
+
+@pytest.mark.parametrize("sort", list(Sort))
+@pytest.mark.parametrize("status", [None, SchemeStatus.APPROVED])
+@pytest.mark.parametrize("labelled", [True, False])
+def test_next_and_previous_links_walk_the_forward_order(session, tied, sort, status,
+                                                        labelled) -> None:
+    """From the first page by `after` (the last row shown), back from the last by `before`
+    (the first row shown): every page, in order, with its number (carried by the link, or
+    worked out by the count when the link has none)."""
+    search = OrganisationSearch(sort=sort, status=status)
+    expected = pages_of(every_row_in_order(session, search))
+    walked, found = [], organisations_page(session, search, 1, per_page=PER_PAGE)
+    while True:
+        walked.append(([row.id for row in found.rows], found.page))
+        if found.page == found.pages:
+            break
+        found = organisations_page(session, search, found.page + 1 if labelled else None,
+                                   per_page=PER_PAGE, after=found.rows[-1].id)
+    assert walked == [(rows, number) for number, rows in enumerate(expected, 1)]
+    back, found = [], organisations_page(session, search, len(expected), per_page=PER_PAGE)
+    while True:
+        back.append(([row.id for row in found.rows], found.page))
+        if found.page == 1:
+            break
+        found = organisations_page(session, search, found.page - 1 if labelled else None,
+                                   per_page=PER_PAGE, before=found.rows[0].id)
+    assert back == walked[::-1]
+
+
+def test_a_link_from_an_organisation_the_filters_leave_out_still_finds_its_place(session,
+                                                                                 tied) -> None:
+    everyone = every_row_in_order(session, OrganisationSearch())
+    approved = OrganisationSearch(status=SchemeStatus.APPROVED)
+    lapsed = [row for row in everyone if row not in every_row_in_order(session, approved)]
+    found = organisations_page(session, approved, None, per_page=PER_PAGE, after=lapsed[0])
+    later = every_row_in_order(session, approved)
+    expected = [row for row in later if everyone.index(row) > everyone.index(lapsed[0])]
+    assert [row.id for row in found.rows] == expected[:PER_PAGE]
+    assert not found.stale_link
+    assert found.page == (len(later) - len(expected)) // PER_PAGE + 1
+
+
+@pytest.mark.parametrize("cursor", [0, 999_999_999])
+def test_an_unknown_organisation_in_a_link_gives_the_first_page(session, tied, cursor) -> None:
+    for where in ({"after": cursor}, {"before": cursor}):
+        found = organisations_page(session, OrganisationSearch(), per_page=PER_PAGE, **where)
+        assert found.stale_link and found.page == 1
+        assert [row.id for row in found.rows] == \
+            every_row_in_order(session, OrganisationSearch())[:PER_PAGE]

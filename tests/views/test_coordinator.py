@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from portal.models import AuditEvent, Organisation, OrgRole, OutboxMessage, SchemeStatus, utcnow
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, visible_text
 from tests.factories import make_application, make_member_organisation, make_user
 
 S = SchemeStatus
@@ -193,6 +194,39 @@ def test_organisation_list_filters_by_status_and_name(coordinator_client, sessio
         .get_data(as_text=True)
     assert "Knowsley Kitchens" in html and "Wirral Windows" not in html
     assert coordinator_client.get("/coordinator/organisations?page=x%00").status_code == 200
+
+
+def test_organisation_list_pages_link_by_keyset_and_keep_the_search(coordinator_client,
+                                                                     session) -> None:
+    for number in range(120):
+        make_member_organisation(session, name=f"Org {number:03d}",
+                                 scheme_status=S.SUSPENDED if number % 2 else S.APPROVED)
+    session.commit()
+    path = "/coordinator/organisations?status=approved"
+    first = coordinator_client.get(path).get_data(as_text=True)
+    assert "60 organisations, page 1 of 2" in visible_text(first)
+    # Next: after the last organisation shown, keeping the filters; the last page by number.
+    last_shown = re.findall(r'href="/coordinator/organisations/(\d+)"', first)[-1]
+    assert f"status=approved&amp;after={last_shown}&amp;page=2" not in first  # 2 is the last
+    assert "status=approved&amp;page=2" in first
+    second = coordinator_client.get(f"{path}&after={last_shown}&page=2").get_data(as_text=True)
+    assert "page 2 of 2" in visible_text(second)
+    assert "Org 100" in second and "Org 098" not in second and "Org 101" not in second
+    first_shown = re.findall(r'href="/coordinator/organisations/(\d+)"', second)[0]
+    back = coordinator_client.get(f"{path}&before={first_shown}").get_data(as_text=True)
+    assert "page 1 of 2" in visible_text(back) and "Org 000" in back and "Org 100" not in back
+
+
+@pytest.mark.parametrize("link", ["after=abc", "before=999999999", "after=-1", "after=1%00",
+                                  "before=" + "9" * 40, "after=5&before=6&page=zz"])
+def test_an_out_of_date_or_broken_page_link_gives_the_first_page(coordinator_client, session,
+                                                                link) -> None:
+    make_member_organisation(session, name="Knowsley Kitchens")
+    session.commit()
+    response = coordinator_client.get(f"/coordinator/organisations?{link}")
+    assert response.status_code == 200
+    text = visible_text(response.get_data(as_text=True))
+    assert "Knowsley Kitchens" in text
 
 
 @pytest.mark.parametrize("role", [OrgRole.HR_LEAD, OrgRole.CHAMPION])

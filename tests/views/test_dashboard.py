@@ -177,7 +177,118 @@ def test_the_dashboard_costs_the_same_statements_for_5_and_500_champions(
     session.commit()
     many = statements_for(app, client, path)
     page = client.get(path).get_data(as_text=True)
-    assert "500 champions" in page and page.count("of 2 modules") == 500
+    # A page of the table, and the figures over all 500.
+    assert "500 champions" in page and page.count("of 2 modules") == 50
+    assert "Showing 1 to 50 of 500 champions" in visible_text(page)
     assert "50 champions have overdue training" in page and "Another Lead" in page
     assert few == many, (few, many)
     assert many <= 12, many
+    # Later pages and filtered views cost the same.
+    for query in ("?page=7&q=champion", "?overdue=yes&status=Not+started&sort=expires"):
+        assert statements_for(app, client, path + query) == many, query
+
+
+# --- The champions' table: pages, search, filters; figures over every page ---------------------
+
+def table_rows(html: str) -> list[str]:
+    """The champions' table's rows as visible text (name first)."""
+    table = html.split('Champions’ training', 2)[-1].split("</table>", 1)[0]
+    body = table.split('<tbody class="govuk-table__body">', 1)[1]
+    return [visible_text(row).strip() for row in body.split('<tr class="govuk-table__row">')[1:]]
+
+
+def every_row(client: FlaskClient, path: str) -> list[str]:
+    rows, page = [], 1
+    while True:
+        html = client.get(f"{path}{'&' if '?' in path else '?'}page={page}").get_data(as_text=True)
+        rows += table_rows(html)
+        if f"page={page + 1}" not in html:
+            return rows
+        page += 1
+
+
+@pytest.fixture
+def busy(session, org):
+    """120 champions over two sites: 30 trained, 12 with overdue training."""
+    _course, modules = load_basics(session)
+    users = add_champions(session, org, 120, start=0)
+    catch_up_required_assignments(session, today=utcnow().date())
+    for user in users[:30]:
+        for module in modules.values():
+            pass_module(session, user, module)
+    session.execute(sa.update(Assignment).where(Assignment.user_id.in_(
+        [u.id for u in users[100:112]])).values(due_on=utcnow().date() - timedelta(days=3)))
+    session.commit()
+    return users
+
+
+def test_the_table_shows_a_page_and_links_to_the_others(session, signed_in, org, hr_user,
+                                                        busy) -> None:
+    client = signed_in(hr_user)
+    path = f"/organisations/{org.id}"
+    first = client.get(path).get_data(as_text=True)
+    assert "Showing 1 to 50 of 120 champions" in visible_text(first)
+    assert len(table_rows(first)) == 50 and table_rows(first)[0].startswith("Champion 000")
+    assert f'href="{path}?page=2#champions"' in first and f'{path}?page=3#champions' in first
+    last = client.get(path + "?page=3").get_data(as_text=True)
+    assert "Showing 101 to 120 of 120 champions" in visible_text(last)
+    assert table_rows(last)[-1].startswith("Champion 119")
+    assert "Showing 101 to 120" in visible_text(client.get(path + "?page=99")
+                                                 .get_data(as_text=True))
+    # Every champion once, in name order, over the pages.
+    names = [row.split(" ")[1] for row in every_row(client, path)]
+    assert names == [f"{n:03d}" for n in range(120)]
+
+
+def test_the_figures_count_every_page(session, signed_in, org, hr_user, busy) -> None:
+    client = signed_in(hr_user)
+    path = f"/organisations/{org.id}"
+    text = visible_text(client.get(path).get_data(as_text=True))
+    assert "120 champions" in text and "12 champions have overdue training" in text
+    rows = every_row(client, path)
+    assert len(rows) == 120
+    assert sum(" Trained " in row for row in rows) == 30
+    assert sum(" overdue " in row for row in rows) == 12
+    # Coverage counts trained champions per site: the sum is every trained champion.
+    coverage = text.split("Sites and coverage", 1)[1]
+    assert "Head office Liverpool 150 15 " in coverage and "Depot Liverpool 40 15 " in coverage
+    # Filtered: the overdue and trained views hold exactly those the figures count.
+    assert len(every_row(client, path + "?overdue=yes")) == 12
+    trained = every_row(client, path + "?status=Trained")
+    assert len(trained) == 30 and all(" Trained " in row for row in trained)
+
+
+def test_the_table_searches_names_and_email_addresses_and_filters_by_site(
+        session, signed_in, org, hr_user, busy) -> None:
+    client = signed_in(hr_user)
+    path = f"/organisations/{org.id}"
+    by_email = visible_text(client.get(path + "?q=CHAMPION7%40example").get_data(as_text=True))
+    assert "Showing 1 to 1 of 1 champion matching your filters (120 in all)" in by_email
+    assert "Champion 007" in by_email
+    by_name = client.get(path + "?q=champion+01").get_data(as_text=True)
+    assert [row[:12] for row in table_rows(by_name)] == [f"Champion 01{n}" for n in range(10)]
+    depot = next(site for site in org.sites if site.name == "Depot")
+    at_depot = client.get(f"{path}?site={depot.id}&status=Not+started").get_data(as_text=True)
+    assert "Showing 1 to 45 of 45 champions matching" in visible_text(at_depot)
+    assert all(" Depot Not started " in row for row in table_rows(at_depot))
+    # Page links keep the filters.
+    both = client.get(f"{path}?site={depot.id}").get_data(as_text=True)
+    assert f"?page=2&amp;site={depot.id}#champions" in both
+    nothing = visible_text(client.get(path + "?q=nobody").get_data(as_text=True))
+    assert "No champions match" in nothing and "120 champions" in nothing
+
+
+def test_every_filter_error_is_shown_at_once(session, signed_in, org, hr_user, busy) -> None:
+    client = signed_in(hr_user)
+    response = client.get(f"/organisations/{org.id}?q={'x' * 101}&site=zzz&status=Bogus"
+                          "&sort=evil&page=%00")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "<title>Error: Your organisation" in html
+    summary = html.split("govuk-error-summary", 1)[1].split("</ul>", 1)[0]
+    for message in ("Search words must be 100 characters or fewer",
+                    "Select a site from the list", "Select a training status from the list",
+                    "Select an order from the list"):
+        assert message in summary and message in html.split("</ul>", 1)[1], message
+    # The parts with errors are left out: every champion, first page.
+    assert "Showing 1 to 50 of 120 champions" in visible_text(html)
