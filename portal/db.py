@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session, sessionmaker
 
-from portal.services import lessons
+from portal.services import lessons, training_status  # noqa: F401 - its session hooks
 from portal.settings import Settings, session_info
 
 
