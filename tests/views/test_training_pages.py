@@ -181,7 +181,8 @@ def test_completing_a_required_course_costs_the_same_in_bigger_and_more_organisa
     and two writes when tiers change). Since renewal windows (issue 23) the person's latest
     certificate of the course is read once too: a pass inside its window renews it from the old
     expiry date. That cost must not grow with the organisations' size or number, and stays
-    within the budget of 13 (issue 22 aims lower)."""
+    within the budget of 13 (issue 22 aims lower), plus what writing the person's training
+    status costs (services/training_status.py: one upsert, after a lock on PostgreSQL)."""
     sync_courses(session, catalogue(tmp_path))
     first, second = session.scalars(select(Module).join(Course).where(Course.key == "basics")
                                     .order_by(Module.position)).all()
@@ -206,7 +207,8 @@ def test_completing_a_required_course_costs_the_same_in_bigger_and_more_organisa
     small, big = completing_submission(0, 1), completing_submission(25, 3)
     assert any(statement.startswith("UPDATE organisation") for statement in big)
     assert len(small) == len(big), "\n".join(big)
-    assert len(big) <= 13, "\n".join(big)
+    summary = 2 if session.get_bind().dialect.name == "postgresql" else 1
+    assert len(big) <= 13 + summary, "\n".join(big)
 
 
 def test_your_training_with_assignments_costs_the_same_statements_with_more_of_them(
