@@ -131,11 +131,15 @@ def server_env(url: str) -> dict[str, str]:
             "TRUSTED_HOSTS": "127.0.0.1,localhost", "RATELIMIT_STORAGE_URI": "memory://",
             # The benchmark measures pages, not the limiter (its sessions are signed directly,
             # bench/sessions.py), and needs no Redis: the opt-out production otherwise refuses.
-            "RATELIMIT_SINGLE_PROCESS": "true", "MAIL_BACKEND": "console"}
+            "RATELIMIT_SINGLE_PROCESS": "true", "MAIL_BACKEND": "console",
+            # The coordinator dashboard is measured worked out on every view (issue 22).
+            "DASHBOARD_CACHE_SECONDS": "0"}
 
 
 def portal_app() -> Flask:
-    app = create_app(ProductionConfig())
+    config = ProductionConfig()  # read when config.py was imported, before server_env was set
+    config.DASHBOARD_CACHE_SECONDS = 0  # figures worked out on every view, as under gunicorn
+    app = create_app(config)
     logging.getLogger().setLevel(logging.WARNING)
     return app
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, sessionmaker
 
-from portal.services import lessons
+from portal.services import lessons, training_status  # noqa: F401 - its session hooks
 from portal.settings import Settings, session_info
 
 P = ParamSpec("P")

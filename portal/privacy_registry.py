@@ -203,6 +203,15 @@ REGISTRY: dict[str, Table] = {
                                       "cell-key method); it says nothing about the person",
                                       export=False),
         }),
+    # Worked out from the membership, certificate and assignment rows above and below (each
+    # registered) and written again whenever they change; keyed by the membership, so it moves
+    # with the membership when erasure detaches it, and is deleted with it.
+    "training_status": Table(columns=_record(
+        "a copy derived from the role's membership, certificate and assignment rows for the "
+        "scheme's figures, kept in step with them; it adds nothing they do not hold",
+        "membership_id", "organisation_id", "site_id", "champion", "current", "joined_at",
+        "record_key", "first_certified_at", "last_certified_at", "never_expires",
+        "certified_until", "first_due_on", export=False)),
     "invitation": Table(
         links={"email": Link(SUBJECT, Match.EMAIL), "accepted_by_id": Link(SUBJECT),
                "invited_by_id": Link(ACTOR)},

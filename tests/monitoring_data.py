@@ -35,6 +35,7 @@ from portal.models import (
     User,
     Verification,
 )
+from portal.services import training_status
 from tests.factories import default_password_hash, make_user
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -329,3 +330,5 @@ def _bulk_certificates(session: Session, people: list[tuple[int, int]], course_i
 def _insert(session: Session, model: type, rows: list[dict]) -> None:
     if rows:  # an empty list would insert one row of defaults
         session.execute(sa.insert(model), rows)
+    if model in (Membership, Certificate, Assignment):  # as the portal's bulk writes do
+        training_status.changed(session, [row["user_id"] for row in rows])

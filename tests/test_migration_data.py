@@ -75,6 +75,22 @@ BACKFILLS: dict[str, dict[str, Callable[[list[Row]], list[object]]]] = {
         "live_session.invitation_sequence": lambda rows: [0] * len(rows),
     },
 }
+# Tables a revision creates and fills from the rows it finds: the rows expected (in primary key
+# order), from the rows as they were before the revision.
+NEW_TABLE_BACKFILLS: dict[str, dict[str, Callable[[dict[str, list[Row]]], list[Row]]]] = {
+    # Each role's training status (issue 22): the generic courses' audiences are neither
+    # "champion" nor "all" and every assignment is cancelled, so only the role's own columns.
+    "0018": {
+        "training_status": lambda before: [
+            {"membership_id": row["id"], "organisation_id": row["organisation_id"],
+             "site_id": row["site_id"], "champion": row["role"] == "champion",
+             "current": row["withdrawn_at"] is None, "joined_at": row["created_at"],
+             "record_key": row["record_key"], "first_certified_at": None,
+             "last_certified_at": None, "never_expires": False, "certified_until": None,
+             "first_due_on": None}
+            for row in before["membership"]],
+    },
+}
 # Columns filled with random values on existing rows: each must hold one, in its range.
 RANDOM_BACKFILLS: dict[str, dict[str, range]] = {
     "0012": {"membership.record_key": range(256)},
@@ -213,6 +229,9 @@ def assert_new_columns(revision: str, before: dict[str, list[Row]],
             assert stored_values == expected, f"{table}.{name}"
     listed = {key.split(".")[0] for key in backfills}
     assert listed <= before.keys(), f"BACKFILLS of {revision} name tables it does not find"
+    for table in after.keys() - before.keys():
+        expected_rows = NEW_TABLE_BACKFILLS.get(revision, {}).get(table, lambda _: [])(before)
+        assert after[table] == expected_rows, table
 
 
 def migrate(url: str, revision: str) -> None:

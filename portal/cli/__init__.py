@@ -2,7 +2,8 @@
 
 database (db upgrade/downgrade/revision), accounts (create-coordinator, reset-two-factor),
 content (courses, directory), jobs (worker and the daily jobs: lapse-memberships, retention,
-tiers, reminders) and demo (seed-demo, demo-code, seed-scale). The names are the public contract
+tiers, reminders), monitoring (check) and demo (seed-demo, demo-code, seed-scale). The names
+are the public contract
 in DESIGN.md and README.md, "Command line".
 """
 
@@ -21,6 +22,7 @@ from portal.cli.jobs import (
     tiers_group,
     worker,
 )
+from portal.cli.monitoring import monitoring_group
 
 
 def register_commands(app: Flask) -> None:
@@ -37,3 +39,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(tiers_group)
     app.cli.add_command(seed_scale_command)
     app.cli.add_command(reminders_group)
+    app.cli.add_command(monitoring_group)

@@ -63,6 +63,7 @@ from portal.models.training import (
     ModuleVersion,
     QuizAttempt,
 )
+from portal.models.training_status import TrainingStatus
 
 __all__ = [
     "Attendance",
@@ -91,6 +92,7 @@ __all__ = [
     "WITHDRAWAL_REASON_LABELS",
     "AuditEvent",
     "Certificate",
+    "TrainingStatus",
     "CertificateStatus",
     "Course",
     "Module",

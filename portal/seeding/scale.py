@@ -29,6 +29,7 @@ from portal.seeding.plans import (
 )
 from portal.seeding.training import attempt_quotas, train
 from portal.seeding.writers import TABLE_ORDER, Buffers, CopyWriter, CoreWriter, Ids
+from portal.services import training_status
 from portal.services.tiers import refresh_all_tiers
 
 # --------------------------------------------------------------------------------------------
@@ -53,6 +54,7 @@ def seed_scale(engine: sa.Engine, scale: Scale, *, password_hash: str, commitmen
         gen = Generator(scale, buffers, ids, plan, password_hash, seed)
         _generate(gen, commitment_version)
         buffers.flush()
+        _fill_training_status(connection)
         _check_tiers(connection, gen.now, coverage_target)
         if postgres:
             _reset_sequences(connection)
@@ -65,6 +67,14 @@ def seed_scale(engine: sa.Engine, scale: Scale, *, password_hash: str, commitmen
             connection.exec_driver_sql("VACUUM ANALYZE")
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _fill_training_status(connection: sa.Connection) -> None:
+    """Each role's training status (the dashboard's summary), worked out from the rows written
+    by the same rule as every change in the portal: one INSERT ... SELECT, in this transaction."""
+    with Session(connection) as session:
+        training_status.rebuild(session)
+        session.flush()
 
 
 def _check_tiers(connection: sa.Connection, now: datetime, target: float) -> None:

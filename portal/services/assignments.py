@@ -34,7 +34,7 @@ from portal.models import (
     utcnow,
 )
 from portal.models.base import UTCDateTime
-from portal.services import training
+from portal.services import training, training_status
 from portal.services.audit import record_event
 from portal.services.errors import PortalError
 from portal.services.sql import rowcount
@@ -81,7 +81,9 @@ def _insert_skipping_duplicates(session: Session, statement_for: Callable[[Any],
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = cast(Table, Assignment.__table__)
     statement = statement_for(insert(table)).on_conflict_do_nothing()
-    return len(session.execute(statement.returning(table.c.id)).all())
+    people = session.scalars(statement.returning(table.c.user_id)).all()
+    training_status.changed(session, people)
+    return len(people)
 
 
 # --- Required courses ------------------------------------------------------------------------
@@ -237,12 +239,15 @@ def cancel_assignment(session: Session, assignment: Assignment, *, actor: User) 
 
 def cancel_pending_for(session: Session, membership: Membership, *, actor: User | None) -> int:
     """A member who leaves keeps their record; their pending assignments there are cancelled."""
-    return rowcount(session.execute(
+    cancelled = rowcount(session.execute(
         update(Assignment)
         .where(Assignment.organisation_id == membership.organisation_id,
                Assignment.user_id == membership.user_id, pending())
         .values(cancelled_at=utcnow(), cancelled_by_id=actor.id if actor else None)
         .execution_options(synchronize_session=False)))
+    if cancelled:
+        training_status.changed(session, [membership.user_id])
+    return cancelled
 
 
 # --- Status ----------------------------------------------------------------------------------

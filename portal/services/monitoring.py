@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -61,23 +61,23 @@ from portal.models import (
     Certificate,
     ElementStatus,
     Membership,
-    OrgRole,
     PolicyElementRecord,
     SchemeStatus,
     Sector,
     Site,
     Tier,
+    TrainingStatus,
     Verification,
 )
+from portal.services import training_status
 from portal.services.monitoring_filters import (
+    EXPIRY_WARNING_DAYS,
     NOT_RECORDED,
     Filters,
     SizeBand,
-    certificate_summary,
-    champions_in_view,
+    champion_statuses_in_view,
     local_today,
     organisations_in_view,
-    overdue_assignments,
     required_champion_courses,
     start_of,
 )
@@ -207,6 +207,7 @@ SITE_MEASURES = ("organisations", "employees", "sites", "sites_meeting")
 
 
 def dashboard(session: Session, filters: Filters, now: datetime) -> Dashboard:
+    training_status.settle(session)  # this session's own changes, if any, are counted too
     orgs = organisations_in_view(filters).cte("orgs")
     org_groups = _organisation_groups(session, orgs)
     site_groups = _site_groups(session, orgs, filters, now, coverage_target(session))
@@ -235,11 +236,11 @@ def _site_groups(session: Session, orgs: CTE, filters: Filters, now: datetime,
     """Member organisations' sites by borough, sector and size: organisations, employees, and
     how many sites meet the coverage target (services/tiers.py: at least one champion with a
     current certification, and `target` of them per 100 staff)."""
-    certificates = certificate_summary(now).subquery("site_certificates")
-    certified = (select(Membership.site_id.label("site_id"), func.count().label("certified"))
-                 .join(certificates, certificates.c.user_id == Membership.user_id)
-                 .where(Membership.is_current_champion, certificates.c.current == 1)
-                 .group_by(Membership.site_id).subquery("site_certified"))
+    status = TrainingStatus
+    certified = (select(status.site_id.label("site_id"), func.count().label("certified"))
+                 .where(status.is_current_champion, status.site_id.is_not(None),
+                        training_status.certified_at(now))
+                 .group_by(status.site_id).subquery("site_certified"))
     count = func.coalesce(certified.c.certified, 0)
     meets = and_(count >= 1, count * 100 >= target * Site.headcount) if target > 0 else true()
     query = (select(type_coerce(Site.borough, SqlString).label("borough"), orgs.c.sector,
@@ -259,31 +260,31 @@ def _site_groups(session: Session, orgs: CTE, filters: Filters, now: datetime,
 
 def _people_groups(session: Session, orgs: CTE, filters: Filters, now: datetime) -> list:
     """Current champions by borough, sector and size: for each measure, how many and the sum
-    of their record keys (`<measure>_keys`), from which each published cell is made."""
-    certificates = certificate_summary(now).subquery("certificates")
-    overdue = overdue_assignments(local_today(now)).subquery("overdue")
+    of their record keys (`<measure>_keys`), from which each published cell is made. Read from
+    the champions' training status rows (services/training_status.py), the dates in them
+    compared with the clock here."""
+    status = TrainingStatus
+    soon = now + timedelta(days=EXPIRY_WARNING_DAYS)
     conditions = {
         "champions": None,
-        "trained": certificates.c.user_id.is_not(None),
-        "certified": certificates.c.current == 1,
-        "expiring": and_(certificates.c.current == 1, certificates.c.lasting == 0),
-        "overdue": overdue.c.user_id.is_not(None),
+        "trained": status.first_certified_at.is_not(None),
+        "certified": training_status.certified_at(now),
+        "expiring": and_(training_status.certified_at(now),
+                         ~training_status.certified_at(soon)),
+        "overdue": training_status.overdue_on(local_today(now)),
     }
     measures = []
     for name, condition in conditions.items():
         if condition is None:
             measures += [func.count().label(name),
-                         func.sum(Membership.record_key).label(f"{name}_keys")]
+                         func.sum(status.record_key).label(f"{name}_keys")]
         else:
             measures += [func.sum(case((condition, 1), else_=0)).label(name),
-                         func.sum(case((condition, Membership.record_key), else_=0))
+                         func.sum(case((condition, status.record_key), else_=0))
                          .label(f"{name}_keys")]
-    query = (champions_in_view(orgs, filters)
+    query = (champion_statuses_in_view(orgs, filters)
              .add_columns(type_coerce(Site.borough, SqlString).label("borough"), orgs.c.sector,
                           orgs.c.size_band, *measures)
-             .outerjoin(certificates, certificates.c.user_id == Membership.user_id)
-             .outerjoin(overdue, and_(overdue.c.user_id == Membership.user_id,
-                                      overdue.c.organisation_id == Membership.organisation_id))
              .group_by(Site.borough, orgs.c.sector, orgs.c.size_band))
     return list(session.execute(query))
 
@@ -419,15 +420,15 @@ def _milestones(orgs: CTE) -> Select:
               .where(PolicyElementRecord.element_key == WRITTEN_POLICY,
                      PolicyElementRecord.status == ElementStatus.IN_PLACE)
               .subquery("policy"))
-    # A champion counts as trained from the later of joining and their first certificate, so
-    # the earliest such day per organisation is the earliest max(joined, issued) over pairs.
-    joined, certified = day_number(Membership.created_at), day_number(Certificate.issued_at)
-    trained = (select(Membership.organisation_id.label("organisation_id"),
+    # A champion (serving or not) counts as trained from the later of joining and their first
+    # certificate, so the earliest such day per organisation is the earliest max(joined,
+    # issued) over pairs: over champions, max(joined, first issued), from their status rows.
+    status = TrainingStatus
+    joined, certified = day_number(status.joined_at), day_number(status.first_certified_at)
+    trained = (select(status.organisation_id.label("organisation_id"),
                       func.min(case((joined > certified, joined), else_=certified)).label("day"))
-               .join(Certificate, Certificate.user_id == Membership.user_id)
-               .where(Membership.role == OrgRole.CHAMPION,
-                      Certificate.course_id.in_(required_champion_courses()))
-               .group_by(Membership.organisation_id).subquery("trained"))
+               .where(status.champion.is_(True), status.first_certified_at.is_not(None))
+               .group_by(status.organisation_id).subquery("trained"))
     return (select(orgs.c.id, day_number(orgs.c.applied_at).label("applied"),
                    day_number(orgs.c.approved_at).label("approved"),
                    policy.c.day.label("policy"), trained.c.day.label("trained"))
@@ -459,10 +460,15 @@ def _months(session: Session, orgs: CTE, filters: Filters, now: datetime) -> tup
     start, end = start_of(months[0]), start_of(_add_months(months[-1], 1))
     keys = [f"{month:%Y-%m}" for month in months]
     issued = _local_month(Certificate.issued_at, months)
-    certified = (champions_in_view(orgs, filters)
-                 .add_columns(Membership.id, Membership.record_key, issued.label("month"))
+    status = TrainingStatus
+    # Only champions whose status says they were certified since the start need their
+    # certificates read.
+    certified = (champion_statuses_in_view(orgs, filters)
+                 .add_columns(status.membership_id, status.record_key, issued.label("month"))
+                 .join(Membership, Membership.id == status.membership_id)
                  .join(Certificate, Certificate.user_id == Membership.user_id)
-                 .where(Certificate.course_id.in_(required_champion_courses()),
+                 .where(status.last_certified_at >= start,
+                        Certificate.course_id.in_(required_champion_courses()),
                         Certificate.issued_at >= start, Certificate.issued_at < end)
                  .distinct())  # a champion certified twice in a month counts once
     each = certified.subquery("certified")

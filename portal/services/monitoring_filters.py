@@ -36,6 +36,7 @@ from portal.models import (
     Sector,
     Site,
     Tier,
+    TrainingStatus,
 )
 
 EXPIRY_WARNING_DAYS = 60
@@ -213,5 +214,13 @@ def champions_in_view(orgs: FromClause, filters: Filters) -> Select:
     return query
 
 
-
-
+def champion_statuses_in_view(orgs: FromClause, filters: Filters) -> Select:
+    """The same people as `champions_in_view`, from their training status rows
+    (models/training_status.py): what the dashboard's figures are counted from."""
+    query = (select().select_from(TrainingStatus)
+             .join(orgs, orgs.c.id == TrainingStatus.organisation_id)
+             .outerjoin(Site, Site.id == TrainingStatus.site_id)
+             .where(TrainingStatus.is_current_champion, orgs.c.status == MEMBER_STATUS))
+    if filters.borough is not None:
+        query = query.where(Site.borough == filters.borough)
+    return query

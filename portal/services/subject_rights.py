@@ -54,6 +54,7 @@ from portal.privacy_registry import (
     linked_tables,
     personal_columns,
 )
+from portal.services import training_status
 from portal.services.audit import record_event
 from portal.services.errors import PortalError
 from portal.services.exports import neutralise
@@ -504,6 +505,8 @@ def _detach_records(session: Session, person: User, footprint: Footprint, *,
             AuditEvent.target_type == mapped_class(table).__name__.lower(),
             AuditEvent.target_id.in_([key for key in keys if isinstance(key, int)]))
             .values(actor_id=placeholder.id))
+    # The rows moved by bulk UPDATE: both people's training status is written again.
+    training_status.changed(session, [person.id, placeholder.id])
     session.expire_all()  # relationships loaded before (person.memberships) are out of date
     return placeholder
 

@@ -30,6 +30,7 @@ from portal.models import (
     utcnow,
 )
 from portal.models.training import new_certificate_code
+from portal.services import training_status
 from portal.services.errors import PortalError
 from portal.services.sql import rowcount
 from portal.services.tiers import CHAMPION_AUDIENCES, refresh_tiers_for_user
@@ -259,11 +260,13 @@ def complete_assignments(session: Session, user_id: int, now: datetime, *,
     organisation, in the caller's transaction (the one that records the pass)."""
     targets = [Assignment.module_id == module_id if module_id is not None else None,
                Assignment.course_id == course_id if course_id is not None else None]
-    session.execute(
+    done = session.execute(
         update(Assignment)
         .where(Assignment.user_id == user_id, or_(*[t for t in targets if t is not None]),
                Assignment.cancelled_at.is_(None), Assignment.completed_at.is_(None))
         .values(completed_at=now).execution_options(synchronize_session=False))
+    if rowcount(done):
+        training_status.changed(session, [user_id])
 
 
 def refresher_cutoff(refresher_months: int, now: datetime) -> datetime | None:
