@@ -249,19 +249,16 @@ def _champion_counts(ids: Sequence[int], now: datetime) -> Select:
     """Per (organisation, site): current champions, those currently certified, those lapsed."""
     certifying = select(Course.id).where(Course.required.is_(True),
                                          Course.audience.in_(CHAMPION_AUDIENCES))
-    # Certificates joined straight to the membership, so each champion's are found through the
-    # (user_id, course_id) index; only indexed columns are read (user_id marks a match).
-    held = Certificate.user_id.is_not(None)
-    current = and_(held, Certificate.is_current_at(now))
+    # One row per champion, their certificates looked up through the (user_id, course_id) index:
+    # joined to all certificates, PostgreSQL hashed the whole table for one organisation.
+    held = and_(Certificate.user_id == Membership.user_id, Certificate.course_id.in_(certifying))
     per_champion = (
         select(Membership.organisation_id.label("organisation_id"),
                Membership.site_id.label("site_id"),
-               func.max(case((current, 1), else_=0)).label("current"),
-               func.max(case((held, 1), else_=0)).label("ever"))
-        .outerjoin(Certificate, and_(Certificate.user_id == Membership.user_id,
-                                     Certificate.course_id.in_(certifying)))
+               case((exists().where(held, Certificate.is_current_at(now)), 1),
+                    else_=0).label("current"),
+               case((exists().where(held), 1), else_=0).label("ever"))
         .where(Membership.organisation_id.in_(ids), Membership.is_current_champion)
-        .group_by(Membership.organisation_id, Membership.site_id, Membership.id)
         .subquery())
     return (select(per_champion.c.organisation_id, per_champion.c.site_id,
                    func.count().label("total"), func.sum(per_champion.c.current).label("certified"),
