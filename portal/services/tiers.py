@@ -238,7 +238,7 @@ def _sites_and_champions(ids: Sequence[int], now: datetime) -> Select:
              .outerjoin(counts, at_site).where(Site.organisation_id.in_(ids)))
     elsewhere = (select(counts.c.organisation_id, null(), null(), null(), counts.c.total,
                         counts.c.certified, counts.c.lapsed)
-                 .where(~exists().where(at_site)))
+                 .where(~exists().where(at_site, Site.organisation_id.in_(ids))))
     both = union_all(sites, elsewhere).subquery()
     # Sites in name order within each organisation, as the dashboards list them.
     return select(both).order_by(both.c.organisation_id, both.c.site_id.is_(None),
@@ -249,20 +249,22 @@ def _champion_counts(ids: Sequence[int], now: datetime) -> Select:
     """Per (organisation, site): current champions, those currently certified, those lapsed."""
     certifying = select(Course.id).where(Course.required.is_(True),
                                          Course.audience.in_(CHAMPION_AUDIENCES))
-    # One row per champion, their certificates looked up through the (user_id, course_id) index:
-    # joined to all certificates, PostgreSQL hashed the whole table for one organisation.
+    # One row per champion, their certificates looked up through the (user_id, course_id) index
+    # by scalar subqueries: PostgreSQL hashed every certificate for a join, or for EXISTS.
     held = and_(Certificate.user_id == Membership.user_id, Certificate.course_id.in_(certifying))
     per_champion = (
         select(Membership.organisation_id.label("organisation_id"),
                Membership.site_id.label("site_id"),
-               case((exists().where(held, Certificate.is_current_at(now)), 1),
-                    else_=0).label("current"),
-               case((exists().where(held), 1), else_=0).label("ever"))
+               select(func.max(case((Certificate.is_current_at(now), 1), else_=0)))
+               .where(held).scalar_subquery().label("current"),
+               select(func.count()).where(held).scalar_subquery().label("held"))
         .where(Membership.organisation_id.in_(ids), Membership.is_current_champion)
         .subquery())
+    current = func.coalesce(per_champion.c.current, 0)
+    ever = case((per_champion.c.held > 0, 1), else_=0)
     return (select(per_champion.c.organisation_id, per_champion.c.site_id,
-                   func.count().label("total"), func.sum(per_champion.c.current).label("certified"),
-                   func.sum(per_champion.c.ever - per_champion.c.current).label("lapsed"))
+                   func.count().label("total"), func.sum(current).label("certified"),
+                   func.sum(ever - current).label("lapsed"))
             .group_by(per_champion.c.organisation_id, per_champion.c.site_id))
 
 
