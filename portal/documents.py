@@ -13,14 +13,22 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import current_app, render_template
 from flask_login import current_user
-from weasyprint import CSS, HTML, Document
-from weasyprint.urls import URLFetcher
 
 from portal.extensions import limiter
+
+if TYPE_CHECKING:
+    from weasyprint import CSS, Document
+    from weasyprint.urls import URLFetcher
+
+# WeasyPrint is imported when the first document is made, not when the portal starts: it takes
+# about 32 MB of every process, and most processes (the worker, exports, most web requests)
+# never lay out a PDF.
 
 PDF_VARIANT = "pdf/ua-1"
 # WeasyPrint warns about each rule of the stylesheet it does not support (media features such as
@@ -50,12 +58,21 @@ class StylesheetMissingError(RuntimeError):
     """portal/static has not been built (`make assets`), so a document cannot be styled."""
 
 
-class _NothingFetched(URLFetcher):
-    """Refuses every address (images in the stylesheet, links someone might inject): a document
-    is made only from its template and the stylesheet given to it."""
+def _nothing_fetched() -> URLFetcher:
+    """A URL fetcher that refuses every address (images in the stylesheet, links someone might
+    inject): a document is made only from its template and the stylesheet given to it."""
+    return _nothing_fetched_class()()
 
-    def fetch(self, url: str, headers: dict | None = None) -> None:  # noqa: ARG002
-        raise ValueError(f"documents fetch nothing: {url[:60]}")
+
+@cache
+def _nothing_fetched_class() -> type[URLFetcher]:
+    from weasyprint.urls import URLFetcher
+
+    class NothingFetched(URLFetcher):
+        def fetch(self, url: str, headers: dict | None = None) -> None:  # noqa: ARG002
+            raise ValueError(f"documents fetch nothing: {url[:60]}")
+
+    return NothingFetched
 
 
 @dataclass(frozen=True)
@@ -77,8 +94,10 @@ def stylesheet() -> CSS:
     except FileNotFoundError:
         raise StylesheetMissingError(f"{path} is missing: run `make assets`") from None
     if _stylesheet is None or _stylesheet.path != path or _stylesheet.modified != modified:
+        from weasyprint import CSS
+
         _stylesheet = _Stylesheet(path, modified, CSS(filename=str(path),
-                                                      url_fetcher=_NothingFetched()))
+                                                      url_fetcher=_nothing_fetched()))
     return _stylesheet.css
 
 
@@ -128,12 +147,14 @@ def _html(template: str, context: dict[str, object]) -> str:
 
 
 def _render(html: str, extra_css: str = "") -> Document:
+    from weasyprint import CSS, HTML
+
     base_url = current_app.config["BASE_URL"].rstrip("/") + "/"
     with _one_at_a_time:
         stylesheets = [stylesheet()]
         if extra_css:
-            stylesheets.append(CSS(string=extra_css, url_fetcher=_NothingFetched()))
-        return HTML(string=html, base_url=base_url, url_fetcher=_NothingFetched()).render(
+            stylesheets.append(CSS(string=extra_css, url_fetcher=_nothing_fetched()))
+        return HTML(string=html, base_url=base_url, url_fetcher=_nothing_fetched()).render(
             stylesheets=stylesheets, pdf_variant=PDF_VARIANT)
 
 
