@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from functools import cache
 
 from flask import (
     Blueprint,
@@ -20,6 +21,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
@@ -68,11 +70,18 @@ def register_user_loader(app: Flask) -> None:
         if not user_id.isdigit() or not version.isdigit():
             return None
         # With their memberships: most signed-in pages need the person's roles, and one query
-        # is cheaper than two.
-        user = get_session().get(User, int(user_id), options=[joinedload(User.memberships)])
+        # is cheaper than two. The statement is built once (_user_with_memberships).
+        user = get_session().execute(_user_with_memberships(),
+                                     {"user_id": int(user_id)}).unique().scalar_one_or_none()
         if user is None or not user.is_active or user.session_version != int(version):
             return None
         return user
+
+
+@cache
+def _user_with_memberships() -> Select:
+    return (select(User).options(joinedload(User.memberships))
+            .where(User.id == bindparam("user_id")))
 
 
 def passwords() -> accounts.Passwords:
