@@ -23,8 +23,6 @@ from portal.forms.filters import parse_search
 from portal.models import Course, Module, Organisation, User
 from portal.services import organisation_search
 
-# Your training's floor (bench/floor.py): the same page from one query and plain Jinja.
-FLOOR = "your_training_floor"
 LEARNER, HR_LEAD, COORDINATOR = "learner", "hr_lead", "coordinator"
 EMAILS = {LEARNER: scale.LEARNER_EMAIL, HR_LEAD: scale.HR_LEAD_EMAIL,
           COORDINATOR: scale.COORDINATOR_EMAIL}

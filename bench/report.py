@@ -121,12 +121,10 @@ def target_rows(results: Results) -> list[tuple[str, str, str, bool | None]]:
 
 
 def floor_ratio(results: Results) -> float | None:
-    """Your training's throughput as a share of its floor's: both are measured against hello
-    world in the same run, so this is the ratio of their ratios."""
-    page, floor = results.throughput.get("your_training"), results.throughput.get(pages.FLOOR)
-    if page is None or floor is None or page.ratio is None or not floor.ratio:
-        return None
-    return page.ratio / floor.ratio
+    """Your training's throughput as a share of its floor's, both loaded in the same rounds
+    (the median of the rounds' ratios)."""
+    page = results.throughput.get("your_training")
+    return page.floor_ratio if page is not None else None
 
 
 def _server_rows(results: Results) -> list[tuple]:

@@ -261,13 +261,13 @@ def measure_throughput(app: Flask, fixtures: pages.Fixtures, pool: SubmissionPoo
                 continue
             if page.kind == pages.QUIZ_SUBMIT:
                 comparison = _quiz_throughput(hello, portal, pool)
+            elif page.name == "your_training" and env["DATABASE_URL"].startswith("postgresql"):
+                comparison = _with_floor(hello, portal, env, page.url(fixtures),
+                                         cookies.get(page.user))
             else:
                 comparison = throughput.compare_get(hello, portal, page.url(fixtures),
                                                     cookies.get(page.user))
             _record(results, page.name, comparison)
-            if page.name == "your_training" and env["DATABASE_URL"].startswith("postgresql"):
-                _record(results, pages.FLOOR, _floor_throughput(hello, env, page.url(fixtures),
-                                                                cookies.get(page.user)))
     finally:
         portal.stop()
         hello.stop()
@@ -276,18 +276,21 @@ def measure_throughput(app: Flask, fixtures: pages.Fixtures, pool: SubmissionPoo
 def _record(results: report.Results, name: str, comparison: throughput.Comparison) -> None:
     results.throughput[name] = comparison
     figures = comparison.as_json()
+    floor = (f", {_shown(comparison.floor_ratio)} of its floor ({figures['floor_rps']} req/s)"
+             if comparison.floor else "")
     log(f"throughput {name}: ratio {_shown(comparison.ratio)} ({figures['portal_rps']} / "
-        f"{figures['hello_rps']} req/s, load {figures['load']}) "
+        f"{figures['hello_rps']} req/s, load {figures['load']}){floor} "
         f"{'; '.join(comparison.problems)}")
 
 
-def _floor_throughput(hello: throughput.Server, env: dict[str, str], path: str,
-                      cookie: str | None) -> throughput.Comparison:
-    """Your training's floor (bench/floor.py) against hello world, as every page is measured:
-    same gunicorn settings, same cookie. PostgreSQL only: the floor's query is written for it."""
+def _with_floor(hello: throughput.Server, portal: throughput.Server, env: dict[str, str],
+                path: str, cookie: str | None) -> throughput.Comparison:
+    """Your training with its floor (bench/floor.py) loaded in the same rounds: hello world,
+    the portal, the floor, each round, so the page's share of the floor compares figures taken
+    moments apart. PostgreSQL only: the floor's query is written for it."""
     floor = throughput.Server("floor", "bench.floor:create_app()", env, DATA_DIR)
     try:
-        return throughput.compare_get(hello, floor, path, cookie)
+        return throughput.compare_get(hello, portal, path, cookie, floor=floor)
     finally:
         floor.stop()
 

@@ -148,6 +148,15 @@ class Comparison:
     # The machine's 1-minute load average after each round: ratios fall as load rises, so a
     # figure means little without it.
     load: list[float] = field(default_factory=list)
+    # A third server loaded in the same rounds (Your training's floor), so that the page's share
+    # of the floor is measured under the same conditions, round by round.
+    floor: list[float] = field(default_factory=list)
+
+    @property
+    def floor_ratio(self) -> float | None:
+        if not self.floor or self.problems:
+            return None
+        return statistics.median(p / f for p, f in zip(self.portal, self.floor, strict=True))
 
     @property
     def ratio(self) -> float | None:
@@ -162,20 +171,29 @@ class Comparison:
                            for h, p, load in zip(self.hello, self.portal, self.load,
                                                  strict=True)],
                 "load": round(statistics.median(self.load), 2) if self.load else None,
+                **({"floor_rps": round(statistics.median(self.floor), 1),
+                    "floor_rounds": [round(f, 1) for f in self.floor],
+                    "share_of_floor": round(self.floor_ratio, 3)
+                    if self.floor_ratio is not None else None} if self.floor else {}),
                 "ratio": round(self.ratio, 3) if self.ratio is not None else None,
                 "problems": self.problems}
 
 
-def compare_get(hello: Server, portal: Server, path: str, cookie: str | None) -> Comparison:
+def compare_get(hello: Server, portal: Server, path: str, cookie: str | None,
+                floor: Server | None = None) -> Comparison:
     result = Comparison()
-    status = request(portal.url, "GET", path, {"Cookie": cookie} if cookie else {})
-    if status != 200:
-        result.problems.append(f"GET {path} answered {status}, not 200")
-        return result
-    for server in (hello, portal):
+    loaded = [(hello, result.hello), (portal, result.portal)]
+    if floor is not None:
+        loaded.append((floor, result.floor))
+    for server, _ in loaded[1:]:
+        status = request(server.url, "GET", path, {"Cookie": cookie} if cookie else {})
+        if status != 200:
+            result.problems.append(f"{server.name}: GET {path} answered {status}, not 200")
+            return result
+    for server, _ in loaded:
         wrk(server.url + path, warmup(), cookie=cookie)
     for _ in range(rounds()):
-        for server, figures in ((hello, result.hello), (portal, result.portal)):
+        for server, figures in loaded:
             outcome = wrk(server.url + path, duration(), cookie=cookie)
             _check(outcome, server.name, result)
             figures.append(outcome.requests_per_s)
